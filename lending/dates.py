@@ -1,0 +1,23 @@
+"""Due dates: the same day every month, clamped to the month's last day.
+
+A loan taken on 31 January falls due on 28 (or 29) February and then on 31 March again:
+the anchor day is kept, only each month's date is clamped.
+"""
+
+import calendar as _calendar
+from datetime import date
+
+
+def add_months(anchor: date, months: int) -> date:
+    """`anchor` moved by `months` calendar months, keeping its day where the month allows."""
+    index = anchor.year * 12 + anchor.month - 1 + months
+    year, month0 = divmod(index, 12)
+    last_day = _calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(anchor.day, last_day))
+
+
+def due_dates(start: date, count: int, first_due: date | None = None) -> list[date]:
+    """`count` monthly due dates: one month after `start`, or from `first_due` when given."""
+    if first_due is None:
+        return [add_months(start, k) for k in range(1, count + 1)]
+    return [add_months(first_due, k) for k in range(count)]
