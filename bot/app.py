@@ -1,0 +1,162 @@
+"""The composition root: builds the python-telegram-bot Application from Settings.
+
+Everything is wired here and nowhere else: the database, the policy, the clock, the
+templates, the outbox sender, the handlers and the scheduled work.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+import handlers
+from bot import jobs
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from lending.policy import Policy, load_policy
+from services.clock import Clock, SystemClock
+from services.rendering import Renderer
+from services.runtime import Runtime
+from storage.db import Database
+from storage.migrations import migrate
+from storage.persistence import SqlitePersistence
+
+log = logging.getLogger(__name__)
+
+# Without a token (tests, the offline demo) the bot still needs a well-formed one.
+SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+
+COMMANDS = {
+    "en": [
+        ("start", "Check what car loan you can get"),
+        ("status", "Where your application stands"),
+        ("help", "What I can do"),
+        ("language", "中文 / English"),
+        ("cancel", "Stop what we are doing"),
+    ],
+    "zh": [
+        ("start", "看看能获得怎样的车贷"),
+        ("status", "查看申请进度"),
+        ("help", "我可以帮您做什么"),
+        ("language", "中文 / English"),
+        ("cancel", "取消当前操作"),
+    ],
+}
+
+
+class AutoloanApplication(Application):
+    """An Application that opens and migrates its database before persistence loads,
+    and closes it after everything else has shut down."""
+
+    runtime: Runtime
+    outbox: OutboxSender
+
+    async def initialize(self) -> None:
+        await self.runtime.db.open()
+        applied = await migrate(self.runtime.db.conn)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self.runtime.db.close()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None
+) -> Runtime:
+    return Runtime(
+        db=Database(settings.database_path),
+        policy=policy or load_policy(settings.policy_path),
+        clock=clock or SystemClock(),
+        renderer=Renderer(settings.timezone),
+        timezone=settings.tz,
+        manager_chat_id=settings.manager_chat_id,
+        manager_ids=settings.manager_ids,
+        admin_ids=settings.admin_ids,
+        default_locale=settings.default_locale,
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    policy: Policy | None = None,
+    rate_limiter: Any = "default",
+    start_outbox: bool = True,
+    persistence_interval: float = 5,
+) -> AutoloanApplication:
+    """Build the bot. Tests pass the sandbox's request and a ManualClock."""
+    runtime = build_runtime(settings, clock=clock, policy=policy)
+    token = (
+        settings.telegram_bot_token.get_secret_value()
+        if settings.telegram_bot_token
+        else SANDBOX_TOKEN
+    )
+    builder = (
+        ApplicationBuilder()
+        .application_class(AutoloanApplication)
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .persistence(SqlitePersistence(runtime.db, update_interval=persistence_interval))
+        .post_init(_on_start)
+        .post_stop(_on_stop)
+        .concurrent_updates(False)
+    )
+    if rate_limiter == "default":
+        # Retries here cover 429s on direct replies; the outbox handles its own.
+        rate_limiter = AIORateLimiter(max_retries=3)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    application: AutoloanApplication = builder.build()  # type: ignore[assignment]
+    application.runtime = runtime
+    application.bot_data["runtime"] = runtime
+    application.outbox = OutboxSender(runtime.db, application.bot, runtime.clock)
+    runtime.wake_outbox = application.outbox.wake
+    application.bot_data["start_outbox"] = start_outbox
+    handlers.register_all(application)
+    # Write conversation state after every update instead of every few seconds, so a crash
+    # loses at most the update being handled (group 100: after all other handlers).
+    application.add_handler(TypeHandler(Update, _save_progress), group=100)
+    return application
+
+
+async def _save_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.update_persistence()
+
+
+async def _on_start(application: Application) -> None:
+    app: AutoloanApplication = application  # type: ignore[assignment]
+    for locale, commands in COMMANDS.items():
+        await app.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in commands],
+            language_code=None if locale == "en" else locale,
+        )
+    if app.bot_data.get("start_outbox", True):
+        app.outbox.start()
+    if app.job_queue is not None:
+        jobs.schedule(app)
+
+
+async def _on_stop(application: Application) -> None:
+    app: AutoloanApplication = application  # type: ignore[assignment]
+    await app.outbox.stop()

@@ -1,0 +1,37 @@
+"""`python -m bot run [--webhook]`: the bot itself, long polling by default."""
+
+from __future__ import annotations
+
+import argparse
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import load_settings, require_for_run
+from bot.logs import configure_logging
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run the bot (long polling, or --webhook)")
+    parser.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    require_for_run(settings, webhook=args.webhook)
+    configure_logging(settings.log_level)
+    application = build_application(settings)
+    if args.webhook:
+        assert settings.webhook_secret is not None and settings.webhook_url is not None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

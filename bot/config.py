@@ -1,0 +1,142 @@
+"""Settings, read once from the environment and `.env` (see .env.example for each variable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+IdList = Annotated[frozenset[int], NoDecode]
+
+
+class ConfigError(ValueError):
+    """One line a person can act on: which variable, what it expects."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = TELEGRAM_API
+    manager_chat_id: int | None = None
+    manager_ids: IdList = frozenset()
+    admin_ids: IdList = frozenset()
+    database_path: Path = Path("autoloan.sqlite3")
+    policy_path: Path | None = None
+    default_locale: Literal["en", "zh"] = "en"
+    timezone: str = "Asia/Shanghai"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("manager_ids", "admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"expected comma-separated Telegram user ids, got {part!r}")
+            return frozenset(int(part) for part in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("telegram_bot_token", mode="after")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or len(secret) < 3:
+            raise ValueError("expected the token from @BotFather, like 123456:ABC-DEF...")
+        return value
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("manager_chat_id")
+    @classmethod
+    def _group_id(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(f"expected the group's negative chat id, got {value}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("database_path")
+    @classmethod
+    def _directory_exists(cls, value: Path) -> Path:
+        if str(value) != ":memory:" and not value.expanduser().parent.is_dir():
+            raise ValueError(f"directory {value.expanduser().parent} does not exist")
+        return value.expanduser()
+
+    @field_validator("policy_path")
+    @classmethod
+    def _policy_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"file {value} does not exist")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN: not set; expected the token from @BotFather "
+                "(or try `python -m bot demo`, which needs none)"
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; any problem becomes a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{variable}: {message}") from None
+
+
+def require_for_run(settings: Settings, *, webhook: bool) -> None:
+    """What `python -m bot run` needs beyond what every command needs."""
+    settings.token  # noqa: B018 - raises ConfigError when missing
+    if settings.manager_chat_id is None:
+        raise ConfigError(
+            "MANAGER_CHAT_ID: not set; expected the managers' group chat id, like -1001234567890"
+        )
+    if webhook:
+        if not settings.webhook_url:
+            raise ConfigError("WEBHOOK_URL: not set; webhook mode needs the public https URL")
+        if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+            raise ConfigError(
+                "WEBHOOK_SECRET: not set; webhook mode refuses to start without a secret token "
+                "(1-256 characters A-Z a-z 0-9 _ -)"
+            )

@@ -1,0 +1,50 @@
+"""Scheduled work, planned from the database so a restart or downtime loses none.
+
+Every minute a JobQueue job calls `run_due_work`, which asks each service what has come
+due (reminders, escalations, nudges, purges) and queues the messages in the outbox. The
+JobQueue itself holds no state: the database does. Tests and the offline demo call
+`run_due_work` directly after moving the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram.ext import Application, ContextTypes
+
+from services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DueWork = Callable[[Runtime], Awaitable[int]]
+
+# Each service that has scheduled work adds its function here (order: most urgent first).
+DUE_WORK: list[DueWork] = []
+
+TICK_SECONDS = 60
+
+
+async def run_due_work(runtime: Runtime) -> int:
+    """Run every kind of due work once; returns how many messages were queued."""
+    queued = 0
+    for work in DUE_WORK:
+        try:
+            queued += await work(runtime)
+        except Exception:
+            # One broken kind of work must not stop the others; it is retried next tick.
+            log.exception("scheduled work %s failed", getattr(work, "__name__", work))
+    if queued:
+        runtime.wake_outbox()
+    return queued
+
+
+async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await run_due_work(context.bot_data["runtime"])
+
+
+def schedule(application: Application) -> None:
+    """Start the minute tick; the first one runs at once so downtime is caught up."""
+    if application.job_queue is None:
+        raise RuntimeError("the job-queue extra of python-telegram-bot is not installed")
+    application.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=1, name="due-work")

@@ -1,0 +1,209 @@
+"""Delivers the outbox: queued Bot API calls, at least once, in order per chat.
+
+A row is marked sent only after Telegram accepted it, so a crash between the two resends
+it (the dedup key on enqueue keeps a state change from queueing the same message twice).
+Network trouble and 5xx answers retry with exponential backoff and jitter; 429 waits the
+time Telegram asks for; "bot was blocked by the user" is final and marks the user
+unreachable; any other refusal (400) is final and logged without the message content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite
+from telegram import Bot, InputFile, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from services.clock import Clock
+from storage import outbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# Runs in the transaction that marks a row sent: (connection, hook argument, the message
+# Telegram returned, or None when the call returns no message).
+SentHook = Callable[[aiosqlite.Connection, str, Message | None], Awaitable[None]]
+BlockedHook = Callable[[int], Awaitable[None]]
+
+NOT_MODIFIED = "message is not modified"
+
+
+def file_field(data: bytes, filename: str) -> dict[str, str]:
+    """How a photo or document travels inside an outbox row's JSON payload."""
+    return {"__file__": base64.b64encode(data).decode("ascii"), "filename": filename}
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        *,
+        hooks: dict[str, SentHook] | None = None,
+        on_blocked: BlockedHook | None = None,
+        concurrency: int = 16,
+        max_attempts: int = 12,
+        base_delay: float = 1.0,
+        max_delay: float = 300.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.hooks: dict[str, SentHook] = dict(hooks or {})
+        self.on_blocked = on_blocked
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._batch = concurrency * 4
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._round_lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Tell the running sender that new rows were queued."""
+        self._wake.set()
+
+    async def send_due(self) -> int:
+        """One round: deliver the rows whose time has come; returns how many were sent."""
+        async with self._round_lock:
+            rows = await outbox.due_rows(self.db.conn, self.clock.now(), self._batch)
+            if not rows:
+                return 0
+            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            return sum(results)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Deliver until nothing is due now (tests and the demo call this)."""
+        sent = 0
+        for _ in range(max_rounds):
+            before = await outbox.pending_count(self.db.conn)
+            sent += await self.send_due()
+            if before == 0 or not await outbox.due_rows(self.db.conn, self.clock.now(), 1):
+                break
+        return sent
+
+    def start(self, poll_interval: float = 1.0) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(poll_interval), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self, poll_interval: float) -> None:
+        while True:
+            try:
+                sent = await self.send_due()
+            except Exception:
+                log.exception("outbox round failed; retrying")
+                sent = 0
+            if sent:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _deliver(self, row: outbox.OutboxRow) -> int:
+        async with self._slots:
+            try:
+                result = await self.bot.do_api_request(
+                    row.method, api_kwargs=_with_files(row.payload)
+                )
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                await self._retry(
+                    row, timedelta(seconds=wait), f"429 retry after {wait}", count=False
+                )
+                return 0
+            except Forbidden as error:
+                await self._final(row, "dropped", f"403 {error.message}")
+                if self.on_blocked is not None:
+                    await self.on_blocked(row.chat_id)
+                return 0
+            except BadRequest as error:
+                if NOT_MODIFIED in error.message.lower():
+                    await self._sent(row, None)
+                    return 1
+                await self._final(row, "failed", f"400 {error.message}")
+                log.warning("outbox row %s (%s) refused: %s", row.id, row.method, error.message)
+                return 0
+            except (NetworkError, TelegramError) as error:
+                # TimedOut is a NetworkError; 5xx answers arrive as NetworkError too.
+                if row.attempts + 1 >= self.max_attempts:
+                    await self._final(row, "failed", f"gave up: {type(error).__name__}")
+                    log.error("outbox row %s gave up after %s attempts", row.id, row.attempts + 1)
+                    return 0
+                await self._retry(
+                    row, self._backoff(row.attempts), type(error).__name__, count=True
+                )
+                return 0
+            message = Message.de_json(result, self.bot) if isinstance(result, dict) else None
+            await self._sent(row, message)
+            return 1
+
+    def _backoff(self, attempts: int) -> timedelta:
+        ceiling = min(self.max_delay, self.base_delay * (2**attempts))
+        return timedelta(seconds=self._rng.uniform(ceiling / 2, ceiling))
+
+    async def _retry(
+        self, row: outbox.OutboxRow, delay: timedelta, error: str, *, count: bool
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await outbox.mark_retry(conn, row.id, self.clock.now() + delay, error, count=count)
+
+    async def _final(self, row: outbox.OutboxRow, status: str, error: str) -> None:
+        async with self.db.transaction() as conn:
+            await outbox.mark_final(conn, row.id, status, error)
+            if status == "dropped":
+                await conn.execute(
+                    "UPDATE users SET unreachable_at = COALESCE(unreachable_at, ?)"
+                    " WHERE user_id = ?",
+                    (self.clock.now().isoformat(), row.chat_id),
+                )
+
+    async def _sent(self, row: outbox.OutboxRow, message: Message | None) -> None:
+        async with self.db.transaction() as conn:
+            await outbox.mark_sent(
+                conn, row.id, self.clock.now(), message.message_id if message else None
+            )
+            if row.on_sent:
+                name, _, argument = row.on_sent.partition(":")
+                hook = self.hooks.get(name)
+                if hook is None:
+                    log.error("outbox row %s names unknown hook %r", row.id, name)
+                else:
+                    await hook(conn, argument, message)
+
+
+def _with_files(payload: dict[str, Any]) -> dict[str, Any]:
+    params = {}
+    for key, value in payload.items():
+        if isinstance(value, dict) and "__file__" in value:
+            params[key] = InputFile(base64.b64decode(value["__file__"]), filename=value["filename"])
+        else:
+            params[key] = value
+    return params
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)

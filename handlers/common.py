@@ -1,0 +1,83 @@
+"""Commands everyone has: /help, /language, and the error handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from handlers.context import Context, locale_of, render, runtime_of
+from services.users import set_locale
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_PREFIX = "lang:"
+
+
+async def greet(update: Update, context: Context) -> None:
+    """Greet a newcomer in their language and say what the bot can do."""
+    locale = await locale_of(update, context)
+    message = cast(Message, update.effective_message)
+    user = update.effective_user
+    await message.reply_text(render(context, locale, "start", name=user.first_name if user else ""))
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """Say what the bot does and which commands exist."""
+    locale = await locale_of(update, context)
+    message = cast(Message, update.effective_message)
+    await message.reply_text(render(context, locale, "help"))
+
+
+async def ask_language(update: Update, context: Context) -> None:
+    """Offer the two languages as buttons."""
+    locale = await locale_of(update, context)
+    message = cast(Message, update.effective_message)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("中文", callback_data=f"{LANGUAGE_PREFIX}zh"),
+                InlineKeyboardButton("English", callback_data=f"{LANGUAGE_PREFIX}en"),
+            ]
+        ]
+    )
+    await message.reply_text(render(context, locale, "language_ask"), reply_markup=keyboard)
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """Remember the language the user picked and confirm in it."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    chosen = query.data.removeprefix(LANGUAGE_PREFIX)
+    if chosen not in ("en", "zh"):
+        await query.answer()
+        return
+    await locale_of(update, context)
+    await set_locale(runtime_of(context), query.from_user.id, chosen)
+    cast(dict, context.user_data)["locale"] = chosen
+    await query.answer()
+    await query.edit_message_text(render(context, chosen, "language_set"))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log what broke (type and traceback, no message content) and tell the user."""
+    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        locale = await locale_of(update, context)
+        await context.bot.send_message(update.effective_chat.id, render(context, locale, "error"))
+    except Exception:  # the error path must never raise again
+        log.exception("could not tell the user about an error")
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("start", greet))
+    application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(CommandHandler("language", ask_language))
+    application.add_handler(CallbackQueryHandler(choose_language, pattern=f"^{LANGUAGE_PREFIX}"))
+    application.add_error_handler(on_error)

@@ -1,0 +1,102 @@
+"""Turns message templates into the HTML text Telegram shows, in the reader's language.
+
+Templates live in `templates/<locale>/<name>.j2` with the same names in every locale;
+short button labels live in `templates/<locale>/labels.toml`. Autoescape is on, so any
+value a user typed is escaped before it reaches an HTML message.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+import templates as templates_package
+
+LOCALES = ("en", "zh")
+BABEL_LOCALE = {"en": "en", "zh": "zh_Hans_CN"}
+TEMPLATE_DIR = Path(templates_package.__file__).parent
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def locale_for(language_code: str | None, default: str = "en") -> str:
+    """Chinese for any zh* client language, English for everything else."""
+    if not language_code:
+        return default
+    return "zh" if language_code.lower().startswith("zh") else "en"
+
+
+class Renderer:
+    def __init__(self, timezone: str = "Asia/Shanghai", template_dir: Path = TEMPLATE_DIR) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.template_dir = template_dir
+        self.envs = {locale: self._environment(locale) for locale in LOCALES}
+
+    def _environment(self, locale: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.template_dir / locale)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters.update(_filters(locale, self.tz))
+        return env
+
+    def render(self, locale: str, name: str, /, **context: object) -> str:
+        """Render `templates/<locale>/<name>.j2`; blank lines at the ends are trimmed."""
+        env = self.envs[locale if locale in LOCALES else "en"]
+        return env.get_template(f"{name}.j2").render(**context).strip()
+
+    def label(self, locale: str, key: str, /, **values: object) -> str:
+        """A short button or keyboard label from labels.toml, with {placeholders} filled."""
+        labels = _labels(self.template_dir, locale if locale in LOCALES else "en")
+        try:
+            text = labels[key]
+        except KeyError:
+            raise KeyError(f"templates/{locale}/labels.toml has no label {key!r}") from None
+        return text.format(**values) if values else text
+
+    def labels(self, locale: str) -> dict[str, str]:
+        return dict(_labels(self.template_dir, locale if locale in LOCALES else "en"))
+
+
+@lru_cache(maxsize=4)
+def _labels(template_dir: Path, locale: str) -> dict[str, str]:
+    with open(template_dir / locale / "labels.toml", "rb") as handle:
+        return tomllib.load(handle)
+
+
+def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
+    """Babel-backed filters: `{{ amount|money }}`, `{{ rate|percent }}`, `{{ due|day }}`."""
+    babel_locale = BABEL_LOCALE[locale]
+
+    def money(amount: Decimal | str | int) -> str:
+        return format_currency(Decimal(str(amount)), "CNY", locale=babel_locale)
+
+    def number(value: Decimal | str | int, digits: int = 0) -> str:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(Decimal(str(value)), format=pattern, locale=babel_locale)
+
+    def percent(value: Decimal | str | int) -> str:
+        return format_decimal(Decimal(str(value)), format="#,##0.##", locale=babel_locale) + "%"
+
+    def day(value: date | str) -> str:
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return format_date(value, format="medium", locale=babel_locale)
+
+    def moment(value: datetime | str) -> str:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value.astimezone(tz), format="short", locale=babel_locale)
+
+    return {"money": money, "number": number, "percent": percent, "day": day, "moment": moment}

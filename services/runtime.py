@@ -1,0 +1,44 @@
+"""What every use case needs at hand, built once by the composition root (bot/app.py).
+
+Handlers reach it through `context.bot_data["runtime"]` (see handlers/context.py); jobs
+and the command line get it passed in. It holds plain values, no Telegram types, so the
+same services run from chat, from scheduled jobs and from the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from services.clock import Clock
+from services.rendering import Renderer
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from lending.policy import Policy
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Runtime:
+    db: Database
+    policy: Policy
+    clock: Clock
+    renderer: Renderer
+    timezone: ZoneInfo
+    manager_chat_id: int | None = None
+    manager_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[int] = frozenset()
+    default_locale: str = "en"
+    # Called after a transaction queued outbox rows, so the sender does not wait for its poll.
+    wake_outbox: Callable[[], None] = field(default=_nothing)
+
+    def local_now(self) -> datetime:
+        """Now in the company's time zone: what reminders and working hours are judged by."""
+        return self.clock.now().astimezone(self.timezone)

@@ -1,0 +1,62 @@
+"""The people who talk to the bot: their language, consent and reachability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: int
+    locale: str
+    consent_status: str | None
+    unreachable: bool
+    reminders_paused: bool
+
+
+async def ensure_user(
+    runtime: Runtime, user_id: int, first_name: str | None, locale: str
+) -> UserProfile:
+    """Create the user on first contact; return what we know of them.
+
+    A user who talks to the bot again is reachable again, whatever a past block said.
+    """
+    now = runtime.clock.now().isoformat()
+    async with runtime.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
+            " unreachable_at = NULL, updated_at = excluded.updated_at",
+            (user_id, locale, first_name, now, now),
+        )
+    profile = await get_user(runtime, user_id)
+    assert profile is not None
+    return profile
+
+
+async def get_user(runtime: Runtime, user_id: int) -> UserProfile | None:
+    row = await runtime.db.fetchone(
+        "SELECT user_id, locale, consent_status, unreachable_at, reminders_paused"
+        " FROM users WHERE user_id = ?",
+        (user_id,),
+    )
+    if row is None:
+        return None
+    return UserProfile(
+        user_id=row["user_id"],
+        locale=row["locale"],
+        consent_status=row["consent_status"],
+        unreachable=row["unreachable_at"] is not None,
+        reminders_paused=bool(row["reminders_paused"]),
+    )
+
+
+async def set_locale(runtime: Runtime, user_id: int, locale: str) -> None:
+    async with runtime.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE users SET locale = ?, locale_chosen = 1, updated_at = ? WHERE user_id = ?",
+            (locale, runtime.clock.now().isoformat(), user_id),
+        )

@@ -1,0 +1,120 @@
+"""The outbox table: Bot API calls queued in the same transaction as the change causing them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    on_sent: str | None
+    attempts: int
+    dedup_key: str | None
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedup_key: str | None = None,
+    on_sent: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one call; False when a row with the same dedup key was queued before.
+
+    Call inside `Database.transaction()` with the state change that causes the message.
+    """
+    params = {"chat_id": chat_id, **payload}
+    cursor = await conn.execute(
+        "INSERT INTO outbox (dedup_key, chat_id, method, payload, on_sent, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        (
+            dedup_key,
+            chat_id,
+            method,
+            json.dumps(params, ensure_ascii=False),
+            on_sent,
+            (not_before or now).isoformat(),
+            now.isoformat(),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+async def due_rows(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxRow]:
+    """The oldest pending row of each chat, if its time has come: order per chat is kept."""
+    async with conn.execute(
+        "SELECT o.* FROM outbox o"
+        " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
+        " AND o.id = (SELECT MIN(id) FROM outbox p WHERE p.status = 'pending'"
+        "             AND p.chat_id = o.chat_id)"
+        " ORDER BY o.id LIMIT ?",
+        (now.isoformat(), limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        OutboxRow(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            method=row["method"],
+            payload=json.loads(row["payload"]),
+            on_sent=row["on_sent"],
+            attempts=row["attempts"],
+            dedup_key=row["dedup_key"],
+        )
+        for row in rows
+    ]
+
+
+async def next_due_at(conn: aiosqlite.Connection) -> str | None:
+    async with conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0]
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, row_id: int, now: datetime, message_id: int | None
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1"
+        " WHERE id = ?",
+        (now.isoformat(), message_id, row_id),
+    )
+
+
+async def mark_retry(
+    conn: aiosqlite.Connection, row_id: int, next_attempt: datetime, error: str, *, count: bool
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?,"
+        " attempts = attempts + ? WHERE id = ?",
+        (next_attempt.isoformat(), error[:300], 1 if count else 0, row_id),
+    )
+
+
+async def mark_final(conn: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:
+    """'failed' (Telegram refused the call) or 'dropped' (the user blocked the bot)."""
+    await conn.execute(
+        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        (status, error[:300], row_id),
+    )
+
+
+async def pending_count(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])

@@ -1,0 +1,118 @@
+"""python-telegram-bot persistence on our SQLite database, stored as JSON (never pickle).
+
+Only what a conversation in progress needs lives here (`user_data`, `chat_data`, the
+conversation states); everything else is in our own tables. Values must be JSON types:
+a handler that stores a Decimal or a date stores its string form.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import ConversationDict, ConversationKey
+
+from storage.db import Database
+
+JsonDict = dict[str, Any]
+
+
+class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
+    """Stores user_data, chat_data and conversations; bot_data and callback_data are not kept
+    (the bot keeps shared state in its own tables and uses its own callback data)."""
+
+    def __init__(self, db: Database, update_interval: float = 5) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, callback_data=False),
+            update_interval=update_interval,
+        )
+        self.db = db
+
+    async def get_user_data(self) -> dict[int, JsonDict]:
+        rows = await self.db.fetchall("SELECT user_id, data FROM ptb_user_data")
+        return {row["user_id"]: json.loads(row["data"]) for row in rows}
+
+    async def get_chat_data(self) -> dict[int, JsonDict]:
+        rows = await self.db.fetchall("SELECT chat_id, data FROM ptb_chat_data")
+        return {row["chat_id"]: json.loads(row["data"]) for row in rows}
+
+    async def get_bot_data(self) -> JsonDict:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        rows = await self.db.fetchall(
+            "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
+        )
+        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        async with self.db.transaction() as conn:
+            if new_state is None:
+                await conn.execute(
+                    "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
+                    (name, json.dumps(list(key))),
+                )
+            else:
+                await conn.execute(
+                    "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+                    (name, json.dumps(list(key)), json.dumps(new_state)),
+                )
+
+    async def update_user_data(self, user_id: int, data: JsonDict) -> None:
+        await self._upsert("ptb_user_data", "user_id", user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: JsonDict) -> None:
+        await self._upsert("ptb_chat_data", "chat_id", chat_id, data)
+
+    async def update_bot_data(self, data: JsonDict) -> None:
+        return None
+
+    async def update_callback_data(self, data: Any) -> None:
+        return None
+
+    async def drop_user_data(self, user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+
+    async def refresh_user_data(self, user_id: int, user_data: JsonDict) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: JsonDict) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: JsonDict) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None
+
+    async def _upsert(self, table: str, key_column: str, key: int, data: JsonDict) -> None:
+        if not data:
+            async with self.db.transaction() as conn:
+                await conn.execute(f"DELETE FROM {table} WHERE {key_column} = ?", (key,))
+            return
+        payload = json.dumps(deepcopy(data), ensure_ascii=False, default=_refuse)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO {table} ({key_column}, data) VALUES (?, ?) "
+                f"ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data",
+                (key, payload),
+            )
+
+
+def _refuse(value: object) -> Any:
+    raise TypeError(
+        f"persistence stores JSON only; got {type(value).__name__} (store its string form)"
+    )
