@@ -1,7 +1,8 @@
 """Turns message templates into the HTML text Telegram shows, in the reader's language.
 
 Templates live in `templates/<locale>/<name>.j2` with the same names in every locale;
-short button labels live in `templates/<locale>/labels.toml`. Autoescape is on, so any
+short button labels live in `templates/<locale>/labels*.toml` (one file per feature, keys
+unique across them). Autoescape is on, so any
 value a user typed is escaped before it reaches an HTML message.
 """
 
@@ -62,7 +63,7 @@ class Renderer:
         try:
             text = labels[key]
         except KeyError:
-            raise KeyError(f"templates/{locale}/labels.toml has no label {key!r}") from None
+            raise KeyError(f"templates/{locale}/labels*.toml have no label {key!r}") from None
         return text.format(**values) if values else text
 
     def labels(self, locale: str) -> dict[str, str]:
@@ -71,8 +72,15 @@ class Renderer:
 
 @lru_cache(maxsize=4)
 def _labels(template_dir: Path, locale: str) -> dict[str, str]:
-    with open(template_dir / locale / "labels.toml", "rb") as handle:
-        return tomllib.load(handle)
+    merged: dict[str, str] = {}
+    for path in sorted((template_dir / locale).glob("labels*.toml")):
+        with open(path, "rb") as handle:
+            labels = tomllib.load(handle)
+        clash = merged.keys() & labels.keys()
+        if clash:
+            raise ValueError(f"{path}: labels defined twice: {', '.join(sorted(clash))}")
+        merged.update(labels)
+    return merged
 
 
 def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:

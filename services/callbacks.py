@@ -1,0 +1,56 @@
+"""Callback data for inline buttons: short, versioned, and never trusted.
+
+`pack("claim", 42)` gives "v1:claim:42". A button from an older release (another version
+prefix), a forged payload or an unknown action unpacks to None, and the handler answers
+"this button has expired". Whatever the payload says, the handler re-checks who pressed
+it and whether the action is still allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VERSION = "v1"
+MAX_BYTES = 64  # Telegram's limit for callback_data
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: str
+    args: tuple[str, ...]
+
+    def int_arg(self, index: int = 0) -> int | None:
+        try:
+            return int(self.args[index])
+        except (IndexError, ValueError):
+            return None
+
+
+def pack(action: str, *args: object) -> str:
+    parts = [VERSION, action, *(str(arg) for arg in args)]
+    if any(":" in part for part in parts[1:]):
+        raise ValueError("callback parts may not contain ':'")
+    data = ":".join(parts)
+    if len(data.encode("utf-8")) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def unpack(
+    data: str | None, *, actions: frozenset[str] | set[str] | None = None
+) -> Callback | None:
+    """The callback, or None when it is not ours, not this version, or not an action we know."""
+    if not data:
+        return None
+    version, _, rest = data.partition(":")
+    if version != VERSION or not rest:
+        return None
+    action, *args = rest.split(":")
+    if actions is not None and action not in actions:
+        return None
+    return Callback(action, tuple(args))
+
+
+def pattern(*actions: str) -> str:
+    """A regex for CallbackQueryHandler that matches these actions of this version."""
+    return rf"^{VERSION}:({'|'.join(actions)})(:|$)"
