@@ -11,9 +11,17 @@ import tomllib
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from lending.errors import first_error_line
 from lending.money import HUNDRED, ZERO, money
@@ -288,7 +296,9 @@ class Subsidy(Section):
     @model_validator(mode="after")
     def _dates(self) -> "Subsidy":
         if self.valid_from > self.valid_until:
-            raise ValueError(f"valid_from {self.valid_from} is after valid_until {self.valid_until}")
+            raise ValueError(
+                f"valid_from {self.valid_from} is after valid_until {self.valid_until}"
+            )
         return self
 
     def in_force(self, on: date) -> bool:
@@ -361,6 +371,8 @@ class Policy(Section):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "default"
+    # The engine's flattened view of this policy (`lending.rules`), built on first use.
+    _rules: Any = PrivateAttr(default=None)
     ltv: LtvCaps = Field(default_factory=LtvCaps)
     terms: Terms = Field(default_factory=Terms)
     eligibility: Eligibility = Field(default_factory=Eligibility)

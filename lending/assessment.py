@@ -1,0 +1,399 @@
+"""Assessment: answers in, decision out, with the reasons a loan manager would give.
+
+Two layers. `evaluate` is the fast decision (rules, score, tier) that counter-offers
+call dozens of times per applicant: a few `Decimal` operations and no schedule. `assess`
+wraps it with the offer itself (rate, fee, payment) and builds the schedule, the
+annualized rate and the subsidy estimate lazily, only when someone reads them.
+
+Hard rules (age, a current default, the income floor, the LTV, PTI and DTI caps, the term
+rules) decline whatever the points. Otherwise the score picks a tier, the "needs review"
+band or a decline. Payment-to-income and debt-to-income are tested at the stress rate so
+that the decision does not depend on the rate it selects (no circularity) and an applicant
+who qualifies could afford the worst price list.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from functools import cached_property
+
+from lending.answers import Answers, CreditHistory, VehicleCondition
+from lending.apr import annualized_rate
+from lending.money import CENT, HUNDRED, ZERO, money, round_down_to
+from lending.policy import Policy, Tier
+from lending.reasons import Locale, reason_text
+from lending.rules import rules_for
+from lending.schedule import RepaymentMethod, Schedule, build_schedule, first_payment
+
+_RATIO_CEILING = Decimal("999.99")  # a ratio over no income: shown as 999.99%, never divides by 0
+
+
+class Decision(StrEnum):
+    PREQUALIFIED = "prequalified"
+    REVIEW = "review"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why the answer is not better: a code, its cost in points (None for a hard rule)."""
+
+    code: str
+    points_lost: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hard(self) -> bool:
+        """A hard rule declines on its own; it outranks any points lost."""
+        return self.points_lost is None
+
+    def text(self, locale: Locale = "en") -> str:
+        return reason_text(self.code, locale, **self.params)
+
+
+def fmt_amount(amount: Decimal) -> str:
+    """Money for reason texts: 60,000 or 60,000.50."""
+    value = money(amount)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def offered_terms(condition: str, policy: Policy) -> list[int]:
+    """Terms on the price list for a new or used car (the cap by condition only)."""
+    terms = policy.terms
+    cap = terms.max_months_used if condition == "used" else terms.max_months_new
+    return [t for t in terms.offered_months if t <= cap]
+
+
+def allowed_terms(condition: str, vehicle_age_years: int, policy: Policy) -> list[int]:
+    """Terms a prospect can pick: offered for the condition, and for a used car short
+    enough that the car is at most `used_max_age_at_end_years` old when the loan ends."""
+    terms = offered_terms(condition, policy)
+    if condition != "used":
+        return terms
+    limit = policy.terms.used_max_age_at_end_years * 12 - vehicle_age_years * 12
+    return [t for t in terms if t <= limit]
+
+
+def max_loan_to_value(condition: str, powertrain: str, use: str, policy: Policy) -> Decimal:
+    return policy.ltv.cap(condition, powertrain, use)
+
+
+def minimum_down_payment(
+    price: Decimal, condition: str, powertrain: str, use: str, policy: Policy
+) -> Decimal:
+    """The smallest down payment the LTV cap allows for this car, to the fen."""
+    cap = max_loan_to_value(condition, powertrain, use, policy)
+    return price - round_down_to(price * cap / HUNDRED, CENT)
+
+
+def balloon_amount(answers: Answers, policy: Policy) -> Decimal:
+    """The final lump sum of a balloon loan (percent of price, never above the loan)."""
+    if answers.method is not RepaymentMethod.BALLOON:
+        return ZERO
+    pct = answers.balloon_percent
+    if pct is None:
+        pct = policy.balloon.default_percent
+    return min(money(answers.price * pct / HUNDRED), answers.loan_amount)
+
+
+def _ratio(part: Decimal, income: Decimal) -> Decimal:
+    if income <= 0:
+        return _RATIO_CEILING
+    return min((part * HUNDRED / income).quantize(CENT, rounding=ROUND_HALF_UP), _RATIO_CEILING)
+
+
+def _up_to_points(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+    for limit, points in bands:
+        if value <= limit:
+            return points
+    return 0
+
+
+def _at_least_points(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+    for floor, points in bands:
+        if value >= floor:
+            return points
+    return 0
+
+
+def _reason_order(reason: Reason) -> tuple[int, int]:
+    return (0, 0) if reason.points_lost is None else (1, -reason.points_lost)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision and the figures it rests on, without the offer's money details.
+
+    `reasons` is empty when evaluated with `explain=False` (the counter-offer search).
+    """
+
+    decision: Decision
+    tier: Tier | None
+    score: int
+    loan_amount: Decimal
+    ltv: Decimal
+    pti: Decimal
+    dti: Decimal
+    stress_payment: Decimal
+    balloon_amount: Decimal
+    reasons: tuple[Reason, ...]
+
+    @property
+    def prequalified(self) -> bool:
+        return self.decision is Decision.PREQUALIFIED
+
+
+def evaluate(answers: Answers, policy: Policy, explain: bool = True) -> Verdict:
+    """The fast decision: hard rules, scorecard, tier. No schedule is built.
+
+    With `explain=False` no reason objects are made: the search only needs the decision.
+    """
+    a = answers
+    rules = rules_for(policy)
+    price = a.price
+    term = a.term_months
+    loan = price - a.down_payment
+    condition = a.vehicle_condition
+    method = a.method
+    balloon = ZERO
+    if method is RepaymentMethod.BALLOON:
+        pct = rules.balloon_default if a.balloon_percent is None else a.balloon_percent
+        balloon = min(money(price * pct / HUNDRED), loan)
+    stress = rules.stress_payment(loan, term, method, balloon)
+    income = a.monthly_income
+    pti = _ratio(stress, income)
+    dti = _ratio(stress + a.monthly_debt, income)
+    ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
+    share = (a.down_payment * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
+    cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
+    terms = rules.offered_terms[condition]
+
+    # Hard rules: each is a flag; reasons are only spelled out when asked for.
+    too_young = a.age < rules.min_age
+    too_old = not too_young and a.age * 12 + term > rules.max_age_at_end_months
+    in_default = a.credit_history is CreditHistory.DEFAULT
+    low_income = income < rules.min_income
+    term_off = term not in terms
+    car_too_old = (
+        not term_off
+        and condition is VehicleCondition.USED
+        and a.vehicle_age_years * 12 + term > rules.used_max_age_months
+    )
+    small_loan = loan < rules.min_loan
+    over_ltv = loan * HUNDRED > cap * price
+    over_pti = pti > rules.max_pti
+    over_dti = dti > rules.max_dti
+    big_balloon = (
+        method is RepaymentMethod.BALLOON
+        and a.balloon_percent is not None
+        and a.balloon_percent > rules.balloon_max
+    )
+    hard = (
+        too_young or too_old or in_default or low_income or term_off or car_too_old
+        or small_loan or over_ltv or over_pti or over_dti or big_balloon
+    )  # fmt: skip
+
+    # Scorecard.
+    pti_pts = _up_to_points(pti, rules.pti_bands)
+    dti_pts = _up_to_points(dti, rules.dti_bands)
+    down_pts = _at_least_points(share, rules.down_bands)
+    months_pts = _at_least_points(Decimal(a.employment_months), rules.months_bands)
+    emp_pts = rules.employment[a.employment]
+    credit_pts = rules.credit[a.credit_history]
+    cond_pts = rules.condition[condition]
+    score = pti_pts + dti_pts + down_pts + months_pts + emp_pts + credit_pts + cond_pts
+
+    if hard:
+        tier, decision = None, Decision.DECLINED
+    elif score >= rules.tier_c:
+        tier = "A" if score >= rules.tier_a else "B" if score >= rules.tier_b else "C"
+        decision = Decision.PREQUALIFIED
+    elif score >= rules.review_min:
+        tier, decision = None, Decision.REVIEW
+    else:
+        tier, decision = None, Decision.DECLINED
+
+    reasons: tuple[Reason, ...] = ()
+    if explain:
+        out: list[Reason] = []
+        if too_young:
+            out.append(Reason("age_below_minimum", None, {"min_age": str(rules.min_age)}))
+        if too_old:
+            max_age = str(rules.max_age_at_end_months // 12)
+            out.append(Reason("age_above_maximum_at_end", None, {"max_age": max_age}))
+        if in_default:
+            out.append(Reason("credit_default"))
+        if low_income:
+            params = {"min_income": fmt_amount(rules.min_income)}
+            out.append(Reason("income_below_minimum", None, params))
+        if term_off:
+            params = {"term": str(term), "terms": ", ".join(map(str, terms))}
+            out.append(Reason("term_not_offered", None, params))
+        if car_too_old:
+            params = {"max_age": str(rules.used_max_age_months // 12)}
+            out.append(Reason("vehicle_too_old_at_end", None, params))
+        if small_loan:
+            out.append(Reason("loan_below_minimum", None, {"min_loan": fmt_amount(rules.min_loan)}))
+        if over_ltv:
+            min_down = price - round_down_to(price * cap / HUNDRED, CENT)
+            params = {"ltv": str(ltv), "cap": str(cap), "min_down": fmt_amount(min_down)}
+            out.append(Reason("ltv_above_cap", None, params))
+        if over_pti:
+            out.append(Reason("pti_above_cap", None, {"pti": str(pti), "cap": str(rules.max_pti)}))
+        if over_dti:
+            out.append(Reason("dti_above_cap", None, {"dti": str(dti), "cap": str(rules.max_dti)}))
+        if big_balloon:
+            out.append(Reason("balloon_above_max", None, {"max": str(rules.balloon_max)}))
+        for code, points, best, params in (
+            ("payment_to_income_high", pti_pts, rules.pti_best, {"pti": str(pti)}),
+            ("debt_to_income_high", dti_pts, rules.dti_best, {"dti": str(dti)}),
+            ("down_payment_low", down_pts, rules.down_best, {"share": str(share)}),
+            (
+                "employment_short",
+                months_pts,
+                rules.months_best,
+                {"months": str(a.employment_months)},
+            ),
+            ("employment_type", emp_pts, rules.employment_best, {}),
+            (f"credit_history_{a.credit_history}", credit_pts, rules.credit_best, {}),
+            ("vehicle_used", cond_pts, rules.condition_best, {}),
+        ):
+            if points < best:
+                out.append(Reason(code, best - points, params))
+        out.sort(key=_reason_order)
+        reasons = tuple(out)
+    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A decision with the offer a borrower would see.
+
+    The schedule, the annualized rate, the total interest and the subsidy estimate are
+    computed on first access: a counter-offer search never needs them.
+    """
+
+    answers: Answers
+    verdict: Verdict
+    annual_rate: Decimal
+    rate_basis: str
+    upfront_fee: Decimal
+    monthly_payment: Decimal
+    start: date
+    policy: Policy = field(repr=False, compare=False)
+
+    # The verdict's fields, under the names the rest of the code reads.
+    @property
+    def decision(self) -> Decision:
+        return self.verdict.decision
+
+    @property
+    def tier(self) -> Tier | None:
+        return self.verdict.tier
+
+    @property
+    def score(self) -> int:
+        return self.verdict.score
+
+    @property
+    def loan_amount(self) -> Decimal:
+        return self.verdict.loan_amount
+
+    @property
+    def ltv(self) -> Decimal:
+        return self.verdict.ltv
+
+    @property
+    def pti(self) -> Decimal:
+        """Payment-to-income at the stress rate, percent (what the cap was tested on)."""
+        return self.verdict.pti
+
+    @property
+    def dti(self) -> Decimal:
+        """Debt-to-income with the new payment at the stress rate, percent."""
+        return self.verdict.dti
+
+    @property
+    def reasons(self) -> list[Reason]:
+        return list(self.verdict.reasons)
+
+    @property
+    def prequalified(self) -> bool:
+        return self.verdict.prequalified
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        """The repayment schedule at the offered rate, paid out on `start`."""
+        return build_schedule(
+            self.loan_amount,
+            self.annual_rate,
+            self.answers.term_months,
+            self.start,
+            self.answers.method,
+            self.verdict.balloon_amount,
+        )
+
+    @property
+    def total_interest(self) -> Decimal:
+        return self.schedule.total_interest
+
+    @property
+    def total_paid(self) -> Decimal:
+        return self.schedule.total_paid
+
+    @cached_property
+    def apr(self) -> Decimal | None:
+        """Annualized rate with the upfront fee, by IRR (None when nothing is lent)."""
+        received = self.loan_amount - self.upfront_fee
+        if received <= 0:
+            return None
+        return annualized_rate(received, self.schedule.payments)
+
+    @cached_property
+    def subsidy_saving(self) -> Decimal | None:
+        """Estimated interest the car-loan subsidy saves, when it is in force; else None."""
+        subsidy = self.policy.subsidy
+        if not subsidy.in_force(self.start) or self.loan_amount <= 0:
+            return None
+        points = subsidy.subsidy_rate(self.annual_rate)
+        if points <= 0:
+            return None
+        cheaper = build_schedule(
+            self.loan_amount,
+            self.annual_rate - points,
+            self.answers.term_months,
+            self.start,
+            self.answers.method,
+            self.verdict.balloon_amount,
+        )
+        return min(self.total_interest - cheaper.total_interest, subsidy.max_amount)
+
+    @property
+    def notes(self) -> list[Reason]:
+        """Things to tell the borrower that are not reasons against them."""
+        out: list[Reason] = []
+        if self.rate_basis == "floating":
+            out.append(Reason("rate_floating", 0, {"lpr": str(self.policy.rates.lpr)}))
+        saving = self.subsidy_saving
+        if saving:
+            out.append(Reason("subsidy_estimate", 0, {"saving": fmt_amount(saving)}))
+        return out
+
+    def reason_texts(self, locale: Locale = "en") -> list[str]:
+        return [r.text(locale) for r in self.verdict.reasons]
+
+
+def price_offer(answers: Answers, verdict: Verdict, policy: Policy, start: date) -> Assessment:
+    """Attach the rate, fee and first payment to a verdict (cheap: no schedule yet)."""
+    rate = policy.rates.rate_for(verdict.tier) if verdict.tier else policy.rates.worst_rate
+    loan = verdict.loan_amount
+    payment = first_payment(loan, rate, answers.term_months, answers.method, verdict.balloon_amount)
+    fee = policy.fees.upfront_fee(loan) if loan > 0 else ZERO
+    return Assessment(answers, verdict, rate, policy.rates.basis, fee, payment, start, policy)
+
+
+def assess(answers: Answers, policy: Policy, today: date | None = None) -> Assessment:
+    """Assess an answer set under a policy; `today` is the payout date for the schedule."""
+    start = today or date.today()
+    return price_offer(answers, evaluate(answers, policy), policy, start)
