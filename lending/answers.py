@@ -10,9 +10,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lending.errors import first_error_line
+from lending.money import money
 from lending.schedule import RepaymentMethod
 
 
@@ -45,7 +46,8 @@ class CreditHistory(StrEnum):
     DEFAULT = "default"
 
 
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+# Amounts are kept to the fen, so "300000" and 300000.0 both read back as "300000.00".
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(money)]
 
 
 class AnswersError(ValueError):
@@ -60,7 +62,7 @@ class Answers(BaseModel):
     vehicle_condition: VehicleCondition
     powertrain: Powertrain
     use: VehicleUse
-    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(money)]
     vehicle_age_years: Annotated[int, Field(ge=0, le=50)] = 0
     down_payment: Amount
     term_months: Annotated[int, Field(gt=0, le=120)]

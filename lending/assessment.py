@@ -375,7 +375,7 @@ class Assessment:
         out: list[Reason] = []
         if self.rate_basis == "floating":
             out.append(Reason("rate_floating", 0, {"lpr": str(self.policy.rates.lpr)}))
-        saving = self.subsidy_saving
+        saving = self.subsidy_saving if self.decision is not Decision.DECLINED else None
         if saving:
             out.append(Reason("subsidy_estimate", 0, {"saving": fmt_amount(saving)}))
         return out

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from lending.answers import Answers
 from lending.assessment import Assessment, assess, minimum_down_payment, offered_terms
 from lending.assessment import evaluate as _evaluate
-from lending.money import round_down_to, round_up_to
+from lending.money import money, round_down_to, round_up_to
 from lending.policy import Policy
 
 STEP = Decimal(1000)
@@ -69,10 +69,10 @@ def smallest_extra_down(answers: Answers, policy: Policy) -> Answers | None:
     steps_min = max(1, int(round_up_to(min_down - a.down_payment, STEP) // STEP))
 
     def passes(k: int) -> bool:
-        return _qualifies(a.with_changes(down_payment=a.down_payment + k * STEP), policy)
+        return _qualifies(a.with_changes(down_payment=money(a.down_payment + k * STEP)), policy)
 
     k = _first_passing(steps_min, steps_max, passes)
-    return None if k is None else a.with_changes(down_payment=a.down_payment + k * STEP)
+    return None if k is None else a.with_changes(down_payment=money(a.down_payment + k * STEP))
 
 
 def shortest_qualifying_term(answers: Answers, policy: Policy) -> Answers | None:
@@ -98,10 +98,10 @@ def most_expensive_car(answers: Answers, policy: Policy) -> Answers | None:
     highest = int((round_down_to(a.price - Decimal("0.01"), STEP)) // STEP)
 
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
-        return _qualifies(a.with_changes(price=(highest - i) * STEP), policy)
+        return _qualifies(a.with_changes(price=money((highest - i) * STEP)), policy)
 
     i = _first_passing(0, highest - lowest, passes_from_top)
-    return None if i is None else a.with_changes(price=(highest - i) * STEP)
+    return None if i is None else a.with_changes(price=money((highest - i) * STEP))
 
 
 def counter_offers(answers: Answers, policy: Policy, today: date | None = None) -> list[Offer]:
@@ -143,7 +143,7 @@ def max_affordable_price(
     """
     down = Decimal(down_payment)
     if isinstance(answers_without_price, Answers):
-        base = answers_without_price.with_changes(down_payment=down, term_months=term_months)
+        base = answers_without_price.with_changes(down_payment=money(down), term_months=term_months)
     else:
         data = {**answers_without_price, "down_payment": down, "term_months": term_months}
         data.setdefault("price", down + STEP)
@@ -151,7 +151,7 @@ def max_affordable_price(
     lowest = _price_candidates(down, policy)
 
     def fails(k: int) -> bool:
-        return not _qualifies(base.with_changes(price=k * STEP), policy)
+        return not _qualifies(base.with_changes(price=money(k * STEP)), policy)
 
     if fails(lowest):
         return None
@@ -163,4 +163,4 @@ def max_affordable_price(
             return None
     first_fail = _first_passing(lowest + span // 2, lowest + span, fails)
     assert first_fail is not None
-    return (first_fail - 1) * STEP
+    return money((first_fail - 1) * STEP)

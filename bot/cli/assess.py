@@ -1,0 +1,150 @@
+"""`python -m bot assess ANSWERS.json`: the pre-qualification decision for one answer set.
+
+The file holds the answer keys of `lending.answers.Answers`; the policy is `--policy`,
+else `POLICY_PATH`, else the default. Prints the decision, reasons and counter-offers as
+text, or with `--json` the stable shape scripts rely on. Bad input (missing key,
+negative price, term not offered, malformed JSON) exits 2 with one line naming the field.
+"""
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bot.cli.quote import one_line_errors
+from lending.answers import Answers, AnswersError, parse_answers
+from lending.assessment import Assessment, assess, offered_terms
+from lending.offers import Offer, counter_offers
+from lending.policy import Policy, PolicyError, load_policy
+from lending.reasons import Locale
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `assess`."""
+    parser = subparsers.add_parser("assess", help="assess an answers file")
+    one_line_errors(parser)
+    parser.add_argument("file", metavar="ANSWERS.json", help="answers file, or - for stdin")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--policy", default=None, help="policy file (default: POLICY_PATH)")
+    parser.add_argument("--locale", default="en", choices=["en", "zh"])
+    parser.add_argument("--today", default=None, help="assessment date YYYY-MM-DD")
+    parser.set_defaults(func=run)
+
+
+def read_answers(file: str, policy: Policy) -> Answers:
+    """Load and check the answers, raising `AnswersError` with one line."""
+    name = "stdin" if file == "-" else Path(file).name
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AnswersError(f"{file}: file not found") from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise AnswersError(f"{file}: cannot read answers ({exc.__class__.__name__})") from None
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise AnswersError(
+            f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    answers = parse_answers(data)
+    terms = offered_terms(answers.vehicle_condition, policy)
+    if answers.term_months not in terms:
+        raise AnswersError(
+            f"term_months: {answers.term_months} months is not offered for a "
+            f"{answers.vehicle_condition} car; choose one of {', '.join(map(str, terms))}"
+        )
+    pct = answers.balloon_percent
+    if pct is not None and pct > policy.balloon.max_percent:
+        raise AnswersError(
+            f"balloon_percent: must be at most {policy.balloon.max_percent}, got {pct}"
+        )
+    return answers
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def assessment_json(
+    assessment: Assessment, offers: list[Offer], locale: Locale = "en"
+) -> dict[str, Any]:
+    """The stable JSON shape of `assess --json` (money and percents as decimal strings)."""
+    return {
+        "decision": assessment.decision.value,
+        "tier": assessment.tier,
+        "score": assessment.score,
+        "loan_amount": str(assessment.loan_amount),
+        "ltv": str(assessment.ltv),
+        "pti": str(assessment.pti),
+        "dti": str(assessment.dti),
+        "annual_rate": str(assessment.annual_rate),
+        "apr": _s(assessment.apr),
+        "monthly_payment": str(assessment.monthly_payment),
+        "total_interest": str(assessment.total_interest),
+        "upfront_fee": str(assessment.upfront_fee),
+        "subsidy_saving": _s(assessment.subsidy_saving),
+        "reasons": [
+            {"code": r.code, "points_lost": r.points_lost, "text": r.text(locale)}
+            for r in assessment.reasons
+        ],
+        "notes": [{"code": n.code, "text": n.text(locale)} for n in assessment.notes],
+        "offers": [
+            {
+                "kind": o.kind,
+                "answers": o.answers.model_dump(mode="json", exclude_none=True),
+                "monthly_payment": str(o.monthly_payment),
+            }
+            for o in offers
+        ],
+    }
+
+
+def render_text(result: dict[str, Any]) -> str:
+    """A short human summary."""
+    head = result["decision"] + (f" (tier {result['tier']})" if result["tier"] else "")
+    lines = [
+        f"Decision: {head}, score {result['score']}",
+        f"Loan {result['loan_amount']}, LTV {result['ltv']}%, PTI {result['pti']}%, "
+        f"DTI {result['dti']}% (at the stress rate)",
+        f"Rate {result['annual_rate']}% a year, APR {result['apr']}%, "
+        f"monthly payment {result['monthly_payment']}, total interest {result['total_interest']}",
+    ]
+    if result["reasons"]:
+        lines.append("Reasons:")
+        lines += [f"  - {r['text']}" for r in result["reasons"]]
+    lines += [f"Note: {n['text']}" for n in result["notes"]]
+    if result["offers"]:
+        lines.append("Plans that would pre-qualify:")
+        for o in result["offers"]:
+            a = o["answers"]
+            lines.append(
+                f"  - {o['kind']}: price {a['price']}, down {a['down_payment']}, "
+                f"{a['term_months']} months, monthly {o['monthly_payment']}"
+            )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Assess the file; exit 2 with one line on bad input or a bad policy."""
+    try:
+        policy = load_policy(args.policy or os.environ.get("POLICY_PATH") or None)
+        today = date.fromisoformat(args.today) if args.today else date.today()
+        answers = read_answers(args.file, policy)
+    except (PolicyError, AnswersError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"--today: expected a date like 2026-01-31, got {args.today!r}", file=sys.stderr)
+        return 2
+    assessment = assess(answers, policy, today)
+    offers = counter_offers(answers, policy, today)
+    result = assessment_json(assessment, offers, args.locale)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(render_text(result))
+    return 0

@@ -1,0 +1,162 @@
+"""`python -m bot quote`: a repayment schedule and its annualized rate, no policy involved.
+
+What a manager types to answer "what would 140,000 over 36 months cost me?":
+    python -m bot quote --price 200000 --down 60000 --term 36 --rate 4.5 --fee 1400
+Prints a table, or with `--json` the schedule with money as decimal strings. Bad input
+exits 2 with one line naming the option.
+"""
+
+import argparse
+import json
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from lending.apr import annualized_rate
+from lending.money import HUNDRED, money
+from lending.policy import Balloon
+from lending.schedule import RepaymentMethod, Schedule, build_schedule
+
+
+class InputError(ValueError):
+    """Bad command-line input; the message names the option."""
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make argparse report a usage error as one line on stderr, exit 2 (no usage dump)."""
+
+    def error(message: str) -> NoReturn:
+        print(f"{parser.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error  # type: ignore[method-assign]
+
+
+def parse_amount(text: str, option: str) -> Decimal:
+    """ "200000", "200,000" or "¥200000" as a Decimal; anything else names the option."""
+    cleaned = text.strip().replace(",", "").replace("¥", "").replace("_", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InputError(f"{option}: expected a number, got {text!r}") from None
+    if not value.is_finite():
+        raise InputError(f"{option}: expected a finite number, got {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `quote`."""
+    parser = subparsers.add_parser("quote", help="repayment schedule and annualized rate")
+    one_line_errors(parser)
+    parser.add_argument("--price", required=True, help="car price, yuan")
+    parser.add_argument("--down", required=True, help="down payment, yuan")
+    parser.add_argument("--term", required=True, help="term in months")
+    parser.add_argument("--rate", required=True, help="annual rate, percent (4.5 = 4.5%%)")
+    parser.add_argument("--method", default="annuity", choices=[m.value for m in RepaymentMethod])
+    parser.add_argument("--balloon", default=None, help="balloon, percent of the price")
+    parser.add_argument("--fee", default="0", help="upfront fee, yuan (raises the APR)")
+    parser.add_argument("--start", default=None, help="payout date YYYY-MM-DD (default today)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def build_quote(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate the options and compute the quote as a JSON-ready dict."""
+    price = parse_amount(args.price, "--price")
+    down = parse_amount(args.down, "--down")
+    rate = parse_amount(args.rate, "--rate")
+    fee = parse_amount(args.fee, "--fee")
+    try:
+        term = int(args.term)
+    except ValueError:
+        raise InputError(f"--term: expected a whole number of months, got {args.term!r}") from None
+    if price <= 0:
+        raise InputError(f"--price: must be greater than 0, got {args.price}")
+    if not 0 <= down < price:
+        raise InputError(f"--down: must be at least 0 and less than the price, got {args.down}")
+    if not 1 <= term <= 360:
+        raise InputError(f"--term: must be between 1 and 360 months, got {args.term}")
+    if not 0 <= rate <= 100:
+        raise InputError(f"--rate: must be a percent between 0 and 100, got {args.rate}")
+    method = RepaymentMethod(args.method)
+    balloon_pct = Decimal(0)
+    if method is RepaymentMethod.BALLOON:
+        balloon_pct = (
+            Balloon().default_percent
+            if args.balloon is None
+            else parse_amount(args.balloon, "--balloon")
+        )
+    elif args.balloon is not None:
+        raise InputError("--balloon: only applies with --method balloon")
+    principal = money(price - down)
+    balloon = money(price * balloon_pct / HUNDRED)
+    if not 0 <= balloon <= principal:
+        raise InputError(
+            f"--balloon: {balloon_pct}% of the price is more than the loan {principal}"
+        )
+    if not 0 <= fee < principal:
+        raise InputError(f"--fee: must be at least 0 and less than the loan, got {args.fee}")
+    try:
+        start = date.fromisoformat(args.start) if args.start else date.today()
+    except ValueError:
+        raise InputError(f"--start: expected a date like 2026-01-31, got {args.start!r}") from None
+    schedule = build_schedule(principal, rate, term, start, method, balloon)
+    return quote_json(schedule, annualized_rate(principal - money(fee), schedule.payments), fee)
+
+
+def quote_json(schedule: Schedule, apr: Decimal, fee: Decimal) -> dict[str, Any]:
+    """The schedule as the stable JSON shape of `quote --json`."""
+    return {
+        "principal": str(schedule.principal),
+        "annual_rate": str(schedule.annual_rate),
+        "apr": str(apr),
+        "method": schedule.method.value,
+        "term_months": schedule.term_months,
+        "upfront_fee": str(money(fee)),
+        "balloon_amount": str(schedule.balloon_amount),
+        "monthly_payment": str(schedule.monthly_payment),
+        "final_payment": str(schedule.final_payment),
+        "total_interest": str(schedule.total_interest),
+        "total_paid": str(schedule.total_paid),
+        "installments": [
+            {
+                "n": i.n,
+                "due_date": i.due_date.isoformat(),
+                "payment": str(i.payment),
+                "principal": str(i.principal),
+                "interest": str(i.interest),
+                "balance": str(i.balance),
+            }
+            for i in schedule.installments
+        ],
+    }
+
+
+def render_table(quote: dict[str, Any]) -> str:
+    """A plain-text table for the terminal."""
+    lines = [
+        f"Loan {quote['principal']} at {quote['annual_rate']}% a year "
+        f"({quote['method']}, {quote['term_months']} months); APR {quote['apr']}%",
+        f"Monthly payment {quote['monthly_payment']}, final payment {quote['final_payment']}, "
+        f"total interest {quote['total_interest']}, total paid {quote['total_paid']}",
+        "",
+        f"{'#':>3}  {'due':<10}  {'payment':>12}  {'principal':>12}  {'interest':>10}  {'balance':>12}",
+    ]
+    for i in quote["installments"]:
+        lines.append(
+            f"{i['n']:>3}  {i['due_date']:<10}  {i['payment']:>12}  {i['principal']:>12}  "
+            f"{i['interest']:>10}  {i['balance']:>12}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the quote; exit 2 with one line on bad input."""
+    try:
+        quote = build_quote(args)
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(json.dumps(quote, ensure_ascii=False, indent=2) if args.json else render_table(quote))
+    return 0
