@@ -35,10 +35,10 @@ def monthly_irr(amount_received: Decimal, payments: list[Decimal]) -> float:
         raise ValueError(f"amount_received: must be positive, got {amount_received}")
     if not flows or any(p < 0 for p in flows):
         raise ValueError("payments: must be a non-empty list of non-negative amounts")
-    total = sum(flows)
-    if total < received:
+    total = sum(payments, Decimal(0))  # exact: a 0% loan must come out at exactly 0
+    if total < amount_received:
         raise ValueError("payments: add up to less than the amount received")
-    if total == received:
+    if total == amount_received:
         return 0.0
     lo, hi = 0.0, 0.01
     while _npv(hi, received, flows) > 0:
