@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
+
+
+def file_field(data: bytes, filename: str) -> dict[str, str]:
+    """How a photo or document travels inside an outbox row's JSON payload.
+
+    Lives here (not only in bot/outbox.py, which decodes it) so services can queue pictures
+    without importing the bot layer.
+    """
+    return {"__file__": base64.b64encode(data).decode("ascii"), "filename": filename}
 
 
 @dataclass(frozen=True)
