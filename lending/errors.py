@@ -74,5 +74,7 @@ def describe_error(error: ErrorDetails) -> str:
 def first_error_line(exc: ValidationError, source: str | None = None) -> str:
     """The first error as "source: field.path: what was expected, got X"."""
     error = exc.errors()[0]
-    line = f"{field_path(error['loc'])}: {describe_error(error)}"
+    # A model-level check already starts its message with the field it is about.
+    what = describe_error(error)
+    line = f"{field_path(error['loc'])}: {what}" if error["loc"] else what
     return f"{source}: {line}" if source else line
