@@ -1,0 +1,17 @@
+"""The built-in journey `python -m bot demo --tour` plays, in the demo's own input language.
+
+One line per step, exactly what a person would type at the demo prompt (see bot/demo.py):
+text, a button's number, `/as manager NAME`, `/as buyer NAME [LANG]`, `/wait 3d`, `/contact`.
+Extend it as features land: a prospect pre-qualifies, a manager claims the lead, the loan
+is disbursed, a reminder arrives, the borrower reports payment.
+"""
+
+TOUR_STEPS: list[str] = [
+    "# A car buyer meets the bot",
+    "/as buyer Li en",
+    "/start",
+    "/help",
+    "# The same in Chinese",
+    "/as buyer 王芳 zh-hans",
+    "/help",
+]

@@ -1,0 +1,67 @@
+"""`python -m bot demo`: scripts, the tour, persona switches, time travel."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.demo import DemoInputError, parse_duration, run_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def play(*lines: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = await run_demo(list(lines), database_path=None, out=out)
+    return code, out.getvalue()
+
+
+def test_durations_read_like_people_write_them():
+    assert parse_duration("3d") == timedelta(days=3)
+    assert parse_duration("1d12h") == timedelta(days=1, hours=12)
+    assert parse_duration("90m") == timedelta(minutes=90)
+    with pytest.raises(DemoInputError):
+        parse_duration("soon")
+
+
+async def test_a_script_prints_the_transcript_and_switches_persona():
+    code, text = await play(
+        "# comments and blank lines are skipped",
+        "",
+        "/help",
+        "/as buyer 王芳 zh-hans",
+        "/help",
+        "/as manager Wang",
+        "/wait 3d",
+    )
+    assert code == 0
+    assert "Li: /help" in text and "bot → Li: What I can do" in text
+    assert "— you are buyer 王芳 —" in text and "bot → 王芳: 我可以帮您" in text
+    assert "— you are manager Wang —" in text
+    assert "… 3d later: 2026-03-06 02:00 UTC" in text
+
+
+async def test_a_script_stops_at_a_button_that_is_not_there():
+    code, text = await play("/help", "9", "/help")
+    assert code == 1
+    assert "! there is no button 9; 0 shown" in text
+    assert text.count("Li: /help") == 1
+
+
+def test_the_tour_runs_offline_from_the_command_line(tmp_path):
+    env = {"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--tour"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bot → Li: Hello, Li!" in done.stdout and "我可以帮您" in done.stdout
