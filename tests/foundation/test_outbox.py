@@ -1,0 +1,190 @@
+"""The outbox delivers every queued message at least once, in order, through faults."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.outbox import OutboxSender
+from bot.sandbox.world import SandboxWorld
+from storage import outbox
+
+
+async def queue(world: SandboxWorld, chat_id: int, text: str, key: str | None = None) -> bool:
+    async with world.runtime.db.transaction() as conn:
+        return await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            method="sendMessage",
+            payload={"text": text},
+            now=world.clock.now(),
+            dedup_key=key,
+        )
+
+
+async def rows(world: SandboxWorld) -> list[dict]:
+    found = await world.runtime.db.fetchall("SELECT * FROM outbox ORDER BY id")
+    return [dict(row) for row in found]
+
+
+async def test_messages_arrive_in_order_and_are_marked_sent(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")  # opens the private chat
+    await world.settle()
+    for n in range(5):
+        await queue(world, li.id, f"note {n}")
+    await world.settle()
+    assert [m.text for m in li.bot_messages()[-5:]] == [f"note {n}" for n in range(5)]
+    assert all(row["status"] == "sent" and row["message_id"] for row in await rows(world))
+
+
+async def test_dedup_key_queues_a_message_once(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    assert await queue(world, li.id, "reminder", key="inst-1:due") is True
+    assert await queue(world, li.id, "reminder", key="inst-1:due") is False
+    await world.settle()
+    assert [m.text for m in li.bot_messages()].count("reminder") == 1
+
+
+async def test_server_errors_retry_with_growing_backoff_and_lose_nothing(
+    world: SandboxWorld,
+) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    world.core.faults.fail_next("sendMessage", 3, status=502)
+    await queue(world, li.id, "after the storm")
+    delays = []
+    for _ in range(3):
+        await world.settle()
+        (row,) = await rows(world)
+        assert row["status"] == "pending"
+        due = row["next_attempt_at"]
+        delays.append((datetime_of(due) - world.clock.now()).total_seconds())
+        world.clock.set(datetime_of(due))
+    await world.settle()
+    (row,) = await rows(world)
+    assert row["status"] == "sent" and row["attempts"] == 4
+    assert li.last_text() == "after the storm"
+    # Exponential with jitter: attempt k waits between half and all of base * 2**k.
+    for attempt, delay in enumerate(delays):
+        assert 2**attempt / 2 <= delay <= 2**attempt
+
+
+async def test_timeouts_retry_too(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    world.core.faults.fail_next("sendMessage", 1, timeout=True)
+    await queue(world, li.id, "late but here")
+    await world.settle()
+    world.clock.advance(timedelta(seconds=2))
+    await world.settle()
+    assert li.last_text() == "late but here"
+
+
+async def test_retry_after_is_honoured_and_order_kept(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    world.core.faults.flood_limits(private_per_second=1, private_burst=2)
+    for n in range(4):
+        await queue(world, li.id, f"m{n}")
+    await world.settle()
+    assert world.core.faults.injected["429"] >= 1
+    pending = [row for row in await rows(world) if row["status"] == "pending"]
+    assert pending and "429" in pending[0]["last_error"]
+    for _ in range(10):
+        world.clock.advance(timedelta(seconds=1))
+        await world.settle()
+    texts = [m.text for m in li.bot_messages() if m.text.startswith("m")]
+    assert texts == ["m0", "m1", "m2", "m3"]
+
+
+async def test_blocked_user_is_final_and_marked_unreachable(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    world.core.faults.block(li.id)
+    await queue(world, li.id, "anyone there?")
+    await world.settle()
+    (row,) = [row for row in await rows(world)]
+    assert row["status"] == "dropped"
+    unreachable = await world.runtime.db.fetchval(
+        "SELECT unreachable_at FROM users WHERE user_id = ?", (li.id,)
+    )
+    assert unreachable is not None
+    world.clock.advance(timedelta(hours=1))
+    await world.settle()
+    assert world.core.faults.injected["403"] == 1  # never tried again
+
+
+async def test_refused_call_is_final_not_retried(world: SandboxWorld) -> None:
+    await queue(world, 424242, "to a chat that does not exist")
+    await world.settle()
+    (row,) = await rows(world)
+    assert row["status"] == "failed" and "chat not found" in row["last_error"].lower()
+
+
+async def test_gives_up_after_max_attempts(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    world.core.faults.fail(1.0, methods={"sendMessage"})
+    await queue(world, li.id, "never")
+    for _ in range(world.app.outbox.max_attempts + 1):
+        await world.settle()
+        world.clock.advance(timedelta(minutes=10))
+    (row,) = await rows(world)
+    assert row["status"] == "failed" and row["attempts"] == world.app.outbox.max_attempts
+
+
+async def test_crash_after_sending_before_marking_resends_on_restart(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    await queue(world, li.id, "your card is ready")
+
+    class Killed(Exception):
+        """Stands for the process dying between Telegram's answer and our commit."""
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    monkeypatch.setattr(outbox, "mark_sent", crash)
+    with pytest.raises(Killed):
+        await world.app.outbox.drain()
+    monkeypatch.undo()
+    (row,) = await rows(world)
+    assert row["status"] == "pending"  # not lost: Telegram had it, we did not record it
+
+    await world.restart()
+    await world.settle()
+    (row,) = await rows(world)
+    assert row["status"] == "sent"
+    # At least once: the user may see it twice, never zero times.
+    assert [m.text for m in li.bot_messages()].count("your card is ready") == 2
+
+
+async def test_sender_wakes_and_delivers_in_the_background(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    sender = OutboxSender(world.runtime.db, world.app.bot, world.clock, rng=random.Random(1))
+    sender.start(poll_interval=0.01)
+    try:
+        await queue(world, li.id, "pushed")
+        sender.wake()
+        await world.core.wait_until(lambda: li.last_text() == "pushed", within=5)
+    finally:
+        await sender.stop()
+
+
+def datetime_of(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,133 @@
+"""Every settings mistake is one line naming the variable; the token never shows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, require_for_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BAD_VALUES = [
+    ("MANAGER_IDS", "7001,abc", "MANAGER_IDS: expected comma-separated Telegram user ids"),
+    ("ADMIN_IDS", "1;2", "ADMIN_IDS: expected comma-separated Telegram user ids"),
+    ("MANAGER_CHAT_ID", "12345", "MANAGER_CHAT_ID: expected the group's negative chat id"),
+    ("MANAGER_CHAT_ID", "group", "MANAGER_CHAT_ID: "),
+    ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
+    (
+        "DATABASE_PATH",
+        "/no/such/dir/bot.db",
+        "DATABASE_PATH: directory /no/such/dir does not exist",
+    ),
+    (
+        "POLICY_PATH",
+        "/no/such/policy.toml",
+        "POLICY_PATH: file /no/such/policy.toml does not exist",
+    ),
+    ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE: "),
+    ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL: expected an http(s) URL"),
+    ("WEBHOOK_PORT", "70000", "WEBHOOK_PORT: "),
+    ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN: expected the token from @BotFather"),
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "MANAGER_", "ADMIN_", "WEBHOOK_", "DATABASE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no developer's .env leaks in
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), BAD_VALUES)
+def test_each_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_id_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MANAGER_IDS", "7001, 7002,7003")
+    monkeypatch.setenv("ADMIN_IDS", "9001")
+    settings = load_settings()
+    assert settings.manager_ids == {7001, 7002, 7003}
+    assert settings.admin_ids == {9001}
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MANAGER_CHAT_ID=-100500\nTIMEZONE=Asia/Urumqi\n")
+    settings = load_settings()
+    assert settings.manager_chat_id == -100500 and settings.timezone == "Asia/Urumqi"
+
+
+def test_run_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="^TELEGRAM_BOT_TOKEN: not set"):
+        require_for_run(load_settings(), webhook=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN-VALUE")
+    with pytest.raises(ConfigError, match="^MANAGER_CHAT_ID: not set"):
+        require_for_run(load_settings(), webhook=False)
+    monkeypatch.setenv("MANAGER_CHAT_ID", "-1001")
+    require_for_run(load_settings(), webhook=False)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
+    with pytest.raises(ConfigError, match="^WEBHOOK_SECRET: not set"):
+        require_for_run(load_settings(), webhook=True)
+
+
+def test_token_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN-VALUE")
+    settings = load_settings()
+    assert "SECRET-TOKEN-VALUE" not in repr(settings) and "SECRET" not in str(settings)
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MANAGER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_cli("run", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("TELEGRAM_BOT_TOKEN:")
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_variable_exits_2_without_traceback_or_token(tmp_path: Path) -> None:
+    result = run_cli(
+        "run",
+        env={"TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE", "TIMEZONE": "Nowhere/Land"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("TIMEZONE: unknown time zone")
+    assert "SECRET" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_webhook_mode_refuses_to_start_without_secret(tmp_path: Path) -> None:
+    result = run_cli(
+        "run",
+        "--webhook",
+        env={
+            "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
+            "MANAGER_CHAT_ID": "-1001",
+            "WEBHOOK_URL": "https://bot.example.com/telegram",
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("WEBHOOK_SECRET: not set")
