@@ -1,0 +1,142 @@
+"""A picture of a repayment schedule: what is still owed, and what each payment is made of.
+
+Bars per installment split into principal (below) and interest (above); a line shows the
+balance left after each payment on its own scale. Drawn with Pillow so it needs no GUI
+stack; the PNG is small (a few kilobytes) and works as a Telegram photo. Used for the
+pre-qualification result and for borrowers' `/schedule`.
+
+Text on the picture is numbers and a short legend; Pillow's built-in font has no Chinese
+glyphs, so the legend is drawn in Chinese only when a CJK font is installed, otherwise in
+English (the message caption carries the words in the reader's language either way).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from lending.schedule import Installment
+
+WIDTH, HEIGHT = 960, 540
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 90, 90, 60, 60
+BACKGROUND = (255, 255, 255)
+AXIS = (90, 90, 90)
+GRID = (228, 228, 228)
+PRINCIPAL = (52, 120, 200)
+INTEREST = (240, 150, 50)
+BALANCE = (200, 40, 60)
+
+LEGENDS = {
+    "en": ("Principal", "Interest", "Balance"),
+    "zh": ("本金", "利息", "剩余本金"),
+}
+_CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+@lru_cache(maxsize=4)
+def _font(size: int, cjk: bool) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    if cjk:
+        for path in _CJK_FONTS:
+            if Path(path).exists():
+                return ImageFont.truetype(path, size)
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def _has_cjk_font() -> bool:
+    return any(Path(path).exists() for path in _CJK_FONTS)
+
+
+def _short(amount: Decimal) -> str:
+    """Axis labels: 150k, 1.2M, 800."""
+    value = float(amount)  # display only; the schedule's figures stay Decimal
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 10_000:
+        return f"{value / 1_000:.0f}k"
+    if value >= 1_000:
+        return f"{value / 1_000:.1f}k"
+    return f"{value:.0f}"
+
+
+def schedule_chart(
+    installments: Sequence[Installment], principal: Decimal, locale: str = "en"
+) -> bytes:
+    """PNG bytes: principal/interest bars per installment and the balance line."""
+    if not installments:
+        raise ValueError("a schedule chart needs at least one installment")
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    cjk = locale == "zh" and _has_cjk_font()
+    legend_font = _font(18, cjk)
+    small = _font(14, False)
+
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    bottom = MARGIN_TOP + plot_h
+    # A balloon's last payment dwarfs the others; cap the bar scale at the regular
+    # payments so they stay readable, and let the balloon bar reach the top.
+    payments = [i.payment for i in installments]
+    regular = payments[:-1] if len(payments) > 1 else payments
+    pay_max = max(max(regular), Decimal(1))
+    balance_max = max(principal, Decimal(1))
+
+    # Grid and axes with 4 steps on each scale.
+    for step in range(5):
+        y = bottom - plot_h * step / 4
+        draw.line([(MARGIN_LEFT, y), (MARGIN_LEFT + plot_w, y)], fill=GRID)
+        draw.text((8, y - 8), _short(pay_max * step / 4), fill=PRINCIPAL, font=small)
+        draw.text(
+            (MARGIN_LEFT + plot_w + 8, y - 8),
+            _short(balance_max * step / 4),
+            fill=BALANCE,
+            font=small,
+        )
+    draw.line([(MARGIN_LEFT, MARGIN_TOP), (MARGIN_LEFT, bottom)], fill=AXIS, width=2)
+    draw.line([(MARGIN_LEFT, bottom), (MARGIN_LEFT + plot_w, bottom)], fill=AXIS, width=2)
+
+    count = len(installments)
+    slot = plot_w / count
+    bar = max(1.0, slot * 0.7)
+    points = [(MARGIN_LEFT, MARGIN_TOP)]  # the balance starts at the full loan
+    for index, item in enumerate(installments):
+        x0 = MARGIN_LEFT + index * slot + (slot - bar) / 2
+        scale = plot_h / float(pay_max)
+        p_h = min(float(item.principal) * scale, plot_h)
+        i_h = min(float(item.interest) * scale, plot_h - p_h)
+        if p_h > 0:
+            draw.rectangle([x0, bottom - p_h, x0 + bar, bottom], fill=PRINCIPAL)
+        if i_h > 0:
+            draw.rectangle([x0, bottom - p_h - i_h, x0 + bar, bottom - p_h], fill=INTEREST)
+        x_end = MARGIN_LEFT + (index + 1) * slot
+        y_balance = bottom - plot_h * float(item.balance) / float(balance_max)
+        points.append((x_end, y_balance))
+    draw.line(points, fill=BALANCE, width=3)
+
+    # Month labels: about six along the axis.
+    every = max(1, count // 6)
+    for index in range(0, count, every):
+        x = MARGIN_LEFT + index * slot + slot / 2
+        draw.text((x - 6, bottom + 8), str(installments[index].n), fill=AXIS, font=small)
+
+    names = LEGENDS["zh" if cjk else "en"]
+    x = MARGIN_LEFT
+    for name, colour in zip(names, (PRINCIPAL, INTEREST, BALANCE), strict=True):
+        draw.rectangle([x, 20, x + 16, 36], fill=colour)
+        draw.text((x + 22, 18), name, fill=AXIS, font=legend_font)
+        x += 40 + int(draw.textlength(name, font=legend_font))
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
