@@ -15,6 +15,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the bot (long polling, or --webhook)")
     parser.add_argument("--webhook", action="store_true", help="receive updates by webhook")
     parser.set_defaults(func=run)
+    parser = subparsers.add_parser(
+        "start", help="run the bot if TELEGRAM_BOT_TOKEN is set, else the offline demo"
+    )
+    parser.set_defaults(func=start, webhook=False, script=None, tour=False)
+
+
+def start(args: argparse.Namespace) -> int:
+    """The newcomer's command: the real bot when configured, the offline demo otherwise."""
+    if load_settings().telegram_bot_token is None:
+        from bot.cli import demo
+
+        print("TELEGRAM_BOT_TOKEN is not set: starting the offline demo (no Telegram needed).")
+        return demo.run(args)
+    return run(args)
 
 
 def run(args: argparse.Namespace) -> int:
