@@ -97,9 +97,9 @@ class SandboxClient:
     def __init__(self, root_url: str) -> None:
         self.root_url = root_url.rstrip("/")
 
-    def call(self, name: str, **body: Any) -> dict[str, Any]:
+    def call(self, endpoint: str, **body: Any) -> dict[str, Any]:
         request = urllib.request.Request(
-            f"{self.root_url}/_sandbox/{name}",
+            f"{self.root_url}/_sandbox/{endpoint}",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
