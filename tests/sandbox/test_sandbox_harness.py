@@ -96,3 +96,25 @@ async def test_managers_group_member_presses_buttons_in_the_group(world):
     await harness.settle()
     assert wang.group.last_text() == "You chose yes."
     assert "[managers] Wang presses [Yes]" in Transcript(core).render()
+
+
+async def test_screen_shows_edits_applied_and_history_keeps_every_step(world):
+    core, harness = world
+    li = core.user(id=1001, name="Li")
+    li.send_document(b"%PDF-1.4 income proof", "income.pdf", "application/pdf")
+    li.command("/start")
+    await harness.settle()
+    li.press("Yes")
+    await harness.settle()
+    assert [m.text for m in li.screen()] == ["", "/start", "You chose yes."]
+    assert [e.kind for e in li.history()] == [
+        "user_message",
+        "user_message",
+        "bot_message",
+        "press",
+        "answer",
+        "edit",
+    ]
+    document = li.screen()[0].data["document"]
+    assert core.download(core.files[document["file_id"]].file_path) == b"%PDF-1.4 income proof"
+    assert "Li: [document income.pdf]" in Transcript(core).render()
