@@ -25,9 +25,9 @@ def _npv(rate: float, received: float, payments: list[float]) -> float:
 def monthly_irr(amount_received: Decimal, payments: list[Decimal]) -> float:
     """The monthly rate at which the installments are worth exactly what was received.
 
-    Bisection on a bracket that always holds a root for a loan (positive payments
-    adding up to at least the amount received), tightened by a few secant steps; robust
-    for 0% and for very high rates.
+    Exact zero for a 0% loan; Newton's method otherwise (see below), with bisection as a
+    fallback that cannot fail for a loan (non-negative payments adding up to more than
+    the amount received).
     """
     received = float(amount_received)
     flows = [float(p) for p in payments]
@@ -40,24 +40,39 @@ def monthly_irr(amount_received: Decimal, payments: list[Decimal]) -> float:
         raise ValueError("payments: add up to less than the amount received")
     if total == amount_received:
         return 0.0
+    # Newton from r = 0: the present value is convex and decreasing in the rate and is
+    # positive at 0, so every step lands at or below the root and the iterates climb to it
+    # monotonically (no overshoot, no bracket needed). Typically 4-6 passes over the flows.
+    rate = 0.0
+    for _ in range(100):
+        factor = 1.0 / (1.0 + rate)
+        discount = 1.0
+        value = -received
+        slope = 0.0
+        for k, p in enumerate(flows, start=1):
+            discount *= factor
+            value += p * discount
+            slope -= k * p * discount
+        step = value / (slope * factor)
+        rate -= step
+        if abs(step) < 1e-13:
+            return rate
+    return _bisect(received, flows)
+
+
+def _bisect(received: float, flows: list[float]) -> float:
+    """Fallback for pathological flows: plain bisection on a doubling bracket."""
     lo, hi = 0.0, 0.01
     while _npv(hi, received, flows) > 0:
         lo, hi = hi, hi * 2
         if hi > 100:
             raise ValueError("payments: the implied rate is unreasonably high")
-    f_lo, f_hi = _npv(lo, received, flows), _npv(hi, received, flows)
     for _ in range(200):
-        # Regula falsi with the Illinois tweak: converges fast and never leaves the bracket.
-        mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        f_mid = _npv(mid, received, flows)
-        if abs(f_mid) < 1e-9 or hi - lo < 1e-15:
-            return mid
-        if (f_mid > 0) == (f_lo > 0):
-            lo, f_lo = mid, f_mid
-            f_hi /= 2
+        mid = (lo + hi) / 2
+        if _npv(mid, received, flows) > 0:
+            lo = mid
         else:
-            hi, f_hi = mid, f_mid
-            f_lo /= 2
+            hi = mid
     return (lo + hi) / 2
 
 

@@ -24,7 +24,13 @@ from lending.money import CENT, HUNDRED, ZERO, money, round_down_to
 from lending.policy import Policy, Tier
 from lending.reasons import Locale, reason_text
 from lending.rules import rules_for
-from lending.schedule import RepaymentMethod, Schedule, build_schedule, first_payment
+from lending.schedule import (
+    RepaymentMethod,
+    Schedule,
+    build_schedule,
+    estimated_total_interest,
+    first_payment,
+)
 
 _RATIO_CEILING = Decimal("999.99")  # a ratio over no income: shown as 999.99%, never divides by 0
 
@@ -144,16 +150,27 @@ class Verdict:
         return self.decision is Decision.PREQUALIFIED
 
 
-def evaluate(answers: Answers, policy: Policy, explain: bool = True) -> Verdict:
+def evaluate(
+    answers: Answers,
+    policy: Policy,
+    explain: bool = True,
+    *,
+    price: Decimal | None = None,
+    down_payment: Decimal | None = None,
+    term_months: int | None = None,
+) -> Verdict:
     """The fast decision: hard rules, scorecard, tier. No schedule is built.
 
-    With `explain=False` no reason objects are made: the search only needs the decision.
+    With `explain=False` no reason objects are made, and `price`, `down_payment` and
+    `term_months` override the answers without copying them: a counter-offer search
+    only needs the decision, many times over.
     """
     a = answers
     rules = rules_for(policy)
-    price = a.price
-    term = a.term_months
-    loan = price - a.down_payment
+    price = a.price if price is None else price
+    down = a.down_payment if down_payment is None else down_payment
+    term = a.term_months if term_months is None else term_months
+    loan = price - down
     condition = a.vehicle_condition
     method = a.method
     balloon = ZERO
@@ -165,7 +182,7 @@ def evaluate(answers: Answers, policy: Policy, explain: bool = True) -> Verdict:
     pti = _ratio(stress, income)
     dti = _ratio(stress + a.monthly_debt, income)
     ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
-    share = (a.down_payment * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
+    share = (down * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
     cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
     terms = rules.offered_terms[condition]
 
@@ -359,15 +376,13 @@ class Assessment:
         points = subsidy.subsidy_rate(self.annual_rate)
         if points <= 0:
             return None
-        cheaper = build_schedule(
-            self.loan_amount,
-            self.annual_rate - points,
-            self.answers.term_months,
-            self.start,
-            self.answers.method,
-            self.verdict.balloon_amount,
-        )
-        return min(self.total_interest - cheaper.total_interest, subsidy.max_amount)
+        # An estimate by the closed forms: the borrower sees "about ¥X", and a second
+        # schedule would double the cost of every assessment.
+        args = (self.loan_amount, self.answers.term_months, self.answers.method)
+        balloon = self.verdict.balloon_amount
+        full = estimated_total_interest(args[0], self.annual_rate, *args[1:], balloon)
+        reduced = estimated_total_interest(args[0], self.annual_rate - points, *args[1:], balloon)
+        return min(max(full - reduced, ZERO), subsidy.max_amount)
 
     @property
     def notes(self) -> list[Reason]:

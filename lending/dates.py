@@ -12,8 +12,16 @@ def add_months(anchor: date, months: int) -> date:
     """`anchor` moved by `months` calendar months, keeping its day where the month allows."""
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month0 = divmod(index, 12)
-    last_day = _calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(anchor.day, last_day))
+    day = anchor.day
+    if day > 28:
+        day = min(day, _month_days(year, month0 + 1))
+    return date(year, month0 + 1, day)
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if _calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def due_dates(start: date, count: int, first_due: date | None = None) -> list[date]:

@@ -42,8 +42,8 @@ class Offer:
         return self.assessment.monthly_payment
 
 
-def _qualifies(answers: Answers, policy: Policy) -> bool:
-    return _evaluate(answers, policy, explain=False).prequalified
+def _qualifies(answers: Answers, policy: Policy, **overrides: Any) -> bool:
+    return _evaluate(answers, policy, explain=False, **overrides).prequalified
 
 
 def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | None:
@@ -69,7 +69,7 @@ def smallest_extra_down(answers: Answers, policy: Policy) -> Answers | None:
     steps_min = max(1, int(round_up_to(min_down - a.down_payment, STEP) // STEP))
 
     def passes(k: int) -> bool:
-        return _qualifies(a.with_changes(down_payment=money(a.down_payment + k * STEP)), policy)
+        return _qualifies(a, policy, down_payment=a.down_payment + k * STEP)
 
     k = _first_passing(steps_min, steps_max, passes)
     return None if k is None else a.with_changes(down_payment=money(a.down_payment + k * STEP))
@@ -80,9 +80,8 @@ def shortest_qualifying_term(answers: Answers, policy: Policy) -> Answers | None
     for term in offered_terms(answers.vehicle_condition, policy):
         if term == answers.term_months:
             continue
-        changed = answers.with_changes(term_months=term)
-        if _qualifies(changed, policy):
-            return changed
+        if _qualifies(answers, policy, term_months=term):
+            return answers.with_changes(term_months=term)
     return None
 
 
@@ -98,7 +97,7 @@ def most_expensive_car(answers: Answers, policy: Policy) -> Answers | None:
     highest = int((round_down_to(a.price - Decimal("0.01"), STEP)) // STEP)
 
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
-        return _qualifies(a.with_changes(price=money((highest - i) * STEP)), policy)
+        return _qualifies(a, policy, price=(highest - i) * STEP)
 
     i = _first_passing(0, highest - lowest, passes_from_top)
     return None if i is None else a.with_changes(price=money((highest - i) * STEP))
@@ -151,7 +150,7 @@ def max_affordable_price(
     lowest = _price_candidates(down, policy)
 
     def fails(k: int) -> bool:
-        return not _qualifies(base.with_changes(price=money(k * STEP)), policy)
+        return not _qualifies(base, policy, price=k * STEP)
 
     if fails(lowest):
         return None
