@@ -114,6 +114,7 @@ def build_application(
         .application_class(AutoloanApplication)
         .token(token)
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(SqlitePersistence(runtime.db, update_interval=persistence_interval))
         .post_init(_on_start)
@@ -142,6 +143,12 @@ def build_application(
 
 async def _save_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.update_persistence()
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Telegram serves files from /file/bot<token>/ beside /bot<token>/."""
+    head, sep, tail = api_base_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else api_base_url
 
 
 async def _on_start(application: Application) -> None:
