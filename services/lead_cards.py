@@ -1,0 +1,440 @@
+"""Lead cards: what a manager sees of a lead, and how cards reach the managers' group.
+
+A card is rendered from the database each time (templates/<locale>/lead_card.j2), so an
+edit after a claim or a status change always shows the current state. The group gets
+at most `GROUP_CARD_BUDGET` single cards a minute (Telegram allows about 20 messages a
+minute in a group, and claims, escalations and digests need some of them); beyond that,
+new leads join one pending digest message that leaves a little later, so a burst of a
+hundred leads reaches the group in a few messages within the minute, nothing dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from lending.reasons import reason_text
+from services import managers
+from services.callbacks import pack
+from services.keyboards import inline_keyboard
+from services.rendering import TEXT_LIMIT
+from services.runtime import Runtime
+from storage import outbox
+
+GROUP_CARD_BUDGET = 12  # single cards a rolling minute; the rest of the 20 for everything else
+DIGEST_DELAY = timedelta(seconds=10)  # a digest waits this long for more leads to join
+DIGEST_SPACING = timedelta(seconds=20)  # and digests leave at least this far apart
+DIGEST_MAX_LEADS = 24  # keeps a digest well inside 4096 characters and 100 buttons
+JOIN_MARGIN = timedelta(seconds=2)  # never touch a digest about to be sent
+
+STATUSES = (
+    "new",
+    "claimed",
+    "contacted",
+    "documents",
+    "submitted",
+    "approved",
+    "disbursed",
+    "lost",
+)
+
+
+@dataclass
+class LeadView:
+    """A lead with everything a card or an export needs."""
+
+    id: int
+    user_id: int
+    application_id: int | None
+    status: str
+    decision: str | None
+    tier: str | None
+    human_requested: bool
+    owner_id: int | None
+    owner_name: str
+    claimed_at: str | None
+    contacted_at: str | None
+    lost_reason: str | None
+    escalation_level: int
+    card_chat_id: int | None
+    card_message_id: int | None
+    digest_id: int | None
+    created_at: str
+    buyer_name: str
+    phone: str | None
+    buyer_locale: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    loan_amount: str | None = None
+    monthly_payment: str | None = None
+    annual_rate: str | None = None
+    pti: str | None = None
+    dti: str | None = None
+    reason_codes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def reasons(self, locale: str, limit: int = 3) -> list[str]:
+        texts = []
+        for code, params in self.reason_codes[:limit]:
+            try:
+                texts.append(reason_text(code, locale, **params))  # type: ignore[arg-type]
+            except (KeyError, IndexError, ValueError):
+                texts.append(code)
+        return texts
+
+    def age_minutes(self, now: datetime) -> int:
+        return max(0, int((now - datetime.fromisoformat(self.created_at)).total_seconds() // 60))
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: enough to recognise a caller, not enough to call from a group."""
+    if not phone:
+        return "—"
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) < 8:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> Any:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+def _reason_codes(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Reasons as the conversation stored them: codes with params, or plain codes."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for item in result.get("reasons") or []:
+        if isinstance(item, str):
+            out.append((item, {}))
+        elif isinstance(item, dict) and isinstance(item.get("code"), str):
+            params = item.get("params") if isinstance(item.get("params"), dict) else {}
+            out.append((item["code"], params))
+    return out
+
+
+async def load_lead(conn: aiosqlite.Connection, lead_id: int) -> LeadView | None:
+    row = await _one(
+        conn,
+        "SELECT l.*, a.full_name, a.phone, a.answers, u.first_name, u.locale AS buyer_locale"
+        " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
+        " LEFT JOIN users u ON u.user_id = l.user_id WHERE l.id = ?",
+        (lead_id,),
+    )
+    if row is None:
+        return None
+    view = LeadView(
+        id=row["id"],
+        user_id=row["user_id"],
+        application_id=row["application_id"],
+        status=row["status"],
+        decision=row["decision"],
+        tier=row["tier"],
+        human_requested=bool(row["human_requested"]),
+        owner_id=row["owner_id"],
+        owner_name=await managers.display_name(conn, row["owner_id"]),
+        claimed_at=row["claimed_at"],
+        contacted_at=row["contacted_at"],
+        lost_reason=row["lost_reason"],
+        escalation_level=row["escalation_level"],
+        card_chat_id=row["card_chat_id"],
+        card_message_id=row["card_message_id"],
+        digest_id=row["digest_id"],
+        created_at=row["created_at"],
+        buyer_name=row["full_name"] or row["first_name"] or f"#{row['user_id']}",
+        phone=row["phone"],
+        buyer_locale=row["buyer_locale"] or "en",
+    )
+    try:
+        view.answers = json.loads(row["answers"]) if row["answers"] else {}
+    except (TypeError, ValueError):
+        view.answers = {}
+    if row["application_id"] is not None:
+        assessment = await _one(
+            conn,
+            "SELECT * FROM assessments WHERE application_id = ? ORDER BY id DESC LIMIT 1",
+            (row["application_id"],),
+        )
+        if assessment is not None:
+            view.loan_amount = assessment["loan_amount"]
+            view.monthly_payment = assessment["monthly_payment"]
+            view.annual_rate = assessment["annual_rate"]
+            try:
+                result = json.loads(assessment["result"])
+            except (TypeError, ValueError):
+                result = {}
+            if isinstance(result, dict):
+                verdict = result.get("verdict") if isinstance(result.get("verdict"), dict) else {}
+                view.pti = _text(result.get("pti", verdict.get("pti")))
+                view.dti = _text(result.get("dti", verdict.get("dti")))
+                view.reason_codes = _reason_codes(result) or _reason_codes(verdict)
+    return view
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def card_text(runtime: Runtime, view: LeadView, locale: str, *, full: bool = False) -> str:
+    """The card: masked phone in the group, everything (`full`) in the owner's private chat."""
+    text = runtime.renderer.render(
+        locale,
+        "lead_card",
+        lead=view,
+        a=view.answers,
+        phone=view.phone if full and view.phone else mask_phone(view.phone),
+        age=view.age_minutes(runtime.clock.now()),
+        reasons=view.reasons(locale),
+        full=full,
+        **words(runtime, view, locale),
+    )
+    return text[:TEXT_LIMIT]
+
+
+def words(runtime: Runtime, view: LeadView, locale: str) -> dict[str, str]:
+    """The lead's status and decision in the reader's language."""
+    label = runtime.renderer.label
+    return {
+        "status_word": label(locale, f"leads_status_{view.status}"),
+        "decision_word": label(locale, f"leads_decision_{view.decision or 'none'}"),
+    }
+
+
+def card_keyboard(runtime: Runtime, view: LeadView, locale: str) -> dict[str, Any] | None:
+    """Claim and Details while the lead is new; Details only once someone owns it."""
+    label = runtime.renderer.label
+    details = (label(locale, "leads_details"), pack("ldetail", view.id))
+    if view.status == "new":
+        return inline_keyboard([[(label(locale, "leads_claim"), pack("lclaim", view.id)), details]])
+    return inline_keyboard([[details]])
+
+
+def group_targets(runtime: Runtime) -> list[int]:
+    """Where cards go: the managers' group, else each configured manager in private."""
+    if runtime.manager_chat_id is not None:
+        return [runtime.manager_chat_id]
+    return sorted(runtime.manager_ids | runtime.admin_ids)
+
+
+async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
+    """Queue the new lead's card to the group (or the digest) in the caller's transaction."""
+    view = await load_lead(conn, lead_id)
+    assert view is not None
+    now = runtime.clock.now()
+    locale = runtime.default_locale
+    if runtime.manager_chat_id is None:
+        for manager_id in group_targets(runtime):
+            manager_locale = await managers.locale_of_user(conn, manager_id, locale)
+            await outbox.enqueue(
+                conn,
+                chat_id=manager_id,
+                method="sendMessage",
+                payload=_message(
+                    card_text(runtime, view, manager_locale),
+                    card_keyboard(runtime, view, manager_locale),
+                ),
+                now=now,
+                dedup_key=f"lead-card:{lead_id}:{manager_id}",
+            )
+        return
+    chat_id = runtime.manager_chat_id
+    if await sent_to_group_recently(conn, chat_id, now) < GROUP_CARD_BUDGET:
+        await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            method="sendMessage",
+            payload=_message(
+                card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
+            ),
+            now=now,
+            dedup_key=f"lead-card:{lead_id}",
+            on_sent=f"lead_card:{lead_id}",
+        )
+        return
+    await _join_digest(conn, runtime, chat_id, lead_id, now)
+
+
+async def sent_to_group_recently(conn: aiosqlite.Connection, chat_id: int, now: datetime) -> int:
+    """New messages queued to the group in the last minute (edits and answers aside)."""
+    row = await _one(
+        conn,
+        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
+        " AND created_at > ?",
+        (chat_id, (now - timedelta(minutes=1)).isoformat()),
+    )
+    return int(row[0])
+
+
+async def _join_digest(
+    conn: aiosqlite.Connection, runtime: Runtime, chat_id: int, lead_id: int, now: datetime
+) -> None:
+    """Add the lead to the digest still waiting to leave, or start the next digest."""
+    row = await _one(
+        conn,
+        "SELECT d.id, d.send_at, (SELECT COUNT(*) FROM leads WHERE digest_id = d.id) AS size"
+        " FROM lead_digests d WHERE d.chat_id = ? AND d.message_id IS NULL"
+        " ORDER BY d.id DESC LIMIT 1",
+        (chat_id,),
+    )
+    joinable = (
+        row is not None
+        and row["size"] < DIGEST_MAX_LEADS
+        and datetime.fromisoformat(row["send_at"]) > now + JOIN_MARGIN
+        and await _digest_row_pending(conn, row["id"])
+    )
+    if joinable:
+        digest_id = row["id"]
+        await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (digest_id, lead_id))
+        payload = await digest_payload(conn, runtime, digest_id)
+        await conn.execute(
+            "UPDATE outbox SET payload = ? WHERE dedup_key = ? AND status = 'pending'",
+            (
+                json.dumps({"chat_id": chat_id, **payload}, ensure_ascii=False),
+                f"lead-digest:{digest_id}",
+            ),
+        )
+        return
+    last = await _one(conn, "SELECT MAX(send_at) FROM lead_digests WHERE chat_id = ?", (chat_id,))
+    send_at = now + DIGEST_DELAY
+    if last is not None and last[0] is not None:
+        send_at = max(send_at, datetime.fromisoformat(last[0]) + DIGEST_SPACING)
+    cursor = await conn.execute(
+        "INSERT INTO lead_digests (chat_id, send_at, created_at) VALUES (?, ?, ?)",
+        (chat_id, send_at.isoformat(), now.isoformat()),
+    )
+    digest_id = int(cursor.lastrowid or 0)
+    await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (digest_id, lead_id))
+    await outbox.enqueue(
+        conn,
+        chat_id=chat_id,
+        method="sendMessage",
+        payload=await digest_payload(conn, runtime, digest_id),
+        now=now,
+        dedup_key=f"lead-digest:{digest_id}",
+        on_sent=f"lead_digest:{digest_id}",
+        not_before=send_at,
+    )
+
+
+async def _digest_row_pending(conn: aiosqlite.Connection, digest_id: int) -> bool:
+    row = await _one(
+        conn,
+        "SELECT attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
+        (f"lead-digest:{digest_id}",),
+    )
+    # A row the sender already tried may be in flight again; only untouched rows change.
+    return row is not None and row["attempts"] == 0
+
+
+async def digest_payload(
+    conn: aiosqlite.Connection, runtime: Runtime, digest_id: int
+) -> dict[str, Any]:
+    """One message listing the digest's leads (best first), a Claim button for each new one."""
+    locale = runtime.default_locale
+    async with conn.execute(
+        "SELECT id FROM leads WHERE digest_id = ? ORDER BY id", (digest_id,)
+    ) as cursor:
+        ids = [r[0] for r in await cursor.fetchall()]
+    views = [v for v in [await load_lead(conn, i) for i in ids] if v is not None]
+    views.sort(key=priority_key)
+    text = runtime.renderer.render(
+        locale,
+        "lead_digest",
+        leads=views,
+        masked={v.id: mask_phone(v.phone) for v in views},
+    )[:TEXT_LIMIT]
+    label = runtime.renderer.label
+    buttons = [
+        (label(locale, "leads_claim_n", id=v.id), pack("lclaim", v.id))
+        for v in views
+        if v.status == "new"
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return _message(text, inline_keyboard(rows) if rows else {"inline_keyboard": []})
+
+
+def priority_key(view: LeadView) -> tuple[int, int, str]:
+    """Asked for a human first, then tier A, then the oldest."""
+    return (0 if view.human_requested else 1, 0 if view.tier == "A" else 1, view.created_at)
+
+
+async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
+    """Show the lead's current state on its group card (or its digest), in the transaction.
+
+    A card not yet sent is re-rendered in its pending outbox row; a sent one is edited.
+    """
+    view = await load_lead(conn, lead_id)
+    if view is None:
+        return
+    now = runtime.clock.now()
+    locale = runtime.default_locale
+    if view.digest_id is not None:
+        payload = await digest_payload(conn, runtime, view.digest_id)
+        key = f"lead-digest:{view.digest_id}"
+    else:
+        payload = _message(card_text(runtime, view, locale), card_keyboard(runtime, view, locale))
+        key = f"lead-card:{lead_id}"
+    pending = await _one(
+        conn,
+        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
+        (key,),
+    )
+    if pending is not None and pending["attempts"] == 0:
+        await conn.execute(
+            "UPDATE outbox SET payload = ? WHERE id = ?",
+            (
+                json.dumps({"chat_id": pending["chat_id"], **payload}, ensure_ascii=False),
+                pending["id"],
+            ),
+        )
+        return
+    chat_id, message_id = view.card_chat_id, view.card_message_id
+    if chat_id is None or message_id is None:
+        return  # no group card (private cards) or it failed for good: nothing to edit
+    await outbox.enqueue(
+        conn,
+        chat_id=chat_id,
+        method="editMessageText",
+        payload={"message_id": message_id, **payload},
+        now=now,
+    )
+
+
+def _message(text: str, keyboard: dict[str, Any] | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+    if keyboard is not None:
+        payload["reply_markup"] = keyboard
+    return payload
+
+
+async def on_card_sent(
+    conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+) -> None:
+    """Outbox hook: remember where the lead's card is, so claims can edit it."""
+    if message_id is None or not argument.isdigit():
+        return
+    await conn.execute(
+        "UPDATE leads SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+        (chat_id, message_id, int(argument)),
+    )
+
+
+async def on_digest_sent(
+    conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+) -> None:
+    """Outbox hook: every lead of the digest points at the digest message."""
+    if message_id is None or not argument.isdigit():
+        return
+    digest_id = int(argument)
+    await conn.execute(
+        "UPDATE lead_digests SET message_id = ? WHERE id = ?", (message_id, digest_id)
+    )
+    await conn.execute(
+        "UPDATE leads SET card_chat_id = ?, card_message_id = ? WHERE digest_id = ?",
+        (chat_id, message_id, digest_id),
+    )
