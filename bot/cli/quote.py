@@ -2,8 +2,9 @@
 
 What a manager types to answer "what would 140,000 over 36 months cost me?":
     python -m bot quote --price 200000 --down 60000 --term 36 --rate 4.5 --fee 1400
-Prints a table, or with `--json` the schedule with money as decimal strings. Bad input
-exits 2 with one line naming the option.
+Prints a table, or with `--json` the schedule with money as decimal strings. With
+`--compare` it prints the three repayment methods side by side instead (lending.comparison).
+Bad input exits 2 with one line naming the option.
 """
 
 import argparse
@@ -14,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from lending.apr import annualized_rate
+from lending.comparison import Comparison, compare_methods
 from lending.money import HUNDRED, money
 from lending.policy import Balloon
 from lending.schedule import RepaymentMethod, Schedule, build_schedule
@@ -58,11 +60,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fee", default="0", help="upfront fee, yuan (raises the APR)")
     parser.add_argument("--start", default=None, help="payout date YYYY-MM-DD (default today)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--compare", action="store_true", help="the three repayment methods side by side"
+    )
     parser.set_defaults(func=run)
 
 
 def build_quote(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the options and compute the quote as a JSON-ready dict."""
+    principal, rate, term, start, method, balloon, fee = quote_inputs(args)
+    schedule = build_schedule(principal, rate, term, start, method, balloon)
+    return quote_json(schedule, annualized_rate(principal - money(fee), schedule.payments), fee)
+
+
+def quote_inputs(
+    args: argparse.Namespace,
+) -> tuple[Decimal, Decimal, int, date, RepaymentMethod, Decimal, Decimal]:
+    """The validated options: principal, rate, term, start, method, balloon amount, fee."""
+    compare = getattr(args, "compare", False)
     price = parse_amount(args.price, "--price")
     down = parse_amount(args.down, "--down")
     rate = parse_amount(args.rate, "--rate")
@@ -81,7 +96,8 @@ def build_quote(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"--rate: must be a percent between 0 and 100, got {args.rate}")
     method = RepaymentMethod(args.method)
     balloon_pct = Decimal(0)
-    if method is RepaymentMethod.BALLOON:
+    # A comparison always has a balloon column, so --balloon is allowed with it.
+    if method is RepaymentMethod.BALLOON or compare:
         balloon_pct = (
             Balloon().default_percent
             if args.balloon is None
@@ -101,8 +117,62 @@ def build_quote(args: argparse.Namespace) -> dict[str, Any]:
         start = date.fromisoformat(args.start) if args.start else date.today()
     except ValueError:
         raise InputError(f"--start: expected a date like 2026-01-31, got {args.start!r}") from None
-    schedule = build_schedule(principal, rate, term, start, method, balloon)
-    return quote_json(schedule, annualized_rate(principal - money(fee), schedule.payments), fee)
+    return principal, rate, term, start, method, balloon, fee
+
+
+def build_comparison(args: argparse.Namespace) -> dict[str, Any]:
+    """`--compare`: the same loan under each method, as a JSON-ready dict."""
+    principal, rate, term, start, _method, balloon, fee = quote_inputs(args)
+    return comparison_json(compare_methods(principal, rate, term, start, balloon), fee)
+
+
+def comparison_json(comparison: Comparison, fee: Decimal) -> dict[str, Any]:
+    """The stable JSON shape of `quote --compare --json`."""
+    received = comparison.principal - money(fee)
+    return {
+        "principal": str(comparison.principal),
+        "annual_rate": str(comparison.annual_rate),
+        "term_months": comparison.term_months,
+        "upfront_fee": str(money(fee)),
+        "least_interest": comparison.least_interest.value,
+        "methods": [
+            {
+                "method": row.method.value,
+                "first_payment": str(row.first_payment),
+                "last_payment": str(row.last_payment),
+                "remaining_at_end": str(row.remaining_at_end),
+                "final_payment": str(row.final_payment),
+                "total_interest": str(row.total_interest),
+                "total_paid": str(row.total_paid),
+                "apr": str(annualized_rate(received, row.schedule.payments)),
+                "suits": row.suits("en"),
+            }
+            for row in comparison.rows
+        ],
+    }
+
+
+def render_comparison(data: dict[str, Any]) -> str:
+    """The comparison as a plain-text table, one column per method."""
+    methods = data["methods"]
+    rows = [
+        ("", [m["method"] for m in methods]),
+        ("first payment", [m["first_payment"] for m in methods]),
+        ("last payment", [m["last_payment"] for m in methods]),
+        ("balloon at end", [m["remaining_at_end"] for m in methods]),
+        ("total interest", [m["total_interest"] for m in methods]),
+        ("total paid", [m["total_paid"] for m in methods]),
+        ("APR %", [m["apr"] for m in methods]),
+    ]
+    lines = [
+        f"Loan {data['principal']} at {data['annual_rate']}% a year over "
+        f"{data['term_months']} months; least interest: {data['least_interest']}",
+        "",
+    ]
+    lines += [f"{title:<15}" + "".join(f"{v:>17}" for v in values) for title, values in rows]
+    lines.append("")
+    lines += [f"{m['method']}: {m['suits']}" for m in methods]
+    return "\n".join(lines)
 
 
 def quote_json(schedule: Schedule, apr: Decimal, fee: Decimal) -> dict[str, Any]:
@@ -154,9 +224,10 @@ def render_table(quote: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print the quote; exit 2 with one line on bad input."""
     try:
-        quote = build_quote(args)
+        quote = build_comparison(args) if args.compare else build_quote(args)
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    print(json.dumps(quote, ensure_ascii=False, indent=2) if args.json else render_table(quote))
+    render = render_comparison if args.compare else render_table
+    print(json.dumps(quote, ensure_ascii=False, indent=2) if args.json else render(quote))
     return 0
