@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from telegram import Update
 
 from bot.app import build_application
-from bot.config import load_settings, require_for_run
+from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
 
 
@@ -31,21 +32,29 @@ def start(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """How the webhook server listens; the secret token makes PTB answer 403 to any POST
+    that lacks Telegram's X-Telegram-Bot-Api-Secret-Token header (tests start the real
+    server with exactly these options)."""
+    assert settings.webhook_secret is not None and settings.webhook_url is not None
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": "telegram",
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret.get_secret_value(),
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     require_for_run(settings, webhook=args.webhook)
-    configure_logging(settings.log_level)
+    # The token is handed to the log filter so no record can carry it (see bot/logs.py).
+    configure_logging(settings.log_level, secrets=[settings.token])
     application = build_application(settings)
     if args.webhook:
-        assert settings.webhook_secret is not None and settings.webhook_url is not None
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        application.run_webhook(**webhook_options(settings))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
