@@ -199,9 +199,13 @@ def card_text(runtime: Runtime, view: LeadView, locale: str, *, full: bool = Fal
 def words(runtime: Runtime, view: LeadView, locale: str) -> dict[str, str]:
     """The lead's status and decision in the reader's language."""
     label = runtime.renderer.label
+    lost = view.lost_reason or ""
+    if lost and f"leads_lost_{lost}" in runtime.renderer.labels(locale):
+        lost = label(locale, f"leads_lost_{lost}")
     return {
         "status_word": label(locale, f"leads_status_{view.status}"),
         "decision_word": label(locale, f"leads_decision_{view.decision or 'none'}"),
+        "lost_word": lost,
     }
 
 

@@ -1,0 +1,96 @@
+"""Claim and Details on lead cards (in the group, in digests, in /queue)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.ext import Application, CallbackQueryHandler
+
+from handlers.context import Context, runtime_of
+from handlers.managers.access import manager_here, markup, toast
+from services import lead_pipeline, leads, managers
+from services.callbacks import pattern, unpack
+from services.lead_cards import card_text
+from services.runtime import Runtime
+
+
+async def full_lead_message(
+    runtime: Runtime, viewer_id: int, lead_id: int, locale: str, *, private: bool
+) -> tuple[str, dict | None] | None:
+    """The lead as `viewer_id` may see it: the full phone and the pipeline buttons only for
+    its owner or an admin, and only in a private chat."""
+    view = await leads.get_lead(runtime, lead_id)
+    if view is None:
+        return None
+    owner_or_admin = await lead_pipeline.may_work(
+        runtime.db.conn, runtime, view.owner_id, viewer_id
+    )
+    full = private and owner_or_admin
+    text = card_text(runtime, view, locale, full=full)
+    keyboard = None
+    if full and view.owner_id is not None:
+        keyboard = lead_pipeline.pipeline_keyboard(runtime, lead_id, view.status, locale)
+    return text, keyboard
+
+
+async def claim(update: Update, context: Context) -> None:
+    """Claim: exactly one of many simultaneous presses wins; the others hear who has it."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={"lclaim"})
+    lead_id = callback.int_arg() if callback else None
+    if lead_id is None:
+        await toast(update, context, "leads_toast_expired")
+        return
+    if not await manager_here(update, context):
+        await toast(update, context, "leads_toast_refused")
+        return
+    runtime = runtime_of(context)
+    try:
+        result = await leads.claim_lead(runtime, lead_id, query.from_user.id)
+    except leads.LeadError as error:
+        key = "leads_toast_not_found" if error.code == "not_found" else "leads_toast_refused"
+        await toast(update, context, key, id=lead_id)
+        return
+    if result.won:
+        await toast(update, context, "leads_toast_claimed", id=lead_id)
+    elif result.owner_id == query.from_user.id:
+        await toast(update, context, "leads_toast_claimed", id=lead_id)
+    else:
+        await toast(update, context, "leads_toast_taken", id=lead_id, owner=result.owner_name)
+
+
+async def details(update: Update, context: Context) -> None:
+    """Details: the lead in the presser's private chat (full only for its owner or an admin)."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={"ldetail"})
+    lead_id = callback.int_arg() if callback else None
+    if lead_id is None:
+        await toast(update, context, "leads_toast_expired")
+        return
+    if not await manager_here(update, context):
+        await toast(update, context, "leads_toast_refused")
+        return
+    runtime = runtime_of(context)
+    user_id = query.from_user.id
+    locale = await managers.locale_of_user(runtime.db.conn, user_id, runtime.default_locale)
+    message = await full_lead_message(runtime, user_id, lead_id, locale, private=True)
+    if message is None:
+        await toast(update, context, "leads_toast_not_found", id=lead_id)
+        return
+    text, keyboard = message
+    try:
+        await context.bot.send_message(user_id, text, reply_markup=markup(keyboard))
+    except Forbidden:
+        await toast(update, context, "leads_toast_open_private")
+        return
+    if query.message is not None and query.message.chat.id == user_id:
+        await query.answer()
+    else:
+        await toast(update, context, "leads_toast_sent_private")
+
+
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(claim, pattern=pattern("lclaim")))
+    application.add_handler(CallbackQueryHandler(details, pattern=pattern("ldetail")))

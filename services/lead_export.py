@@ -1,0 +1,102 @@
+"""Leads as CSV, one row per lead with its status history, for `/export` and the CLI.
+
+The phone is masked like on group cards: an export travels (e-mail, shared drives) and
+the full number is one tap away in the bot for the lead's owner. Cells a spreadsheet
+would run as a formula (=, +, -, @ at the start: a buyer's typed name can be anything)
+are prefixed with an apostrophe. UTF-8 with a byte-order mark so Excel shows Chinese.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from services import managers
+from services.lead_cards import load_lead, mask_phone
+from services.runtime import Runtime
+
+COLUMNS = (
+    "lead_id",
+    "created_at",
+    "status",
+    "decision",
+    "tier",
+    "human_requested",
+    "buyer_name",
+    "phone",
+    "owner_id",
+    "owner_name",
+    "claimed_at",
+    "contacted_at",
+    "lost_reason",
+    "monthly_payment",
+    "loan_amount",
+    "history",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def export_rows(runtime: Runtime, days: int | None = None) -> list[dict[str, str]]:
+    """Every lead (or those opened in the last `days` days), oldest first."""
+    if days is None:
+        rows = await runtime.db.fetchall("SELECT id FROM leads ORDER BY id")
+    else:
+        since = (runtime.clock.now() - timedelta(days=days)).isoformat()
+        rows = await runtime.db.fetchall(
+            "SELECT id FROM leads WHERE created_at >= ? ORDER BY id", (since,)
+        )
+    events = await runtime.db.fetchall(
+        "SELECT lead_id, actor_id, kind, to_status, note, at FROM lead_events ORDER BY id"
+    )
+    history: dict[int, list[str]] = {}
+    conn = runtime.db.conn
+    names: dict[int, str] = {}
+    for event in events:
+        actor = event["actor_id"]
+        if actor is not None and actor not in names:
+            names[actor] = await managers.display_name(conn, actor)
+        who = names[actor] if actor is not None else "system"
+        step = event["to_status"] or event["kind"]
+        note = f" ({event['note']})" if event["note"] else ""
+        history.setdefault(event["lead_id"], []).append(f"{event['at']} {step} by {who}{note}")
+    out = []
+    for row in rows:
+        view = await load_lead(conn, row["id"])
+        if view is None:
+            continue
+        values = {
+            "lead_id": view.id,
+            "created_at": view.created_at,
+            "status": view.status,
+            "decision": view.decision,
+            "tier": view.tier,
+            "human_requested": "yes" if view.human_requested else "no",
+            "buyer_name": view.buyer_name,
+            "phone": mask_phone(view.phone) if view.phone else "",
+            "owner_id": view.owner_id,
+            "owner_name": view.owner_name,
+            "claimed_at": view.claimed_at,
+            "contacted_at": view.contacted_at,
+            "lost_reason": view.lost_reason,
+            "monthly_payment": view.monthly_payment,
+            "loan_amount": view.loan_amount,
+            "history": " | ".join(history.get(view.id, [])),
+        }
+        out.append({key: _safe(values[key]) for key in COLUMNS})
+    return out
+
+
+async def export_csv(runtime: Runtime, days: int | None = None) -> tuple[bytes, int]:
+    """The CSV file's bytes and how many leads it holds."""
+    rows = await export_rows(runtime, days)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig"), len(rows)
