@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
+from services import lead_escalation
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ DueWork = Callable[[Runtime], Awaitable[int]]
 
 # Each service that has scheduled work adds its function here (order: most urgent first).
 DUE_WORK: list[DueWork] = []
+# Response time sells cars: unclaimed leads escalate, uncontacted claims remind.
+DUE_WORK.append(lead_escalation.escalate_unclaimed_leads)
+DUE_WORK.append(lead_escalation.remind_uncontacted_leads)
 
 TICK_SECONDS = 60
 

@@ -7,6 +7,7 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
-    from handlers import common
+    from handlers import common, managers
 
     common.register(application)
+    managers.register(application)
