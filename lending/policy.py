@@ -365,6 +365,52 @@ class Documents(Section):
     )
 
 
+def _residual_curve(curve: list[Decimal]) -> list[Decimal]:
+    if not curve:
+        raise ValueError("must list at least one year's residual value")
+    if any(not ZERO < v <= HUNDRED for v in curve):
+        raise ValueError(f"residual values must be above 0 and at most 100, got {curve}")
+    if any(later > earlier for earlier, later in zip(curve, curve[1:], strict=False)):
+        raise ValueError(f"residual values must not rise from one year to the next, got {curve}")
+    return curve
+
+
+ResidualCurve = Annotated[list[Decimal], AfterValidator(_residual_curve)]
+
+
+class Depreciation(Section):
+    """What the car is worth as the loan is paid down, as percent of the price paid.
+
+    One curve per condition and powertrain: the value at the end of year 1, 2, ... of the
+    loan; between year ends the value falls linearly, after the last one it keeps falling
+    by the last year's ratio. A plan whose balance exceeds the value for more than
+    `negative_equity_max_months` months is flagged as negative equity on the lead.
+    """
+
+    new_fuel: ResidualCurve = Field(
+        default_factory=lambda: [Decimal(v) for v in (82, 72, 64, 57, 51, 46, 42, 38)]
+    )
+    new_nev: ResidualCurve = Field(
+        default_factory=lambda: [Decimal(v) for v in (72, 58, 49, 42, 36, 31, 27, 24)]
+    )
+    used_fuel: ResidualCurve = Field(
+        default_factory=lambda: [Decimal(v) for v in (88, 78, 70, 63, 57, 52)]
+    )
+    used_nev: ResidualCurve = Field(
+        default_factory=lambda: [Decimal(v) for v in (80, 66, 56, 48, 42, 37)]
+    )
+    negative_equity_max_months: NonNegativeInt = 6
+
+    def curve(self, condition: str, powertrain: str) -> list[Decimal]:
+        return getattr(self, f"{condition}_{powertrain}")
+
+
+class DisbursementChecklist(Section):
+    """Steps between approval and payout; an open step older than this reminds its owner."""
+
+    remind_after_hours: PositiveInt = 48
+
+
 class Policy(Section):
     """The whole policy file."""
 
@@ -388,6 +434,8 @@ class Policy(Section):
     nudge: Nudge = Field(default_factory=Nudge)
     retention: Retention = Field(default_factory=Retention)
     documents: Documents = Field(default_factory=Documents)
+    depreciation: Depreciation = Field(default_factory=Depreciation)
+    checklist: DisbursementChecklist = Field(default_factory=DisbursementChecklist)
 
     @property
     def stress_rate(self) -> Decimal:

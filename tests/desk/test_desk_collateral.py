@@ -1,0 +1,88 @@
+"""Collateral risk: when the balance falls below the car's value, and negative equity."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from lending.answers import parse_answers
+from lending.assessment import assess
+from lending.collateral import collateral_for, collateral_risk, residual_percent
+from lending.policy import PolicyError, load_policy, parse_policy
+from lending.schedule import build_schedule
+
+START = date(2026, 3, 3)
+
+
+def test_negative_equity_month_on_a_known_case() -> None:
+    """95,000 at 0% over 60 months on a 100,000 new NEV: 1,583.33 a month.
+
+    Value falls 2,333.33 a month in year 1 (100% -> 72%) and 1,166.67 a month in year 2
+    (72% -> 58%). The balance is above it from month 7 (84,916.69 > 83,666.67) through
+    month 21 (61,750.07 > 61,500.00); from month 22 on the car covers the debt.
+    """
+    policy = load_policy()
+    schedule = build_schedule(Decimal(95000), Decimal(0), 60, START)
+    risk = collateral_risk(schedule, Decimal(100000), "new", "nev", policy.depreciation)
+    assert risk.balances[6] <= risk.values[6]
+    assert risk.balances[7] > risk.values[7]
+    assert risk.balances[21] > risk.values[21]
+    assert risk.balances[22] <= risk.values[22]
+    assert risk.covered_from_month == 22
+    assert risk.negative_months == 15
+    assert risk.worst_gap == Decimal("4000.04")  # month 12: 76,000.04 owed on a 72,000 car
+    assert risk.flagged  # 15 months > the default allowance of 6
+
+
+def test_allowance_is_policy_and_a_fuel_car_keeps_its_value_better() -> None:
+    lenient = parse_policy({"depreciation": {"negative_equity_max_months": 15}})
+    schedule = build_schedule(Decimal(95000), Decimal(0), 60, START)
+    assert not collateral_risk(
+        schedule, Decimal(100000), "new", "nev", lenient.depreciation
+    ).flagged
+    fuel = collateral_risk(schedule, Decimal(100000), "new", "fuel", lenient.depreciation)
+    assert fuel.negative_months == 0 and fuel.covered_from_month == 0
+
+
+def test_curve_is_linear_within_a_year_and_keeps_falling_after_the_table() -> None:
+    curve = [Decimal(80), Decimal(60)]
+    assert residual_percent(curve, 0) == 100
+    assert residual_percent(curve, 6) == 90
+    assert residual_percent(curve, 24) == 60
+    assert residual_percent(curve, 36) == Decimal(45)  # 60 x (60/80)
+    assert residual_percent(curve, 30) < 60
+
+
+def test_an_assessed_plan_gets_its_picture() -> None:
+    answers = parse_answers(
+        {
+            "vehicle_condition": "used", "powertrain": "nev", "use": "personal",
+            "price": 100000, "vehicle_age_years": 2, "down_payment": 30000,
+            "term_months": 36, "method": "balloon", "employment": "salaried",
+            "employment_months": 36, "monthly_income": 20000, "monthly_debt": 0,
+            "credit_history": "clean", "age": 35,
+        }
+    )  # fmt: skip
+    risk = collateral_for(assess(answers, load_policy(), START))
+    assert risk is not None
+    assert risk.balances[0] == Decimal("70000.00") and risk.values[0] == Decimal("100000.00")
+    assert risk.balances[-1] == 0
+    assert risk.values[-1] == Decimal("56000.00")  # a used NEV keeps 56% after 3 years
+    # Even the balloon's 30,000 owing until the end stays under the car's value.
+    assert Decimal(30000) < risk.balances[-2] < risk.values[-2]
+    assert risk.negative_months == 0 and not risk.flagged
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"new_fuel": [80, 90]}, "must not rise"),
+        ({"used_nev": []}, "at least one"),
+        ({"new_nev": [120]}, "at most 100"),
+        ({"hybrid": [80]}, "hybrid"),
+    ],
+)
+def test_bad_depreciation_sections_are_one_line(section, message) -> None:
+    with pytest.raises(PolicyError, match=message) as info:
+        parse_policy({"depreciation": section}, "new.toml")
+    assert "\n" not in str(info.value) and "depreciation" in str(info.value)
