@@ -6,6 +6,7 @@ templates, the outbox sender, the handlers and the scheduled work.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot import jobs
 from bot.config import Settings
 from bot.outbox import OutboxSender
 from lending.policy import Policy, load_policy
+from services import reminders
 from services.clock import Clock, SystemClock
 from services.rendering import Renderer
 from services.runtime import Runtime
@@ -133,12 +135,18 @@ def build_application(
     application.bot_data["runtime"] = runtime
     application.outbox = OutboxSender(runtime.db, application.bot, runtime.clock)
     runtime.wake_outbox = application.outbox.wake
+    application.outbox.on_blocked = functools.partial(_on_blocked, runtime)
     application.bot_data["start_outbox"] = start_outbox
     handlers.register_all(application)
     # Write conversation state after every update instead of every few seconds, so a crash
     # loses at most the update being handled (group 100: after all other handlers).
     application.add_handler(TypeHandler(Update, _save_progress), group=100)
     return application
+
+
+async def _on_blocked(runtime: Runtime, chat_id: int) -> None:
+    """A user blocked the bot (the outbox marked them unreachable): tell whoever must know."""
+    await reminders.borrower_unreachable(runtime, chat_id)
 
 
 async def _save_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

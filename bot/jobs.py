@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
-from services import lead_escalation
+from services import lead_escalation, reminders
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ DUE_WORK: list[DueWork] = []
 # Response time sells cars: unclaimed leads escalate, uncontacted claims remind.
 DUE_WORK.append(lead_escalation.escalate_unclaimed_leads)
 DUE_WORK.append(lead_escalation.remind_uncontacted_leads)
+DUE_WORK.append(reminders.send_due_reminders)
 
 TICK_SECONDS = 60
 

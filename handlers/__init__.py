@@ -7,7 +7,12 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
-    from handlers import common, managers
+    from handlers import borrower, common, disbursement, managers, payments
 
     common.register(application)
+    # The disbursement dialog before other conversations: while a manager is typing a
+    # term, their text belongs to it.
+    disbursement.register(application)
+    borrower.register(application)
+    payments.register(application)
     managers.register(application)

@@ -1,0 +1,658 @@
+"""Loans after disbursement: booking one, reading it back, and how overdue the book is.
+
+`disburse` is the manager's "the money went out" step: in one transaction it stores the
+loan with its real terms, stores the lending engine's schedule as installments, moves the
+lead to 'disbursed' (through services.leads, which records the lead event) and queues the
+borrower's welcome (terms, APR, schedule as text and as a picture, how reminders work).
+`book_loan` is the part shared with the CSV import, which books loans made elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import aiosqlite
+
+from lending.apr import annualized_rate
+from lending.dates import add_months
+from lending.money import HUNDRED, ZERO, money
+from lending.schedule import RepaymentMethod, Schedule, build_schedule
+from services import managers
+from services.keyboards import inline_keyboard
+from services.runtime import Runtime
+from storage import outbox
+
+log = logging.getLogger(__name__)
+
+RATE_TYPES = ("fixed", "floating")
+MAX_TERM_MONTHS = 120
+# The schedule text lists this many installments; the picture shows them all.
+SCHEDULE_LINES = 12
+
+
+class LoanError(ValueError):
+    """A loan that cannot be booked; `code` picks the sentence, `params` fill it."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.code} ({details})" if details else self.code
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """The real terms a manager confirms (or a CSV row carries)."""
+
+    principal: Decimal
+    annual_rate: Decimal
+    term_months: int
+    method: RepaymentMethod
+    first_due_date: date
+    rate_type: str = "fixed"
+    balloon_amount: Decimal = ZERO
+    upfront_fee: Decimal = ZERO
+
+    def schedule(self, disbursed_on: date) -> Schedule:
+        return build_schedule(
+            self.principal,
+            self.annual_rate,
+            self.term_months,
+            disbursed_on,
+            self.method,
+            self.balloon_amount,
+            first_due=self.first_due_date,
+        )
+
+    def apr(self, schedule: Schedule) -> Decimal:
+        """The annualized rate with the upfront fee (equals the rate with no fee)."""
+        return annualized_rate(self.principal - self.upfront_fee, schedule.payments)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "principal": str(self.principal),
+            "annual_rate": str(self.annual_rate),
+            "term_months": str(self.term_months),
+            "method": self.method.value,
+            "first_due_date": self.first_due_date.isoformat(),
+            "rate_type": self.rate_type,
+            "balloon_amount": str(self.balloon_amount),
+            "upfront_fee": str(self.upfront_fee),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> LoanTerms:
+        return cls(
+            principal=Decimal(data["principal"]),
+            annual_rate=Decimal(data["annual_rate"]),
+            term_months=int(data["term_months"]),
+            method=RepaymentMethod(data["method"]),
+            first_due_date=date.fromisoformat(data["first_due_date"]),
+            rate_type=data["rate_type"],
+            balloon_amount=Decimal(data["balloon_amount"]),
+            upfront_fee=Decimal(data["upfront_fee"]),
+        )
+
+
+def validate_terms(terms: LoanTerms, disbursed_on: date) -> None:
+    """Raise LoanError naming the first term that cannot be booked."""
+    if terms.principal <= 0:
+        raise LoanError("principal_not_positive", value=terms.principal)
+    if not ZERO <= terms.annual_rate <= Decimal(36):
+        raise LoanError("rate_out_of_range", value=terms.annual_rate)
+    if not 1 <= terms.term_months <= MAX_TERM_MONTHS:
+        raise LoanError("term_out_of_range", value=terms.term_months, max=MAX_TERM_MONTHS)
+    if terms.rate_type not in RATE_TYPES:
+        raise LoanError("rate_type_unknown", value=terms.rate_type)
+    if terms.method is RepaymentMethod.BALLOON:
+        if not ZERO < terms.balloon_amount < terms.principal:
+            raise LoanError("balloon_out_of_range", value=terms.balloon_amount)
+    elif terms.balloon_amount:
+        raise LoanError("balloon_without_method", value=terms.balloon_amount)
+    if not ZERO <= terms.upfront_fee < terms.principal:
+        raise LoanError("fee_out_of_range", value=terms.upfront_fee)
+    if terms.first_due_date <= disbursed_on:
+        raise LoanError("first_due_not_after_disbursal", value=terms.first_due_date)
+    if terms.first_due_date > add_months(disbursed_on, 3):
+        raise LoanError("first_due_too_late", value=terms.first_due_date)
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except (InvalidOperation, AttributeError):
+        return None
+    return value if value.is_finite() else None
+
+
+# --- booking ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booked:
+    loan_id: int
+    user_id: int
+    schedule: Schedule
+    apr: Decimal
+
+
+async def book_loan(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: int,
+    lead_id: int | None,
+    manager_id: int | None,
+    terms: LoanTerms,
+    disbursed_at: datetime,
+    disbursed_on: date,
+) -> Booked:
+    """Insert the loan and its installments (inside the caller's transaction)."""
+    validate_terms(terms, disbursed_on)
+    schedule = terms.schedule(disbursed_on)
+    apr = terms.apr(schedule)
+    cursor = await conn.execute(
+        "INSERT INTO loans (lead_id, user_id, manager_id, principal, annual_rate, rate_type,"
+        " term_months, method, balloon_amount, upfront_fee, apr, first_due_date, disbursed_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            lead_id,
+            user_id,
+            manager_id,
+            str(money(terms.principal)),
+            str(terms.annual_rate),
+            terms.rate_type,
+            terms.term_months,
+            terms.method.value,
+            str(money(terms.balloon_amount)),
+            str(money(terms.upfront_fee)),
+            str(apr),
+            terms.first_due_date.isoformat(),
+            disbursed_at.isoformat(),
+            disbursed_at.isoformat(),
+        ),
+    )
+    loan_id = int(cursor.lastrowid or 0)
+    await conn.executemany(
+        "INSERT INTO installments (loan_id, n, due_date, payment, principal, interest, balance)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                loan_id,
+                i.n,
+                i.due_date.isoformat(),
+                str(i.payment),
+                str(i.principal),
+                str(i.interest),
+                str(i.balance),
+            )
+            for i in schedule.installments
+        ],
+    )
+    return Booked(loan_id, user_id, schedule, apr)
+
+
+@dataclass(frozen=True)
+class LeadForDisbursal:
+    """What the disbursement dialog needs: who, whose, and the prefilled terms."""
+
+    lead_id: int
+    user_id: int
+    owner_id: int | None
+    status: str
+    borrower_name: str | None
+    car_price: Decimal | None
+    terms: LoanTerms
+
+
+async def lead_for_disbursal(runtime: Runtime, lead_id: int) -> LeadForDisbursal | None:
+    """The lead with terms prefilled from its application and latest assessment."""
+    row = await runtime.db.fetchone(
+        "SELECT l.id, l.user_id, l.owner_id, l.status, a.answers, a.full_name,"
+        " s.loan_amount, s.annual_rate"
+        " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
+        " LEFT JOIN assessments s ON s.id = (SELECT MAX(id) FROM assessments"
+        "                                    WHERE application_id = l.application_id)"
+        " WHERE l.id = ?",
+        (lead_id,),
+    )
+    if row is None:
+        return None
+    today = runtime.local_now().date()
+    answers: dict = {}
+    if row["answers"]:
+        try:
+            answers = json.loads(row["answers"])
+        except ValueError:
+            answers = {}
+    policy = runtime.policy
+    price = parse_decimal(str(answers.get("price", ""))) if answers.get("price") else None
+    principal = parse_decimal(row["loan_amount"] or "") or ZERO
+    if not principal and price is not None:
+        down = parse_decimal(str(answers.get("down_payment", "0"))) or ZERO
+        principal = money(price - down)
+    rate = parse_decimal(row["annual_rate"] or "") or policy.rates.worst_rate
+    try:
+        method = RepaymentMethod(answers.get("method", "annuity"))
+    except ValueError:
+        method = RepaymentMethod.ANNUITY
+    term = int(answers.get("term_months") or policy.terms.offered_months[-1])
+    balloon = ZERO
+    if method is RepaymentMethod.BALLOON:
+        percent = parse_decimal(str(answers.get("balloon_percent") or ""))
+        if percent is None:
+            percent = policy.balloon.default_percent
+        balloon = balloon_from_percent(percent, price, principal)
+    terms = LoanTerms(
+        principal=money(principal),
+        annual_rate=rate,
+        term_months=term,
+        method=method,
+        first_due_date=add_months(today, 1),
+        rate_type=policy.rates.basis,
+        balloon_amount=balloon,
+        upfront_fee=policy.fees.upfront_fee(principal) if principal > 0 else ZERO,
+    )
+    return LeadForDisbursal(
+        lead_id=row["id"],
+        user_id=row["user_id"],
+        owner_id=row["owner_id"],
+        status=row["status"],
+        borrower_name=row["full_name"],
+        car_price=price,
+        terms=terms,
+    )
+
+
+def balloon_from_percent(percent: Decimal, price: Decimal | None, principal: Decimal) -> Decimal:
+    """The balloon as an amount: a percent of the car price (of the loan when unknown)."""
+    base = price if price else principal
+    return money(base * percent / HUNDRED)
+
+
+def balloon_percent(amount: Decimal, price: Decimal | None, principal: Decimal) -> Decimal:
+    base = price if price else principal
+    if not base:
+        return ZERO
+    return (amount * HUNDRED / base).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Disbursed:
+    loan_id: int
+    user_id: int
+    apr: Decimal
+
+
+async def disburse(runtime: Runtime, lead_id: int, actor_id: int, terms: LoanTerms) -> Disbursed:
+    """Book the loan for a lead, move the lead to 'disbursed', queue the borrower's welcome.
+
+    Raises LoanError: `not_found`, `not_allowed` (only the lead's owner or an admin),
+    `already_disbursed`, `lead_lost`, or a term that cannot be booked.
+    """
+    # Imported here: services.leads belongs to the manager queue and imports widely.
+    from services import leads
+
+    now = runtime.clock.now()
+    today = runtime.local_now().date()
+    validate_terms(terms, today)
+    async with runtime.db.transaction() as conn:
+        row = await _fetchone(
+            conn, "SELECT id, user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
+        )
+        if row is None:
+            raise LoanError("not_found", lead=lead_id)
+        if row["owner_id"] != actor_id and not await managers.is_admin(runtime, actor_id, conn):
+            raise LoanError("not_allowed", lead=lead_id)
+        existing = await _fetchone(conn, "SELECT id FROM loans WHERE lead_id = ?", (lead_id,))
+        if row["status"] == "disbursed" or existing is not None:
+            raise LoanError("already_disbursed", lead=lead_id)
+        if row["status"] == "lost":
+            raise LoanError("lead_lost", lead=lead_id)
+        manager_id = row["owner_id"] or actor_id
+        booked = await book_loan(
+            conn,
+            user_id=row["user_id"],
+            lead_id=lead_id,
+            manager_id=manager_id,
+            terms=terms,
+            disbursed_at=now,
+            disbursed_on=today,
+        )
+        try:
+            await leads.change_status(conn, runtime, lead_id, "disbursed", actor_id, now=now)
+        except leads.LeadError as error:
+            # Rolls the booked loan back with the transaction.
+            code = "not_approved" if error.code == "bad_transition" else error.code
+            raise LoanError(code, lead=lead_id, status=row["status"]) from None
+        await queue_welcome(conn, runtime, booked.loan_id)
+    runtime.wake_outbox()
+    log.info("loan %s disbursed for lead %s", booked.loan_id, lead_id)
+    return Disbursed(booked.loan_id, booked.user_id, booked.apr)
+
+
+# --- reading loans back ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstallmentView:
+    id: int
+    n: int
+    due_date: date
+    payment: Decimal
+    principal: Decimal
+    interest: Decimal
+    balance: Decimal
+    paid_amount: Decimal
+    status: str
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(ZERO, self.payment - self.paid_amount)
+
+    def days_overdue(self, today: date) -> int:
+        return max(0, (today - self.due_date).days) if self.status != "paid" else 0
+
+
+@dataclass(frozen=True)
+class LoanView:
+    id: int
+    user_id: int
+    lead_id: int | None
+    manager_id: int | None
+    manager_name: str | None
+    principal: Decimal
+    annual_rate: Decimal
+    rate_type: str
+    term_months: int
+    method: str
+    balloon_amount: Decimal
+    upfront_fee: Decimal
+    apr: Decimal
+    status: str
+    disbursed_at: str
+    locale: str
+    installments: list[InstallmentView] = field(default_factory=list)
+
+    @property
+    def paid_so_far(self) -> Decimal:
+        return sum((i.paid_amount for i in self.installments), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is left to pay: the unpaid part of every installment."""
+        return sum((i.remaining for i in self.installments if i.status != "paid"), ZERO)
+
+    def principal_owed(self) -> Decimal:
+        """Principal still owed: the principal parts of the installments not yet paid."""
+        return sum((i.principal for i in self.installments if i.status != "paid"), ZERO)
+
+    @property
+    def open_installments(self) -> list[InstallmentView]:
+        return [i for i in self.installments if i.status != "paid"]
+
+    @property
+    def next_due(self) -> InstallmentView | None:
+        return next(iter(self.open_installments), None)
+
+
+async def get_loan(runtime: Runtime, loan_id: int) -> LoanView | None:
+    row = await runtime.db.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    if row is None:
+        return None
+    return await _loan_view(runtime, row)
+
+
+async def loans_of_user(
+    runtime: Runtime, user_id: int, *, active_only: bool = True
+) -> list[LoanView]:
+    sql = _LOAN_SQL + " WHERE l.user_id = ?" + (" AND l.status = 'active'" if active_only else "")
+    rows = await runtime.db.fetchall(sql + " ORDER BY l.id", (user_id,))
+    return [await _loan_view(runtime, row) for row in rows]
+
+
+_LOAN_SQL = (
+    "SELECT l.*, COALESCE(m.display_name, mu.first_name) AS manager_name,"
+    " COALESCE(u.locale, 'en') AS locale"
+    " FROM loans l LEFT JOIN managers m ON m.user_id = l.manager_id"
+    " LEFT JOIN users mu ON mu.user_id = l.manager_id"
+    " LEFT JOIN users u ON u.user_id = l.user_id"
+)
+
+
+async def _loan_view(runtime: Runtime, row: aiosqlite.Row) -> LoanView:
+    installments = await runtime.db.fetchall(
+        "SELECT * FROM installments WHERE loan_id = ? ORDER BY n", (row["id"],)
+    )
+    return _view(row, installments)
+
+
+def _view(row: aiosqlite.Row, installments: list[aiosqlite.Row]) -> LoanView:
+    return LoanView(
+        id=row["id"],
+        user_id=row["user_id"],
+        lead_id=row["lead_id"],
+        manager_id=row["manager_id"],
+        manager_name=row["manager_name"],
+        principal=Decimal(row["principal"]),
+        annual_rate=Decimal(row["annual_rate"]),
+        rate_type=row["rate_type"],
+        term_months=row["term_months"],
+        method=row["method"],
+        balloon_amount=Decimal(row["balloon_amount"]),
+        upfront_fee=Decimal(row["upfront_fee"]),
+        apr=Decimal(row["apr"]),
+        status=row["status"],
+        disbursed_at=row["disbursed_at"],
+        locale=row["locale"],
+        installments=[installment_view(i) for i in installments],
+    )
+
+
+def installment_view(row: aiosqlite.Row) -> InstallmentView:
+    return InstallmentView(
+        id=row["id"],
+        n=row["n"],
+        due_date=date.fromisoformat(row["due_date"]),
+        payment=Decimal(row["payment"]),
+        principal=Decimal(row["principal"]),
+        interest=Decimal(row["interest"]),
+        balance=Decimal(row["balance"]),
+        paid_amount=Decimal(row["paid_amount"]),
+        status=row["status"],
+    )
+
+
+async def loan_in_conn(conn: aiosqlite.Connection, loan_id: int) -> LoanView | None:
+    """The loan read through an open transaction's connection (for messages queued in it)."""
+    row = await _fetchone(conn, _LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    if row is None:
+        return None
+    async with conn.execute(
+        "SELECT * FROM installments WHERE loan_id = ? ORDER BY n", (loan_id,)
+    ) as cursor:
+        installments = list(await cursor.fetchall())
+    return _view(row, installments)
+
+
+# --- what the borrower is sent -----------------------------------------------------------
+
+
+def schedule_rows(loan: LoanView, *, remaining_only: bool, limit: int = SCHEDULE_LINES) -> dict:
+    """The template values for a schedule listing: the rows shown and how many are left out."""
+    rows = loan.open_installments if remaining_only else loan.installments
+    return {"rows": rows[:limit], "more": max(0, len(rows) - limit)}
+
+
+def schedule_picture(loan: LoanView, locale: str) -> bytes | None:
+    """The schedule as a PNG, drawn by services.charts; None if it cannot be drawn."""
+    try:
+        from services import charts
+    except ImportError:  # the chart module is another issue's; text still goes out without it
+        return None
+    try:
+        return charts.schedule_chart(loan.installments, loan.principal, locale)  # type: ignore[arg-type]
+    except Exception:
+        log.exception("schedule chart for loan %s failed", loan.id)
+        return None
+
+
+def borrower_buttons(runtime: Runtime, locale: str, loan: LoanView, installment_id: int | None):
+    """I've paid / Schedule / Contact my manager, as outbox JSON."""
+    from services.callbacks import pack
+
+    label = runtime.renderer.label
+    rows = []
+    if installment_id is not None:
+        rows.append([(label(locale, "loans_paid_button"), pack("lpaid", installment_id))])
+    rows.append(
+        [
+            (label(locale, "loans_schedule_button"), pack("lsched", loan.id)),
+            (label(locale, "loans_contact_button"), pack("lmgr", loan.id)),
+        ]
+    )
+    return inline_keyboard(rows)
+
+
+async def queue_welcome(conn: aiosqlite.Connection, runtime: Runtime, loan_id: int) -> None:
+    """The borrower's welcome: terms, APR, first installments, how reminders work; the chart."""
+    loan = await loan_in_conn(conn, loan_id)
+    assert loan is not None
+    locale = loan.locale
+    now = runtime.clock.now()
+    text = runtime.renderer.render(
+        locale,
+        "loan_welcome",
+        loan=loan,
+        reminders=runtime.policy.reminders,
+        **schedule_rows(loan, remaining_only=False),
+    )
+    await outbox.enqueue(
+        conn,
+        chat_id=loan.user_id,
+        method="sendMessage",
+        payload={
+            "text": text,
+            "parse_mode": "HTML",
+            "reply_markup": borrower_buttons(runtime, locale, loan, None),
+        },
+        now=now,
+        dedup_key=f"loan-welcome:{loan.id}",
+    )
+    picture = schedule_picture(loan, locale)
+    if picture is not None:
+        await outbox.enqueue(
+            conn,
+            chat_id=loan.user_id,
+            method="sendPhoto",
+            payload={
+                "photo": outbox.file_field(picture, f"schedule-{loan.id}.png"),
+                "caption": runtime.renderer.render(locale, "loan_chart_caption", loan=loan),
+                "parse_mode": "HTML",
+            },
+            now=now,
+            dedup_key=f"loan-chart:{loan.id}",
+        )
+
+
+# --- the book as a whole -----------------------------------------------------------------
+
+BUCKETS = (("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+@dataclass(frozen=True)
+class OverdueBucket:
+    name: str
+    loans: int
+    amount: Decimal
+
+
+async def overdue_buckets(runtime: Runtime, today: date | None = None) -> list[OverdueBucket]:
+    """Active loans by days past due of their oldest unpaid installment (1-30 ... 90+),
+    with the overdue amount (unpaid parts of installments already due) in each bucket.
+
+    For /stats. Reads only unpaid installments due before today (the partial index).
+    """
+    today = today or runtime.local_now().date()
+    rows = await runtime.db.fetchall(
+        "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
+        " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
+        " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
+        " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
+        (today.isoformat(),),
+    )
+    counts = {name: 0 for name, _, _ in BUCKETS}
+    amounts = {name: ZERO for name, _, _ in BUCKETS}
+    for row in rows:
+        days = (today - date.fromisoformat(row["oldest"])).days
+        owed = ZERO
+        for part in row["parts"].split(","):
+            payment, _, paid = part.partition("/")
+            owed += Decimal(payment) - Decimal(paid)
+        for name, low, high in BUCKETS:
+            if days >= low and (high is None or days <= high):
+                counts[name] += 1
+                amounts[name] += owed
+                break
+    return [OverdueBucket(name, counts[name], amounts[name]) for name, _, _ in BUCKETS]
+
+
+async def close_if_repaid(conn: aiosqlite.Connection, loan_id: int) -> bool:
+    """Mark the loan closed once every installment is paid; True when it just closed."""
+    cursor = await conn.execute(
+        "UPDATE loans SET status = 'closed' WHERE id = ? AND status = 'active'"
+        " AND NOT EXISTS (SELECT 1 FROM installments WHERE loan_id = ? AND status != 'paid')",
+        (loan_id, loan_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def borrower_name(conn: aiosqlite.Connection, user_id: int) -> str:
+    """The borrower's name from their latest application, else their Telegram first name."""
+    async with conn.execute(
+        "SELECT COALESCE(a.full_name, u.first_name) FROM users u"
+        " LEFT JOIN applications a ON a.id = (SELECT MAX(id) FROM applications"
+        "                                      WHERE user_id = u.user_id)"
+        " WHERE u.user_id = ?",
+        (user_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return (row[0] if row else None) or f"#{user_id}"
+
+
+async def _fetchone(conn: aiosqlite.Connection, sql: str, params: tuple) -> aiosqlite.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def request_contact(runtime: Runtime, user_id: int, loan_id: int) -> LoanView | None:
+    """The borrower's "Contact my manager": tell the loan's manager (or the managers' group). At most one
+    request per loan per local day reaches them, however often the button is pressed."""
+    loan = await get_loan(runtime, loan_id)
+    if loan is None or loan.user_id != user_id:
+        return None
+    target = loan.manager_id or runtime.manager_chat_id
+    if target is None:
+        return loan
+    today = runtime.local_now().date().isoformat()
+    async with runtime.db.transaction() as conn:
+        locale = await managers.locale_of_user(conn, target, runtime.default_locale)
+        text = runtime.renderer.render(
+            locale, "loan_contact_request", loan=loan, borrower=await borrower_name(conn, user_id)
+        )
+        await outbox.enqueue(
+            conn,
+            chat_id=target,
+            method="sendMessage",
+            payload={"text": text, "parse_mode": "HTML"},
+            now=runtime.clock.now(),
+            dedup_key=f"loan-contact:{loan.id}:{today}",
+        )
+    runtime.wake_outbox()
+    return loan
