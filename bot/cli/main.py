@@ -9,7 +9,7 @@ import sys
 from bot.config import ConfigError
 
 # Each module is bot.cli.<name> and exposes register(subparsers).
-SUBCOMMANDS = ["run", "database", "quote", "assess", "policy", "demo"]
+SUBCOMMANDS = ["run", "database", "quote", "assess", "policy", "demo", "leads"]
 
 
 def build_parser() -> argparse.ArgumentParser:
