@@ -1,0 +1,56 @@
+"""`python -m bot leads export --out FILE.csv [--days N]`: the leads with their history."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.app import build_runtime
+from bot.config import load_settings
+from services.lead_export import export_csv
+from services.lead_stats import MAX_DAYS
+from storage.migrations import MigrationError, current_version, latest_version
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("leads", help="the manager lead queue")
+    actions = parser.add_subparsers(dest="leads_command", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write every lead and its status history as CSV")
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export.add_argument(
+        "--days", type=int, help=f"only leads opened in the last N days (1-{MAX_DAYS})"
+    )
+    export.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if not out.parent.is_dir():
+        print(f"--out: directory {out.parent} does not exist", file=sys.stderr)
+        return 2
+    if args.days is not None and not 1 <= args.days <= MAX_DAYS:
+        print(f"--days: give a number of days from 1 to {MAX_DAYS}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if not Path(settings.database_path).is_file():
+        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
+        return 2
+    runtime = build_runtime(settings)
+
+    async def export() -> tuple[bytes, int]:
+        async with runtime.db:
+            # Reading only: an older database is reported, never migrated behind the bot's back.
+            if await current_version(runtime.db.conn) < latest_version():
+                raise MigrationError("database needs `python -m bot migrate` first")
+            return await export_csv(runtime, args.days)
+
+    try:
+        data, count = asyncio.run(export())
+    except MigrationError as error:
+        print(f"DATABASE_PATH: {error}", file=sys.stderr)
+        return 2
+    out.write_bytes(data)
+    print(f"wrote {count} leads to {out}")
+    return 0
