@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
-from services import lead_escalation, reminders
+from services import lead_escalation, nudges, reminders
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ DUE_WORK: list[DueWork] = []
 DUE_WORK.append(lead_escalation.escalate_unclaimed_leads)
 DUE_WORK.append(lead_escalation.remind_uncontacted_leads)
 DUE_WORK.append(reminders.send_due_reminders)
+# Prospects who stopped half-way get one nudge (daytime only).
+DUE_WORK.append(nudges.send_due_nudges)
 
 TICK_SECONDS = 60
 

@@ -7,7 +7,7 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
-    from handlers import borrower, common, disbursement, managers, payments
+    from handlers import borrower, common, disbursement, managers, payments, prequalify
 
     common.register(application)
     # The disbursement dialog before other conversations: while a manager is typing a
@@ -16,3 +16,6 @@ def register_all(application: Application) -> None:
     borrower.register(application)
     payments.register(application)
     managers.register(application)
+    # Last: its standalone /cancel, photo and result handlers must not shadow the other
+    # dialogs' own (a conversation in progress still takes its updates first).
+    prequalify.register(application)

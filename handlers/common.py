@@ -16,14 +16,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_PREFIX = "lang:"
 
 
-async def greet(update: Update, context: Context) -> None:
-    """Greet a newcomer in their language and say what the bot can do."""
-    locale = await locale_of(update, context)
-    message = cast(Message, update.effective_message)
-    user = update.effective_user
-    await message.reply_text(render(context, locale, "start", name=user.first_name if user else ""))
-
-
 async def show_help(update: Update, context: Context) -> None:
     """Say what the bot does and which commands exist."""
     locale = await locale_of(update, context)
@@ -76,7 +68,6 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("start", greet))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("language", ask_language))
     application.add_handler(CallbackQueryHandler(choose_language, pattern=f"^{LANGUAGE_PREFIX}"))

@@ -1,0 +1,310 @@
+"""The result: submit, then pre-qualified (with the schedule as a picture), needs review,
+or declined with counter-offers one tap away.
+
+The conversation ends at submission; the result's buttons (counter-offers, "Submit this
+plan", "Talk to a manager") work on their own afterwards, keyed by the application id
+and re-checked against the database and the person pressing them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.ext import ConversationHandler
+
+from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.prequalify import states, texts
+from handlers.prequalify.opening import HUMAN_ACTION
+from lending.answers import Answers, parse_answers
+from lending.assessment import Decision, assess
+from lending.documents import document_text
+from lending.offers import Offer, counter_offers
+from lending.reasons import reason_text
+from services import applications
+from services.callbacks import pack, unpack
+from services.charts import schedule_chart
+from services.rendering import TEXT_LIMIT
+
+OFFER_ACTION = "pqo"
+TAKE_ACTION = "pqt"
+DECLINED_ACTION = "pqd"
+
+ANSWER_KEYS = (
+    "vehicle_condition", "powertrain", "use", "price", "vehicle_age_years", "down_payment",
+    "term_months", "method", "employment", "employment_months", "monthly_income",
+    "monthly_debt", "credit_history", "age",
+)  # fmt: skip
+
+
+def lending_answers(answers: dict[str, Any]) -> Answers:
+    """The conversation's answers as the lending engine's `Answers`."""
+    data = {key: answers[key] for key in ANSWER_KEYS if key in answers}
+    if data.get("vehicle_condition") != "used":
+        data["vehicle_age_years"] = 0
+    return parse_answers(data)
+
+
+def call_when(context: Context, locale: str) -> str:
+    """When a manager is likely to call: soon in working hours, else the next morning."""
+    runtime = runtime_of(context)
+    hours = runtime.policy.leads
+    local = runtime.local_now()
+    start = hours.working_hours_start.strftime("%H:%M")
+    if local.time() < hours.working_hours_start:
+        return label(context, locale, "apply_call_today", start=start)
+    if local.time() >= hours.working_hours_end:
+        return label(context, locale, "apply_call_tomorrow", start=start)
+    return label(context, locale, "apply_call_soon")
+
+
+def _human_row(context: Context, locale: str) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(
+            label(context, locale, "apply_manager"), callback_data=pack(HUMAN_ACTION)
+        )
+    ]
+
+
+async def confirm(update: Update, context: Context) -> str | int:
+    """Confirm: store the application, assessment, lead and managers' card; show the result."""
+    from handlers.prequalify import summary
+
+    query = update.callback_query
+    assert query is not None
+    missing = summary.missing_answer(context)
+    if missing is not None:
+        await query.answer()
+        return await _ask_missing(update, context, missing)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    locale = await locale_of(update, context)
+    answers = texts.answers_of(context)
+    user = query.from_user
+    submission = await applications.submit(
+        runtime_of(context),
+        user.id,
+        lending_answers(answers),
+        full_name=answers[states.FULL_NAME],
+        phone=answers[states.PHONE],
+        locale=locale,
+    )
+    name, phone = answers[states.FULL_NAME], answers[states.PHONE]
+    texts.reset(context)
+    await send_result(
+        context, user.id, locale, submission.application_id, submission.assessment,
+        submission.offers, name=name, phone=phone,
+    )  # fmt: skip
+    return ConversationHandler.END
+
+
+async def _ask_missing(update: Update, context: Context, key: str) -> str:
+    from handlers.prequalify.questions import ask
+
+    texts.pq(context)["editing"] = True
+    return await ask(update, context, key)
+
+
+def _result_values(context: Context, locale: str, assessment: Any) -> dict[str, Any]:
+    record = applications.assessment_record(assessment)
+    notes = [reason_text(n["code"], locale, **n["params"]) for n in record.get("notes", [])]
+    return {"r": record, "notes": notes}
+
+
+async def send_result(
+    context: Context,
+    chat_id: int,
+    locale: str,
+    application_id: int,
+    assessment: Any,
+    offers: list[Offer],
+    *,
+    name: str,
+    phone: str,
+) -> None:
+    """The result message for the decision, with its buttons (and the chart if approved)."""
+    values = _result_values(context, locale, assessment)
+    decision = assessment.decision
+    if decision is Decision.PREQUALIFIED:
+        documents = [
+            document_text(code, locale) for code in runtime_of(context).policy.documents.required
+        ]
+        method = label(context, locale, states.choice_label_key(str(assessment.answers.method)))
+        text = render(
+            context, locale, "apply_result_prequalified", name=name, phone=phone, method=method,
+            documents=documents, call_when=call_when(context, locale), **values,
+        )  # fmt: skip
+        await context.bot.send_message(
+            chat_id, text, reply_markup=InlineKeyboardMarkup([_human_row(context, locale)])
+        )
+        await send_chart(context, chat_id, locale, assessment)
+        return
+    if decision is Decision.REVIEW:
+        text = render(
+            context, locale, "apply_result_review", name=name, phone=phone,
+            call_when=call_when(context, locale), **values,
+        )  # fmt: skip
+        await context.bot.send_message(
+            chat_id, text, reply_markup=InlineKeyboardMarkup([_human_row(context, locale)])
+        )
+        return
+    text, markup = declined_message(context, locale, application_id, assessment, offers, name)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def declined_message(
+    context: Context,
+    locale: str,
+    application_id: int,
+    assessment: Any,
+    offers: list[Offer],
+    name: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    reasons = assessment.reason_texts(locale)[:5]
+    text = render(
+        context,
+        locale,
+        "apply_result_declined",
+        name=name,
+        reasons=reasons,
+        has_offers=bool(offers),
+    )
+    rows = [
+        [InlineKeyboardButton(offer_button(context, locale, offer), callback_data=pack(OFFER_ACTION, application_id, index))]
+        for index, offer in enumerate(offers)
+    ]  # fmt: skip
+    rows.append(_human_row(context, locale))
+    return text[:TEXT_LIMIT], InlineKeyboardMarkup(rows)
+
+
+def offer_button(context: Context, locale: str, offer: Offer) -> str:
+    a = offer.answers
+    payment = texts.money(context, locale, offer.monthly_payment)
+    return label(
+        context, locale, f"apply_offer_{offer.kind}", payment=payment, term=a.term_months,
+        down=texts.money(context, locale, a.down_payment), price=texts.money(context, locale, a.price),
+    )  # fmt: skip
+
+
+async def send_chart(context: Context, chat_id: int, locale: str, assessment: Any) -> None:
+    schedule = assessment.schedule
+    png = schedule_chart(schedule.installments, schedule.principal, locale)
+    caption = render(
+        context, locale, "apply_chart_caption", term=assessment.answers.term_months,
+        payment=assessment.monthly_payment,
+    )  # fmt: skip
+    await context.bot.send_photo(chat_id, InputFile(png, filename="schedule.png"), caption=caption)
+
+
+# --- counter-offers, after the conversation ended -----------------------------------------
+
+
+async def _declined_application(update: Update, context: Context, application_id: int | None):
+    """The pressing user's own declined application and its recomputed offers, or None."""
+    if application_id is None:
+        return None
+    runtime = runtime_of(context)
+    stored = await applications.load_application(runtime, application_id)
+    user = update.effective_user
+    if (
+        stored is None
+        or user is None
+        or stored["user_id"] != user.id
+        or stored["status"] != "submitted"
+    ):
+        return None
+    answers = parse_answers(stored["answers"])
+    today = runtime.local_now().date()
+    assessment = assess(answers, runtime.policy, today)
+    if assessment.decision is not Decision.DECLINED:
+        return None
+    return stored, assessment, counter_offers(answers, runtime.policy, today)
+
+
+async def show_offer(update: Update, context: Context) -> None:
+    """A counter-offer button: the plan's figures, with "Submit this plan"."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={OFFER_ACTION})
+    found = await _declined_application(update, context, callback.int_arg(0) if callback else None)
+    index = callback.int_arg(1) if callback else None
+    if found is None or index is None or not 0 <= index < len(found[2]):
+        await expired(update, context)
+        return
+    stored, _, offers = found
+    locale = await locale_of(update, context)
+    offer = offers[index]
+    values = _result_values(context, locale, offer.assessment)
+    title = offer_button(context, locale, offer)
+    text = render(context, locale, "apply_offer", title=title, a=offer.answers, **values)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label(context, locale, "apply_take_offer"), callback_data=pack(TAKE_ACTION, stored["id"], index))],
+            [InlineKeyboardButton(label(context, locale, "apply_offers_back"), callback_data=pack(DECLINED_ACTION, stored["id"]))],
+            _human_row(context, locale),
+        ]
+    )  # fmt: skip
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def show_declined(update: Update, context: Context) -> None:
+    """Back from a counter-offer to the declined result and its list of plans."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={DECLINED_ACTION})
+    found = await _declined_application(update, context, callback.int_arg(0) if callback else None)
+    if found is None:
+        await expired(update, context)
+        return
+    stored, assessment, offers = found
+    locale = await locale_of(update, context)
+    text, markup = declined_message(
+        context, locale, stored["id"], assessment, offers, stored["full_name"] or ""
+    )
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def take_offer(update: Update, context: Context) -> None:
+    """ "Submit this plan": a new application from the counter-offer, submitted at once."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={TAKE_ACTION})
+    found = await _declined_application(update, context, callback.int_arg(0) if callback else None)
+    index = callback.int_arg(1) if callback else None
+    if found is None or index is None or not 0 <= index < len(found[2]):
+        await expired(update, context)
+        return
+    stored, _, offers = found
+    runtime = runtime_of(context)
+    taken = await runtime.db.fetchval(
+        "SELECT id FROM applications WHERE based_on = ? AND status = 'submitted'", (stored["id"],)
+    )
+    if taken is not None:  # a second press of the same button
+        await expired(update, context)
+        return
+    locale = await locale_of(update, context)
+    await query.answer(label(context, locale, "apply_done_toast"))
+    await query.edit_message_reply_markup(None)
+    submission = await applications.submit(
+        runtime, query.from_user.id, offers[index].answers, full_name=stored["full_name"],
+        phone=stored["phone"], locale=locale, based_on=stored["id"],
+    )  # fmt: skip
+    await send_result(
+        context, query.from_user.id, locale, submission.application_id, submission.assessment,
+        submission.offers, name=stored["full_name"], phone=stored["phone"],
+    )  # fmt: skip
+
+
+async def expired(update: Update, context: Context) -> None:
+    """A result button that no longer applies: say so, and point to /status."""
+    query = update.callback_query
+    assert query is not None
+    locale = await locale_of(update, context)
+    await query.answer(label(context, locale, "apply_stale"), show_alert=False)
+    message = cast(Message, query.message) if query.message else None
+    if message is not None:
+        await context.bot.send_message(
+            message.chat.id, render(context, locale, "apply_result_expired")
+        )

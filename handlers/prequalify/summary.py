@@ -1,0 +1,97 @@
+"""The summary: every answer with an Edit button, then Confirm.
+
+Editing one answer asks that question again and comes back here; when the car changed,
+the answers that depend on it (down payment, term) are asked again first if they no
+longer fit.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.prequalify import states, texts
+from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
+from services.callbacks import pack, unpack
+
+EDIT_ACTION = "pqe"
+CONFIRM_ACTION = "pqok"
+
+
+def summary_markup(context: Context, locale: str) -> InlineKeyboardMarkup:
+    answers = texts.answers_of(context)
+    buttons = [
+        InlineKeyboardButton(
+            label(context, locale, "apply_edit", field=label(context, locale, f"apply_field_{q.key}")),
+            callback_data=pack(EDIT_ACTION, q.key),
+        )
+        for q in states.applicable(answers)
+    ]  # fmt: skip
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                label(context, locale, "apply_confirm"), callback_data=pack(CONFIRM_ACTION)
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def summary_text(context: Context, locale: str) -> str:
+    answers = texts.answers_of(context)
+    rows = [
+        {
+            "label": label(context, locale, f"apply_field_{q.key}"),
+            "value": texts.display(context, locale, q.key, answers),
+        }
+        for q in states.applicable(answers)
+    ]
+    return render(context, locale, "apply_summary", rows=rows)
+
+
+async def show(update: Update, context: Context, *, prefix_note: bool = True) -> str:
+    """Send the summary (the question keyboard is taken away first)."""
+    locale = await locale_of(update, context)
+    data = texts.pq(context)
+    data["step"] = states.SUMMARY
+    data["editing"] = False
+    chat_id = cast(Message, update.effective_message).chat.id
+    if prefix_note:
+        await context.bot.send_message(
+            chat_id, render(context, locale, "apply_summary_ready"), reply_markup=REMOVE_KEYBOARD
+        )
+    await context.bot.send_message(
+        chat_id, summary_text(context, locale), reply_markup=summary_markup(context, locale)
+    )
+    return states.SUMMARY
+
+
+async def edit(update: Update, context: Context) -> str:
+    """An Edit button: ask that question again, then come back to the summary."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={EDIT_ACTION})
+    answers = texts.answers_of(context)
+    keys = {q.key for q in states.applicable(answers)}
+    key = callback.args[0] if callback and callback.args else ""
+    if key not in keys:
+        from handlers.prequalify import robustness
+
+        return await robustness.stale_button(update, context)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    texts.pq(context)["editing"] = True
+    return await ask(update, context, key)
+
+
+async def reshow(update: Update, context: Context) -> str:
+    """Anything typed at the summary: show it again (the buttons are what it needs)."""
+    return await show(update, context, prefix_note=False)
+
+
+def missing_answer(context: Context) -> str | None:
+    """A question still open (a stale summary after an answer was dropped), if any."""
+    return states.next_open(texts.answers_of(context), runtime_of(context).policy)
