@@ -20,6 +20,14 @@ from services.callbacks import pattern, unpack
 BORROWER_ACTIONS = frozenset({"lpaid", "lsched", "lmgr"})
 
 
+async def _borrower_locale(update: Update, context: Context) -> str:
+    """The reader's language; and since they are writing to us, they are reachable again."""
+    locale = await locale_of(update, context)
+    if update.effective_user is not None:
+        await reminders.mark_reachable(runtime_of(context), update.effective_user.id)
+    return locale
+
+
 async def _send_schedule(
     update: Update, context: Context, locale: str, loan: loans.LoanView
 ) -> None:
@@ -42,7 +50,7 @@ async def _send_schedule(
 
 async def show_schedule(update: Update, context: Context) -> None:
     """/schedule: what is left to pay on each active loan, in text and as a picture."""
-    locale = await locale_of(update, context)
+    locale = await _borrower_locale(update, context)
     user = update.effective_user
     assert user is not None
     found = await loans.loans_of_user(runtime_of(context), user.id)
@@ -57,7 +65,7 @@ async def show_schedule(update: Update, context: Context) -> None:
 
 async def show_loan(update: Update, context: Context) -> None:
     """/loan: terms, APR, paid so far and what is left."""
-    locale = await locale_of(update, context)
+    locale = await _borrower_locale(update, context)
     user = update.effective_user
     assert user is not None
     found = await loans.loans_of_user(runtime_of(context), user.id, active_only=False)
@@ -72,7 +80,7 @@ async def show_loan(update: Update, context: Context) -> None:
 
 async def stop_reminders(update: Update, context: Context) -> None:
     """/stop: courtesy reminders off; says that overdue notices continue."""
-    locale = await locale_of(update, context)
+    locale = await _borrower_locale(update, context)
     user = update.effective_user
     assert user is not None
     await reminders.set_paused(runtime_of(context), user.id, True)
@@ -83,7 +91,7 @@ async def stop_reminders(update: Update, context: Context) -> None:
 
 async def resume_reminders(update: Update, context: Context) -> None:
     """/resume: courtesy reminders on again."""
-    locale = await locale_of(update, context)
+    locale = await _borrower_locale(update, context)
     user = update.effective_user
     assert user is not None
     await reminders.set_paused(runtime_of(context), user.id, False)
@@ -96,7 +104,7 @@ async def on_button(update: Update, context: Context) -> None:
     """I've paid / Schedule / Contact my manager, from a reminder or the welcome."""
     query = update.callback_query
     assert query is not None
-    locale = await locale_of(update, context)
+    locale = await _borrower_locale(update, context)
     runtime = runtime_of(context)
     callback = unpack(query.data, actions=BORROWER_ACTIONS)
     target = callback.int_arg() if callback else None
