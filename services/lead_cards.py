@@ -238,7 +238,7 @@ async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int)
                 conn,
                 chat_id=manager_id,
                 method="sendMessage",
-                payload=_message(
+                payload=message_payload(
                     card_text(runtime, view, manager_locale),
                     card_keyboard(runtime, view, manager_locale),
                 ),
@@ -252,7 +252,7 @@ async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int)
             conn,
             chat_id=chat_id,
             method="sendMessage",
-            payload=_message(
+            payload=message_payload(
                 card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
             ),
             now=now,
@@ -359,7 +359,8 @@ async def digest_payload(
         if v.status == "new"
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    return _message(text, inline_keyboard(rows) if rows else {"inline_keyboard": []})
+    # No buttons left: omit the markup, which also removes the old keyboard on an edit.
+    return message_payload(text, inline_keyboard(rows) if rows else None)
 
 
 def priority_key(view: LeadView) -> tuple[int, int, str]:
@@ -381,7 +382,9 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
         payload = await digest_payload(conn, runtime, view.digest_id)
         key = f"lead-digest:{view.digest_id}"
     else:
-        payload = _message(card_text(runtime, view, locale), card_keyboard(runtime, view, locale))
+        payload = message_payload(
+            card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
+        )
         key = f"lead-card:{lead_id}"
     pending = await _one(
         conn,
@@ -409,7 +412,7 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
     )
 
 
-def _message(text: str, keyboard: dict[str, Any] | None) -> dict[str, Any]:
+def message_payload(text: str, keyboard: dict[str, Any] | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
     if keyboard is not None:
         payload["reply_markup"] = keyboard

@@ -191,13 +191,12 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
                 conn,
                 chat_id=view.owner_id,
                 method="sendMessage",
-                payload={
-                    "text": runtime.renderer.render(
+                payload=lead_cards.message_payload(
+                    runtime.renderer.render(
                         locale, "lead_contact_reminder", lead=view, minutes=minutes
                     ),
-                    "parse_mode": "HTML",
-                    "reply_markup": pipeline_keyboard(runtime, view.id, view.status, locale),
-                },
+                    pipeline_keyboard(runtime, view.id, view.status, locale),
+                ),
                 now=now,
                 dedup_key=f"lead-remind:{view.id}:{row['claimed_at']}",
             )

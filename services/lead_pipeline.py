@@ -218,7 +218,7 @@ async def reassign(
     await queue_owner_card(conn, runtime, lead_id, now)
 
 
-def pipeline_keyboard(runtime: Runtime, lead_id: int, status: str, locale: str) -> dict:
+def pipeline_keyboard(runtime: Runtime, lead_id: int, status: str, locale: str) -> dict | None:
     """The owner's buttons: the next steps, 'disbursed' through the loans dialog, 'lost'."""
     label = runtime.renderer.label
     buttons: list[tuple[str, str]] = []
@@ -231,7 +231,7 @@ def pipeline_keyboard(runtime: Runtime, lead_id: int, status: str, locale: str) 
         else:
             buttons.append((label(locale, f"leads_step_{step}"), pack("lstep", lead_id, step)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return inline_keyboard(rows)
+    return inline_keyboard(rows) if rows else None  # a closed lead has no buttons
 
 
 async def queue_owner_card(
@@ -247,11 +247,9 @@ async def queue_owner_card(
         conn,
         chat_id=view.owner_id,
         method="sendMessage",
-        payload={
-            "text": text,
-            "parse_mode": "HTML",
-            "reply_markup": pipeline_keyboard(runtime, lead_id, view.status, locale),
-        },
+        payload=lead_cards.message_payload(
+            text, pipeline_keyboard(runtime, lead_id, view.status, locale)
+        ),
         now=now,
     )
     async with conn.execute(

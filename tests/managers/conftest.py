@@ -1,0 +1,104 @@
+"""The lead queue's world: buyers with submitted applications, leads opened as the
+conversation opens them, and a manager's reply to a message (the sandbox user has no
+'reply' verb)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from bot.sandbox.state import SandboxMessage
+from bot.sandbox.users import ChatView
+from bot.sandbox.world import SandboxWorld
+from services import leads
+
+ANSWERS = {
+    "vehicle_condition": "new",
+    "powertrain": "nev",
+    "use": "personal",
+    "price": "200000.00",
+    "down_payment": "60000.00",
+    "term_months": 36,
+    "method": "annuity",
+    "employment": "salaried",
+    "employment_months": 48,
+    "monthly_income": "20000.00",
+    "monthly_debt": "1000.00",
+    "credit_history": "clean",
+    "age": 35,
+}
+RESULT = {
+    "decision": "prequalified",
+    "pti": "21.3",
+    "dti": "26.3",
+    "reasons": [
+        {"code": "pti_above_cap", "points_lost": 5, "params": {"pti": "21.3", "cap": "50"}}
+    ],
+}
+
+
+async def open_test_lead(
+    world: SandboxWorld,
+    user_id: int,
+    name: str = "Li Wei",
+    *,
+    tier: str | None = "B",
+    human: bool = False,
+    phone: str = "+8613812345678",
+    now: datetime | None = None,
+) -> int:
+    """A buyer who submitted an application: user, application, assessment and lead."""
+    runtime = world.runtime
+    moment = (now or runtime.clock.now()).isoformat()
+    async with runtime.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, first_name, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (user_id, name.split()[0], moment, moment),
+        )
+        cursor = await conn.execute(
+            "INSERT INTO applications (user_id, status, answers, full_name, phone, created_at,"
+            " submitted_at) VALUES (?, 'submitted', ?, ?, ?, ?, ?)",
+            (user_id, json.dumps(ANSWERS), name, phone, moment, moment),
+        )
+        application_id = cursor.lastrowid
+        await conn.execute(
+            "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
+            " monthly_payment, annual_rate, apr, result, created_at)"
+            " VALUES (?, 'prequalified', ?, 80, '140000.00', '4163.51', '4.5', '4.6', ?, ?)",
+            (application_id, tier, json.dumps(RESULT), moment),
+        )
+        lead_id = await leads.open_lead(
+            conn,
+            runtime,
+            application_id=application_id,
+            user_id=user_id,
+            decision="prequalified",
+            tier=tier,
+            human_requested=human,
+            now=now or runtime.clock.now(),
+        )
+    runtime.wake_outbox()
+    return lead_id
+
+
+def reply(world: SandboxWorld, view: ChatView, to: SandboxMessage, text: str) -> SandboxMessage:
+    """`view`'s user replies (Telegram's reply) to a message in their chat."""
+    message = world.core.store_message(view.chat, view.id, {"text": text}, reply_to=to)
+    world.core.push_update("message", message.snapshot())
+    return message
+
+
+async def lead_row(world: SandboxWorld, lead_id: int):
+    return await world.runtime.db.fetchone("SELECT * FROM leads WHERE id = ?", (lead_id,))
+
+
+def group_messages(world: SandboxWorld) -> list[SandboxMessage]:
+    return [m for m in world.core.chat_messages(world.core.group.id) if m.from_bot]
+
+
+@pytest.fixture
+def open_lead():
+    return open_test_lead
