@@ -9,7 +9,18 @@ import sys
 from bot.config import ConfigError
 
 # Each module is bot.cli.<name> and exposes register(subparsers).
-SUBCOMMANDS = ["run", "database", "quote", "assess", "policy", "demo", "leads"]
+SUBCOMMANDS = [
+    "run",
+    "database",
+    "quote",
+    "assess",
+    "policy",
+    "demo",
+    "leads",
+    "loans",
+    "payments",
+    "sources",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

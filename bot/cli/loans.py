@@ -1,0 +1,71 @@
+"""`python -m bot loans import FILE.csv`: loans booked elsewhere, all rows or none.
+
+The columns are documented in services/loan_import.py. Every bad row is printed on
+stderr as `line N: reason` and nothing is written; exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.app import build_runtime
+from bot.config import load_settings
+from services import loan_import
+from services.runtime import Runtime
+from storage.migrations import MigrationError, current_version, latest_version
+
+Importer = Callable[[Runtime, Path], Awaitable[loan_import.ImportResult]]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("loans", help="loans after disbursement")
+    actions = parser.add_subparsers(dest="loans_command", metavar="ACTION", required=True)
+    command = actions.add_parser(
+        "import", help="book loans from a CSV file (all rows or none; see the README for columns)"
+    )
+    command.add_argument("file", type=Path, help="the CSV file")
+    command.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_import(args.file, loan_import.import_loans, "loans")
+
+
+def run_import(path: Path, importer: Importer, what: str) -> int:
+    """Shared by `loans import` and `payments import`: open, validate, write or report."""
+    settings = load_settings()
+    if not Path(settings.database_path).is_file():
+        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
+        return 2
+    runtime = build_runtime(settings)
+
+    async def work() -> loan_import.ImportResult:
+        async with runtime.db:
+            if await current_version(runtime.db.conn) < latest_version():
+                raise MigrationError("database needs `python -m bot migrate` first")
+            return await importer(runtime, path)
+
+    try:
+        result = asyncio.run(work())
+    except (MigrationError, loan_import.ImportFileError) as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    except ValueError as error:
+        # A row that passed validation but conflicted while writing (someone changed the
+        # same lead meanwhile): the transaction was rolled back, nothing was written.
+        print(f"{path}: nothing imported: {error}", file=sys.stderr)
+        return 2
+    if not result.ok:
+        for error in result.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        print(
+            f"{path}: nothing imported ({len(result.errors)} bad row(s); fix them and run again)",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"imported {result.written} {what} from {path}")
+    return 0

@@ -1,0 +1,26 @@
+"""`python -m bot payments import FILE.csv`: payments received, all rows or none.
+
+The columns are documented in services/loan_import.py; bad rows are printed as
+`line N: reason` on stderr and nothing is written (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.cli.loans import run_import
+from services import loan_import
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("payments", help="repayments received")
+    actions = parser.add_subparsers(dest="payments_command", metavar="ACTION", required=True)
+    command = actions.add_parser("import", help="record payments from a CSV file (all or none)")
+    command.add_argument("file", type=Path, help="the CSV file")
+    command.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    return run_import(path, loan_import.import_payments, "payments")

@@ -1,0 +1,428 @@
+"""CSV imports of loans booked elsewhere and of payments received: all rows or none.
+
+Every row is validated first and every bad row is reported with its line number and
+reason; nothing is written unless the whole file is valid, and then everything is
+written in one transaction. UTF-8 (a BOM is fine), comma-separated, a header row first;
+column names are case-insensitive, unknown columns are an error (a typo must not
+silently drop a value), blank lines are skipped.
+
+Loans (`python -m bot loans import FILE.csv`):
+
+| column           | required | meaning                                                      |
+|------------------|----------|--------------------------------------------------------------|
+| `telegram_id`    | one of   | the borrower's Telegram user id                               |
+| `lead_id`        | the two  | a lead in 'approved' status; it moves to 'disbursed'         |
+| `manager_id`     | no       | the borrower's manager (default: the lead's owner)           |
+| `principal`      | yes      | amount lent, yuan, e.g. `120000` or `120000.00`              |
+| `annual_rate`    | yes      | percent a year, e.g. `4.8`                                   |
+| `term_months`    | yes      | 1 to 120                                                     |
+| `method`         | no       | `annuity` (default), `equal-principal` or `balloon`         |
+| `balloon_amount` | no       | final lump sum of a balloon loan, yuan (default 0)           |
+| `upfront_fee`    | no       | fee taken at payout, yuan (default 0); it raises the APR     |
+| `rate_type`      | no       | `fixed` (default) or `floating`                              |
+| `disbursed_on`   | no       | payout date YYYY-MM-DD (default: today)                      |
+| `first_due_date` | yes      | YYYY-MM-DD, after the payout and within three months of it   |
+
+Payments (`python -m bot payments import FILE.csv`):
+
+| column    | required | meaning                                                          |
+|-----------|----------|------------------------------------------------------------------|
+| `loan_id` | yes      | the loan number                                                  |
+| `n`       | yes      | the installment number, 1 to the term                            |
+| `amount`  | no       | yuan; default what is left of that installment; no overpayment   |
+| `paid_on` | no       | YYYY-MM-DD (default: today)                                      |
+
+Several rows may pay the same installment in parts; together they may not exceed it.
+Imported payments stop that installment's reminders; the borrower is not messaged (bank
+files arrive in bulk). A borrower whose loan is imported gets the welcome with the
+schedule only if they have talked to the bot before (Telegram lets a bot write first to
+nobody).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from lending.money import CENT, ZERO
+from lending.schedule import RepaymentMethod
+from services import loans, managers
+from services.runtime import Runtime
+
+LOAN_COLUMNS = {
+    "telegram_id": False,
+    "lead_id": False,
+    "manager_id": False,
+    "principal": True,
+    "annual_rate": True,
+    "term_months": True,
+    "method": False,
+    "balloon_amount": False,
+    "upfront_fee": False,
+    "rate_type": False,
+    "disbursed_on": False,
+    "first_due_date": True,
+}
+PAYMENT_COLUMNS = {"loan_id": True, "n": True, "amount": False, "paid_on": False}
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    written: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (missing, not UTF-8, no header)."""
+
+
+class _RowProblem(ValueError):
+    pass
+
+
+def read_rows(path: Path, columns: dict[str, bool]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) for every non-blank data row; raises ImportFileError for the file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path}: is a directory, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise ImportFileError(f"{path}: line 1: no header row (expected {', '.join(columns)})")
+    names = [h.strip().lower() for h in header]
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise ImportFileError(
+            f"{path}: line 1: unknown column {unknown[0]!r} (columns: {', '.join(columns)})"
+        )
+    if len(set(names)) != len(names):
+        raise ImportFileError(f"{path}: line 1: a column appears twice")
+    missing = [c for c, required in columns.items() if required and c not in names]
+    if missing:
+        raise ImportFileError(f"{path}: line 1: missing column {missing[0]!r}")
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportFileError(f"{path}: more than {MAX_ROWS} rows; split the file")
+        if len(values) != len(names):
+            rows.append((line, {"__error__": f"{len(values)} values for {len(names)} columns"}))
+            continue
+        rows.append((line, {n: v.strip() for n, v in zip(names, values, strict=True)}))
+    return rows
+
+
+# --- parsing one value ---------------------------------------------------------------------
+
+
+def _decimal(row: dict[str, str], name: str, default: Decimal | None = None) -> Decimal:
+    text = row.get(name, "")
+    if not text:
+        if default is None:
+            raise _RowProblem(f"{name}: missing")
+        return default
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise _RowProblem(f"{name}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise _RowProblem(f"{name}: {text!r} is not a number")
+    return value
+
+
+def _amount(row: dict[str, str], name: str, default: Decimal | None = None) -> Decimal:
+    value = _decimal(row, name, default)
+    if value < 0:
+        raise _RowProblem(f"{name}: must not be negative, got {value}")
+    if value != value.quantize(CENT):
+        raise _RowProblem(f"{name}: at most two decimals (fen), got {value}")
+    return value
+
+
+def _int(row: dict[str, str], name: str, *, required: bool = True) -> int | None:
+    text = row.get(name, "")
+    if not text:
+        if required:
+            raise _RowProblem(f"{name}: missing")
+        return None
+    if not text.isdigit():
+        raise _RowProblem(f"{name}: {text!r} is not a whole number")
+    return int(text)
+
+
+def _date(row: dict[str, str], name: str, default: date | None = None) -> date:
+    text = row.get(name, "")
+    if not text:
+        if default is None:
+            raise _RowProblem(f"{name}: missing")
+        return default
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _RowProblem(f"{name}: {text!r} is not a date YYYY-MM-DD") from None
+
+
+TERM_REASONS = {
+    "principal_not_positive": "principal: must be more than zero",
+    "rate_out_of_range": "annual_rate: must be between 0 and 36",
+    "term_out_of_range": "term_months: must be 1 to 120",
+    "rate_type_unknown": "rate_type: must be fixed or floating",
+    "balloon_out_of_range": "balloon_amount: a balloon loan needs one above 0 and below principal",
+    "balloon_without_method": "balloon_amount: only a balloon loan has one (method=balloon)",
+    "fee_out_of_range": "upfront_fee: must be at least 0 and below principal",
+    "first_due_not_after_disbursal": "first_due_date: must be after disbursed_on",
+    "first_due_too_late": "first_due_date: must be within three months of disbursed_on",
+}
+
+
+# --- loans -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LoanRow:
+    line: int
+    user_id: int
+    lead_id: int | None
+    manager_id: int | None
+    terms: loans.LoanTerms
+    disbursed_on: date
+    known_user: bool
+
+
+async def import_loans(runtime: Runtime, path: Path) -> ImportResult:
+    """Validate every row of a loans CSV; book them all in one transaction, or none."""
+    rows = read_rows(path, LOAN_COLUMNS)
+    result = ImportResult()
+    valid: list[_LoanRow] = []
+    leads_seen: dict[int, int] = {}
+    today = runtime.local_now().date()
+    for line, row in rows:
+        try:
+            parsed = await _loan_row(runtime, line, row, today)
+            if parsed.lead_id is not None:
+                if parsed.lead_id in leads_seen:
+                    raise _RowProblem(
+                        f"lead_id: lead {parsed.lead_id} is already on line {leads_seen[parsed.lead_id]}"
+                    )
+                leads_seen[parsed.lead_id] = line
+            valid.append(parsed)
+        except _RowProblem as problem:
+            result.errors.append(RowError(line, str(problem)))
+    if not rows and not result.errors:
+        result.errors.append(RowError(2, "no data rows"))
+    if result.errors:
+        return result
+    await _write(runtime, valid, _book)
+    result.written = len(valid)
+    runtime.wake_outbox()
+    return result
+
+
+async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: date) -> _LoanRow:
+    if "__error__" in row:
+        raise _RowProblem(row["__error__"])
+    telegram_id = _int(row, "telegram_id", required=False)
+    lead_id = _int(row, "lead_id", required=False)
+    if (telegram_id is None) == (lead_id is None):
+        raise _RowProblem("give exactly one of telegram_id and lead_id")
+    manager_id = _int(row, "manager_id", required=False)
+    method_text = row.get("method") or "annuity"
+    try:
+        method = RepaymentMethod(method_text.lower())
+    except ValueError:
+        raise _RowProblem(
+            f"method: {method_text!r} is not annuity, equal-principal or balloon"
+        ) from None
+    term = _int(row, "term_months")
+    assert term is not None
+    disbursed_on = _date(row, "disbursed_on", today)
+    if disbursed_on > today:
+        raise _RowProblem(f"disbursed_on: {disbursed_on} is in the future")
+    terms = loans.LoanTerms(
+        principal=_amount(row, "principal"),
+        annual_rate=_decimal(row, "annual_rate"),
+        term_months=term,
+        method=method,
+        first_due_date=_date(row, "first_due_date"),
+        rate_type=(row.get("rate_type") or "fixed").lower(),
+        balloon_amount=_amount(row, "balloon_amount", ZERO),
+        upfront_fee=_amount(row, "upfront_fee", ZERO),
+    )
+    try:
+        loans.validate_terms(terms, disbursed_on)
+    except loans.LoanError as error:
+        raise _RowProblem(TERM_REASONS.get(error.code, error.code)) from None
+    db = runtime.db
+    if lead_id is not None:
+        lead = await db.fetchone(
+            "SELECT user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
+        )
+        if lead is None:
+            raise _RowProblem(f"lead_id: there is no lead {lead_id}")
+        if await db.fetchone("SELECT 1 FROM loans WHERE lead_id = ?", (lead_id,)):
+            raise _RowProblem(f"lead_id: lead {lead_id} already has a loan")
+        if lead["status"] != "approved":
+            raise _RowProblem(f"lead_id: lead {lead_id} is {lead['status']}, not approved")
+        if lead["owner_id"] is None and manager_id is None:
+            raise _RowProblem(f"lead_id: lead {lead_id} has no owner; give manager_id")
+        user_id = lead["user_id"]
+        manager_id = manager_id or lead["owner_id"]
+    else:
+        assert telegram_id is not None
+        user_id = telegram_id
+    if manager_id is not None and not await managers.is_manager(runtime, manager_id):
+        raise _RowProblem(f"manager_id: {manager_id} is not a manager")
+    known = await db.fetchone("SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is not None
+    return _LoanRow(line, user_id, lead_id, manager_id, terms, disbursed_on, known)
+
+
+async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
+    now = runtime.clock.now()
+    if not item.known_user:
+        # Booked elsewhere for someone who never wrote to the bot: a row for the loan to
+        # point at. No welcome: a bot cannot write first to a user who never started it.
+        await conn.execute(
+            "INSERT INTO users (user_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO NOTHING",
+            (item.user_id, runtime.default_locale, now.isoformat(), now.isoformat()),
+        )
+    booked = await loans.book_loan(
+        conn,
+        user_id=item.user_id,
+        lead_id=item.lead_id,
+        manager_id=item.manager_id,
+        terms=item.terms,
+        disbursed_at=now,
+        disbursed_on=item.disbursed_on,
+    )
+    if item.lead_id is not None:
+        from services import leads
+
+        assert item.manager_id is not None
+        await leads.change_status(
+            conn, runtime, item.lead_id, "disbursed", item.manager_id, note="import", now=now
+        )
+    if item.known_user:
+        await loans.queue_welcome(conn, runtime, booked.loan_id)
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PaymentRow:
+    line: int
+    installment_id: int
+    amount: Decimal
+    paid_on: date
+
+
+async def import_payments(runtime: Runtime, path: Path) -> ImportResult:
+    """Validate every row of a payments CSV; record them all in one transaction, or none."""
+    from services.payments import PaymentError, check_amount
+
+    rows = read_rows(path, PAYMENT_COLUMNS)
+    result = ImportResult()
+    valid: list[_PaymentRow] = []
+    # What earlier rows of this file already pay, so parts together cannot overpay.
+    pending: dict[int, Decimal] = {}
+    today = runtime.local_now().date()
+    for line, row in rows:
+        try:
+            if "__error__" in row:
+                raise _RowProblem(row["__error__"])
+            loan_id = _int(row, "loan_id")
+            n = _int(row, "n")
+            paid_on = _date(row, "paid_on", today)
+            if paid_on > today:
+                raise _RowProblem(f"paid_on: {paid_on} is in the future")
+            found = await runtime.db.fetchone(
+                "SELECT id, payment, paid_amount, status FROM installments"
+                " WHERE loan_id = ? AND n = ?",
+                (loan_id, n),
+            )
+            if found is None:
+                if await runtime.db.fetchone("SELECT 1 FROM loans WHERE id = ?", (loan_id,)):
+                    raise _RowProblem(f"n: loan {loan_id} has no installment {n}")
+                raise _RowProblem(f"loan_id: there is no loan {loan_id}")
+            if found["status"] == "paid":
+                raise _RowProblem(f"loan {loan_id} installment {n} is already paid")
+            left = (
+                Decimal(found["payment"])
+                - Decimal(found["paid_amount"])
+                - pending.get(found["id"], ZERO)
+            )
+            if left <= 0:
+                raise _RowProblem(f"loan {loan_id} installment {n} is paid in full by earlier rows")
+            amount = _decimal(row, "amount", left)
+            try:
+                check_amount(amount, left)
+            except PaymentError as error:
+                raise _RowProblem(_payment_reason(error.code, amount, left)) from None
+            pending[found["id"]] = pending.get(found["id"], ZERO) + amount
+            valid.append(_PaymentRow(line, found["id"], amount, paid_on))
+        except _RowProblem as problem:
+            result.errors.append(RowError(line, str(problem)))
+    if not rows and not result.errors:
+        result.errors.append(RowError(2, "no data rows"))
+    if result.errors:
+        return result
+    await _write(runtime, valid, _pay)
+    result.written = len(valid)
+    return result
+
+
+def _payment_reason(code: str, amount: Decimal, left: Decimal) -> str:
+    if code == "overpayment":
+        return f"amount: {amount} is more than is left of the installment ({left})"
+    if code == "amount_precision":
+        return f"amount: at most two decimals (fen), got {amount}"
+    return f"amount: must be more than zero, got {amount}"
+
+
+async def _pay(conn: Any, runtime: Runtime, item: _PaymentRow) -> None:
+    from services.payments import apply_payment
+
+    async with conn.execute(
+        "SELECT * FROM installments WHERE id = ?", (item.installment_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    await apply_payment(
+        conn, runtime, row, item.amount, source="import", recorded_by=None, paid_on=item.paid_on
+    )
+
+
+async def _write(runtime: Runtime, items: list, write: Callable) -> None:
+    async with runtime.db.transaction() as conn:
+        for item in items:
+            await write(conn, runtime, item)

@@ -1,0 +1,129 @@
+"""CSV imports: every bad row named by line and reason, and then nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.cli.main import main
+from services import loan_import
+
+from .helpers import book, borrower
+
+LOANS_HEADER = "telegram_id,principal,annual_rate,term_months,method,first_due_date,upfront_fee\n"
+
+
+async def count(world, table: str) -> int:
+    return await world.runtime.db.fetchval(f"SELECT COUNT(*) FROM {table}")
+
+
+async def test_a_valid_loans_file_books_every_loan_and_welcomes_known_borrowers(world, tmp_path):
+    li = await borrower(world, 1001, "Li")
+    csv = tmp_path / "loans.csv"
+    csv.write_text(
+        LOANS_HEADER
+        + "1001,120000,4.8,12,annuity,2026-04-03,1200\n"
+        + "5555,80000,0,24,equal-principal,2026-04-10,\n",
+        encoding="utf-8",
+    )
+    result = await loan_import.import_loans(world.runtime, csv)
+    assert result.ok and result.written == 2
+    assert await count(world, "installments") == 36
+    await world.settle()
+    assert "has been paid out" in li.bot_messages()[-2].text or "paid out" in li.last_text()
+
+
+async def test_a_bad_row_writes_nothing_and_names_its_line(world, tmp_path):
+    await borrower(world, 1001, "Li")
+    csv = tmp_path / "loans.csv"
+    csv.write_text(
+        LOANS_HEADER
+        + "1001,120000,4.8,12,annuity,2026-04-03,0\n"
+        + "\n"  # blank lines are skipped but still counted
+        + "1002,abc,4.8,12,annuity,2026-04-03,0\n"
+        + "1003,50000,4.8,12,weekly,2026-04-03,0\n"
+        + "1004,50000,4.8,12,annuity,2026-02-30,0\n"
+        + "1005,50000,4.8,12,annuity,2026-09-03,0\n",
+        encoding="utf-8",
+    )
+    result = await loan_import.import_loans(world.runtime, csv)
+    assert [str(e) for e in result.errors] == [
+        "line 4: principal: 'abc' is not a number",
+        "line 5: method: 'weekly' is not annuity, equal-principal or balloon",
+        "line 6: first_due_date: '2026-02-30' is not a date YYYY-MM-DD",
+        "line 7: first_due_date: must be within three months of disbursed_on",
+    ]
+    assert await count(world, "loans") == 0 and await count(world, "installments") == 0
+
+
+async def test_payments_import_checks_parts_together_and_writes_nothing_on_overpayment(
+    world, tmp_path
+):
+    await borrower(world, 1001, "Li")
+    loan_id = await book(world, 1001)
+    payment = await world.runtime.db.fetchval(
+        "SELECT payment FROM installments WHERE loan_id = ? AND n = 1", (loan_id,)
+    )
+    csv = tmp_path / "payments.csv"
+    csv.write_text(
+        "loan_id,n,amount,paid_on\n"
+        f"{loan_id},1,5000,2026-03-03\n"
+        f"{loan_id},1,6000,2026-03-03\n"  # together more than the installment
+        f"{loan_id},13,100,2026-03-03\n"
+        f"99,1,100,2026-03-03\n"
+        f"{loan_id},2,-5,\n",
+        encoding="utf-8",
+    )
+    result = await loan_import.import_payments(world.runtime, csv)
+    left = f"{float(payment) - 5000:.2f}"
+    assert [str(e) for e in result.errors] == [
+        f"line 3: amount: 6000 is more than is left of the installment ({left})",
+        f"line 4: n: loan {loan_id} has no installment 13",
+        "line 5: loan_id: there is no loan 99",
+        "line 6: amount: must be more than zero, got -5",
+    ]
+    assert await count(world, "payments") == 0
+    csv.write_text(f"loan_id,n,amount\n{loan_id},1,5000\n{loan_id},1,\n{loan_id},2,100\n")
+    result = await loan_import.import_payments(world.runtime, csv)
+    assert result.ok and result.written == 3
+    statuses = await world.runtime.db.fetchall(
+        "SELECT status, paid_amount FROM installments WHERE loan_id = ? AND n <= 2 ORDER BY n",
+        (loan_id,),
+    )
+    assert [(r["status"], r["paid_amount"]) for r in statuses] == [
+        ("paid", payment),
+        ("due", "100"),
+    ]
+
+
+def test_the_command_line_reports_each_bad_row_and_exits_2(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(db))
+    assert main(["migrate"]) == 0
+    csv = tmp_path / "loans.csv"
+    csv.write_text(
+        LOANS_HEADER + "1001,120000,4.8,12,annuity,2099-04-03,0\n1002,1,1,1,annuity,x,0\n"
+    )
+    assert main(["loans", "import", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: first_due_date: must be within three months" in err
+    assert "line 3: first_due_date: 'x' is not a date" in err
+    assert "nothing imported (2 bad row(s)" in err
+    assert main(["loans", "import", str(tmp_path / "missing.csv")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    bad_header = tmp_path / "typo.csv"
+    bad_header.write_text("loan_id,n,amout\n1,1,5\n")
+    assert main(["payments", "import", str(bad_header)]) == 2
+    assert "line 1: unknown column 'amout'" in capsys.readouterr().err
+
+
+def test_the_command_line_imports_a_good_file(tmp_path: Path, monkeypatch, capsys):
+    db = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(db))
+    assert main(["migrate"]) == 0
+    from datetime import date, timedelta
+
+    first_due = (date.today() + timedelta(days=20)).isoformat()
+    csv = tmp_path / "loans.csv"
+    csv.write_text(LOANS_HEADER + f"1001,120000,4.8,12,annuity,{first_due},0\n")
+    assert main(["loans", "import", str(csv)]) == 0
+    assert "imported 1 loans" in capsys.readouterr().out
