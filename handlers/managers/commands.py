@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, refuse
 from handlers.managers.cards import full_lead_message
-from services import lead_export, lead_stats, leads, managers
+from services import lead_export, lead_stats, leads, managers, sources
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.lead_cards import mask_phone
@@ -147,7 +147,10 @@ async def show_stats(update: Update, context: Context) -> None:
         )
         return
     stats = await lead_stats.compute_stats(runtime_of(context), days)
-    text = render(context, locale, "lead_stats", s=stats)[:TEXT_LIMIT]
+    by_source = await sources.stats_by_source(runtime_of(context), days)  # issue 10
+    text = render(context, locale, "lead_stats", s=stats)
+    text = f"{text}\n\n{render(context, locale, 'desk_stats_sources', rows=by_source)}"
+    text = text[:TEXT_LIMIT]
     await _message(update).reply_photo(
         InputFile(lead_stats.funnel_chart(stats), filename="lead-funnel.png")
     )
