@@ -7,15 +7,19 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
-    from handlers import borrower, common, disbursement, managers, payments, prequalify
+    from handlers import borrower, common, disbursement, managers, payments, prequalify, privacy, sources
 
     common.register(application)
+    # /mydata and /forget answer in group -1, before any conversation sees them.
+    privacy.register(application)
     # The disbursement dialog before other conversations: while a manager is typing a
     # term, their text belongs to it.
     disbursement.register(application)
     borrower.register(application)
     payments.register(application)
     managers.register(application)
+    # Lead sources: its /start recorder runs in its own group before every conversation.
+    sources.register(application)
     # Last: its standalone /cancel, photo and result handlers must not shadow the other
     # dialogs' own (a conversation in progress still takes its updates first).
     prequalify.register(application)

@@ -1,0 +1,225 @@
+"""Where leads come from: named sources, deep links with a QR code, and stats by source.
+
+Managers find buyers at car shows, dealership events and online campaigns. Each gets a
+named source whose code is the deep-link start parameter (`https://t.me/<bot>?start=<code>`).
+A buyer who arrives through one has it recorded as first touch (kept for good) and latest
+touch; a lead copies both from its buyer when it opens (a trigger in 0006). Anything that
+is not a known source's code - malformed, forged, an old campaign - is recorded as
+"unknown", never refused: the buyer must get the same welcome whatever link they used.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+import segno
+
+from services.runtime import Runtime
+
+UNKNOWN = "unknown"
+DIRECT = "direct"  # shown for people who never came through a deep link
+MAX_NAME = 64
+MAX_CODE = 32  # well inside Telegram's 64-character start parameter
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
+_RESERVED = frozenset({UNKNOWN, DIRECT})
+
+
+class SourceError(ValueError):
+    """A source name that cannot be used: `code` says why (templates word it per locale)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Source:
+    code: str
+    name: str
+    created: bool = False  # False when the name already existed (adding is idempotent)
+
+    def link(self, bot_username: str) -> str:
+        return deep_link(bot_username, self.code)
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    """One row of /stats by source: leads opened in the period, by their first touch."""
+
+    code: str
+    name: str
+    people: int  # users whose first touch is this source (all time)
+    leads: int
+    prequalified: int
+    disbursed: int
+
+    @property
+    def conversion(self) -> float | None:
+        """Disbursed as a percent of the leads."""
+        return round(100 * self.disbursed / self.leads, 1) if self.leads else None
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+def qr_png(link: str, scale: int = 10) -> bytes:
+    """The link as a QR code picture (medium error correction survives a creased print)."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def clean_name(name: str) -> str:
+    """The name as stored: trimmed, inner whitespace collapsed, no control characters."""
+    text = " ".join(str(name).split())
+    if not text:
+        raise SourceError("empty", "the source needs a name, for example: Shanghai Auto Show 2026")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise SourceError("control", "the source name may not contain control characters")
+    if len(text) > MAX_NAME:
+        raise SourceError("too_long", f"the source name is too long: at most {MAX_NAME} characters")
+    return text
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", ascii_name.lower())
+    return "_".join(words)[:MAX_CODE].strip("_")
+
+
+def classify(payload: str | None) -> str | None:
+    """A start parameter as it will be recorded, before the lookup: None for no parameter,
+    'unknown' for a malformed one, else the candidate code."""
+    if payload is None or not payload.strip():
+        return None
+    text = payload.strip()
+    if not _CODE.match(text):
+        return UNKNOWN
+    return text
+
+
+async def create_source(runtime: Runtime, name: str, created_by: int | None = None) -> Source:
+    """Add a named source (or return the existing one of that name) with a fresh code."""
+    name = clean_name(name)
+    now = runtime.clock.now().isoformat()
+    async with runtime.db.transaction() as conn:
+        async with conn.execute("SELECT code, name FROM sources WHERE name = ?", (name,)) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            return Source(row["code"], row["name"], created=False)
+        base = _slug(name) or "src"
+        code = base
+        suffix = 1
+        while code in _RESERVED or await _code_taken(conn, code):
+            suffix += 1
+            code = f"{base[: MAX_CODE - len(str(suffix)) - 1]}_{suffix}"
+        await conn.execute(
+            "INSERT INTO sources (code, name, created_by, created_at) VALUES (?, ?, ?, ?)",
+            (code, name, created_by, now),
+        )
+    return Source(code, name, created=True)
+
+
+async def _code_taken(conn, code: str) -> bool:
+    async with conn.execute("SELECT 1 FROM sources WHERE code = ?", (code,)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def list_sources(runtime: Runtime) -> list[Source]:
+    rows = await runtime.db.fetchall("SELECT code, name FROM sources ORDER BY created_at, code")
+    return [Source(r["code"], r["name"]) for r in rows]
+
+
+async def record_touch(runtime: Runtime, user_id: int, payload: str | None) -> str | None:
+    """Record a /start's deep-link parameter on the user and their open leads.
+
+    Returns what was recorded: a source code, 'unknown', or None (a plain /start, which
+    changes nothing). The user row must exist. Never raises for any payload.
+    """
+    code = classify(payload)
+    if code is None:
+        return None
+    now = runtime.clock.now().isoformat()
+    async with runtime.db.transaction() as conn:
+        if code != UNKNOWN and not await _code_taken(conn, code):
+            code = UNKNOWN
+        await conn.execute(
+            "UPDATE users SET first_source = COALESCE(first_source, ?), latest_source = ?,"
+            " latest_source_at = ? WHERE user_id = ?",
+            (code, code, now, user_id),
+        )
+        # A lead already in the pipeline learns the latest touch too (first stays as it was).
+        await conn.execute(
+            "UPDATE leads SET latest_source = ?, first_source = COALESCE(first_source, ?)"
+            " WHERE user_id = ? AND status NOT IN ('disbursed', 'lost')",
+            (code, code, user_id),
+        )
+    return code
+
+
+async def source_name(runtime: Runtime, code: str | None) -> str:
+    """A code as people read it: the source's name, or 'unknown' / 'direct'."""
+    if code is None:
+        return DIRECT
+    if code == UNKNOWN:
+        return UNKNOWN
+    name = await runtime.db.fetchval("SELECT name FROM sources WHERE code = ?", (code,))
+    return str(name) if name is not None else code
+
+
+async def lead_sources(runtime: Runtime, lead_id: int) -> tuple[str, str] | None:
+    """(first, latest) source names of a lead, None when the lead does not exist."""
+    row = await runtime.db.fetchone(
+        "SELECT first_source, latest_source FROM leads WHERE id = ?", (lead_id,)
+    )
+    if row is None:
+        return None
+    return (
+        await source_name(runtime, row["first_source"]),
+        await source_name(runtime, row["latest_source"] or row["first_source"]),
+    )
+
+
+async def stats_by_source(runtime: Runtime, days: int) -> list[SourceStats]:
+    """Leads opened in the last `days` days by first-touch source, busiest first.
+
+    Every named source appears even with no leads yet (a fresh campaign shows zeros), then
+    'unknown' and 'direct' when they have any.
+    """
+    since = (runtime.clock.now() - timedelta(days=days)).isoformat()
+    rows = await runtime.db.fetchall(
+        "SELECT COALESCE(l.first_source, ?) AS code, COUNT(*) AS leads,"
+        " SUM(l.decision = 'prequalified') AS prequalified,"
+        " SUM(l.status = 'disbursed') AS disbursed"
+        " FROM leads l WHERE l.created_at >= ? GROUP BY 1",
+        (DIRECT, since),
+    )
+    people_rows = await runtime.db.fetchall(
+        "SELECT COALESCE(first_source, ?) AS code, COUNT(*) AS people FROM users GROUP BY 1",
+        (DIRECT,),
+    )
+    people = {r["code"]: int(r["people"]) for r in people_rows}
+    by_code = {r["code"]: r for r in rows}
+    names = {s.code: s.name for s in await list_sources(runtime)}
+    out: list[SourceStats] = []
+    for code in [*names, *(c for c in by_code if c not in names)]:
+        row = by_code.get(code)
+        if row is None and code not in names:
+            continue
+        out.append(
+            SourceStats(
+                code=code,
+                name=names.get(code, code),
+                people=people.get(code, 0) if code != DIRECT else 0,
+                leads=int(row["leads"]) if row else 0,
+                prequalified=int(row["prequalified"] or 0) if row else 0,
+                disbursed=int(row["disbursed"] or 0) if row else 0,
+            )
+        )
+    out.sort(key=lambda s: (-s.leads, s.code in _RESERVED, s.name))
+    return out
