@@ -14,4 +14,15 @@ TOUR_STEPS: list[str] = [
     "# The same in Chinese",
     "/as buyer 王芳 zh-hans",
     "/help",
+    "# A buyer asks for a person; a manager claims the lead and moves it to approved",
+    "/as buyer Chen en",
+    "/start",
+    "1",  # I agree
+    "3",  # Talk to a manager (offered on every question)
+    "/as manager Zhang",
+    "/mine",  # opens Zhang's private chat with the bot (nothing of theirs yet)
+    "1",  # Claim, on the card in the managers' group
+    "1",  # Contacted, on the full lead in Zhang's private chat
+    "3",  # Approved
+    "/as buyer Chen en",
 ]
