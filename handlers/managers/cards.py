@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
 from handlers.context import Context, runtime_of
@@ -82,7 +82,8 @@ async def details(update: Update, context: Context) -> None:
     text, keyboard = message
     try:
         await context.bot.send_message(user_id, text, reply_markup=markup(keyboard))
-    except Forbidden:
+    except (Forbidden, BadRequest):
+        # Blocked, or never opened a private chat with the bot ("chat not found").
         await toast(update, context, "leads_toast_open_private")
         return
     if query.message is not None and query.message.chat.id == user_id:
