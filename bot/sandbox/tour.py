@@ -25,4 +25,25 @@ TOUR_STEPS: list[str] = [
     "1",  # Contacted, on the full lead in Zhang's private chat
     "3",  # Approved
     "/as buyer Chen en",
+    "# A prospect pre-qualifies: consent, 15 questions, the summary, the result and chart",
+    "/as buyer Mei en",
+    "/start",
+    "1",  # I agree
+    "1",  # New car
+    "1",  # Petrol / diesel
+    "1",  # Personal
+    "20万",  # the price, as people type it (a bare number would press a button here)
+    "30%",  # the down payment, as a percent of the price
+    "3",  # 36 months
+    "1",  # Equal payments
+    "1",  # Salaried
+    "48 months",
+    "¥30000",  # monthly net income
+    "¥0",  # other debts
+    "1",  # No late payments
+    "35 years",
+    "Mei Lin",
+    "/contact",
+    "16",  # Confirm and submit, under the summary's 15 Edit buttons
+    "/status",
 ]
