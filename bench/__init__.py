@@ -1,0 +1,1 @@
+"""Benchmarks: throughput, latency, memory and scale (`python -m bench --help`)."""

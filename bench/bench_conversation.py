@@ -1,0 +1,121 @@
+"""Conversation throughput: N prospects doing the whole journey at the same time, in-process.
+
+The whole bot (SandboxWorld: the real Application, handlers, SQLite on disk, persistence
+written after every update, the outbox) is driven through the in-process sandbox door.
+Each round, every prospect sends their next answer; then the bot works through the
+round's updates one by one, as PTB's update fetcher does with concurrent updates off.
+So N conversations are in progress at once and their states interleave in the database
+and in persistence, as during a campaign.
+
+Latency per update is the time the bot spends on it (dispatch, handlers, database,
+persistence write); throughput is all updates over the wall time of all rounds, outbox
+drains included.
+
+    python -m bench.bench_conversation [--quick] [--profile]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import io
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import TimedDriver, latency_summary
+from bench.journeys import Step, default_journey
+from bot.sandbox.world import SandboxWorld
+
+FIRST_USER_ID = 2_000_000
+
+
+def _language(n: int) -> str:
+    return "zh-hans" if n % 3 == 0 else "en"  # a third of prospects use a Chinese client
+
+
+async def measure(
+    prospects: int, journey: tuple[Step, ...] | None = None, name: str | None = None
+) -> dict[str, Any]:
+    if journey is None:
+        name, journey = default_journey()
+    with tempfile.TemporaryDirectory(prefix="bench-conversation-") as folder:
+        async with SandboxWorld.create(Path(folder) / "bench.sqlite3") as world:
+            assert world.app is not None
+            driver = TimedDriver(world.core, world.app, drains=[world.app.outbox.drain])
+            users = [
+                world.user(FIRST_USER_ID + n, f"Prospect{n}", _language(n))
+                for n in range(prospects)
+            ]
+            started = time.perf_counter()
+            for step in journey:
+                for user in users:
+                    step.act(user)
+                await driver.settle()
+            elapsed = time.perf_counter() - started
+            errors = driver.errors
+            completed = await _completed(world, name)
+    if errors:
+        raise RuntimeError(f"the bot failed during the journey: {errors[0]!r}") from errors[0]
+    return {
+        "prospects": prospects,
+        "journey": name,
+        "steps": len(journey),
+        "updates": driver.processed,
+        "completed": completed,
+        "seconds": round(elapsed, 3),
+        "updates_per_second": round(driver.processed / elapsed, 1),
+        "latency": latency_summary(driver.latencies),
+    }
+
+
+async def _completed(world: SandboxWorld, journey: str | None) -> int | None:
+    """How many prospects reached the end (a submitted application), so a journey that
+    silently stopped working shows up as a number, not as a fast benchmark."""
+    if journey != "prequalify":
+        return None
+    return await world.runtime.db.fetchval(
+        "SELECT COUNT(DISTINCT user_id) FROM applications WHERE status = 'submitted'"
+    )
+
+
+def run(quick: bool = False, *, sizes: tuple[int, ...] | None = None) -> dict[str, Any]:
+    sizes = sizes or ((1, 50, 200) if quick else (1, 50, 500))
+    return {"runs": [asyncio.run(measure(n)) for n in sizes]}
+
+
+def profile(prospects: int = 50, top: int = 25) -> dict[str, Any]:
+    """The conversation benchmark under cProfile: the top functions by cumulative time
+    and by own time, as text, so the next optimisation is chosen by data."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    figures = asyncio.run(measure(prospects))
+    profiler.disable()
+    report: dict[str, Any] = {"prospects": prospects, "updates": figures["updates"]}
+    for key, order in (("cumulative", "cumulative"), ("own", "tottime")):
+        buffer = io.StringIO()
+        stats = pstats.Stats(profiler, stream=buffer)
+        stats.strip_dirs().sort_stats(order).print_stats(top)
+        report[key] = _table_only(buffer.getvalue())
+    return report
+
+
+def _table_only(text: str) -> str:
+    """pstats output from its header line on (drops the preamble)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith("ncalls"):
+            return "\n".join(lines[index:]).rstrip()
+    return text.rstrip()
+
+
+if __name__ == "__main__":
+    if "--profile" in sys.argv:
+        result = profile()
+        print(result["cumulative"])
+        print(result["own"])
+    else:
+        print(run(quick="--quick" in sys.argv))

@@ -1,0 +1,209 @@
+"""End to end over HTTP: the bot long-polling a sandbox Bot API server on 127.0.0.1.
+
+This process runs the sandbox's HTTP door and plays the prospects; the bot runs in a
+second process (bench/http_bot.py: real Updater, HTTPXRequest, the outbox sender), so the
+two share nothing but loopback sockets and each has a core of this 2-core machine.
+
+Each prospect does the journey: acts, waits for the bot's answer (the first message the
+bot sends or edits in their chat after the act), "reads" for a think time, acts again.
+Latency is from the act to that answer, measured on this side, so it includes the long
+poll, the bot's work and the sendMessage round trip. Two runs:
+
+- paced: people think 0.5-1.5 s between answers (what a campaign looks like);
+- flat out: no think time, each prospect answers the moment the bot replies (the bot's
+  ceiling; latency there is mostly queueing behind the other prospects).
+
+    python -m bench.bench_http [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import latency_summary
+from bench.journeys import Step, default_journey
+from bot.sandbox.core import SandboxCore
+from bot.sandbox.errors import SandboxScriptError
+from bot.sandbox.server import SandboxServer
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_USER_ID = 3_000_000
+ANSWERING_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "senddocument",
+    "editmessagetext",
+    "editmessagecaption",
+    "editmessagereplymarkup",
+}
+ANSWER_TIMEOUT = 5.0
+
+
+class AnswerWatch:
+    """Wraps the core's `call` to notice the bot answering in a chat."""
+
+    def __init__(self, core: SandboxCore) -> None:
+        self.core = core
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        original = core.call
+
+        async def call(method: str, params: dict[str, Any] | None, *args: Any, **kw: Any):
+            result = await original(method, params, *args, **kw)
+            if method.lower() in ANSWERING_METHODS and params and "chat_id" in params:
+                try:
+                    chat_id = int(params["chat_id"])
+                except (TypeError, ValueError):
+                    return result
+                future = self.waiting.pop(chat_id, None)
+                if future is not None and not future.done():
+                    future.set_result(time.perf_counter())
+            return result
+
+        core.call = call  # type: ignore[method-assign]
+
+    def expect(self, chat_id: int) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[chat_id] = future
+        return future
+
+
+async def _prospect(
+    core: SandboxCore,
+    watch: AnswerWatch,
+    user_id: int,
+    journey: tuple[Step, ...],
+    think: tuple[float, float],
+    rnd: random.Random,
+    latencies: list[float],
+    counts: dict[str, int],
+) -> None:
+    user = core.user(id=user_id, name=f"Buyer{user_id}", language="en")
+    await asyncio.sleep(rnd.uniform(0, think[1]))  # people do not all arrive at once
+    for step in journey:
+        answer = watch.expect(user_id)
+        started = time.perf_counter()
+        try:
+            step.act(user)
+        except SandboxScriptError:  # the button it needs is not there: the journey broke
+            counts["script_errors"] += 1
+            watch.waiting.pop(user_id, None)
+            return
+        try:
+            answered = await asyncio.wait_for(answer, ANSWER_TIMEOUT)
+        except TimeoutError:
+            counts["unanswered"] += 1
+            watch.waiting.pop(user_id, None)
+            continue
+        latencies.append(answered - started)
+        counts["answered"] += 1
+        # Give the rest of the bot's reply (later messages of the same answer) time to land
+        # before the next act, even flat out: a person cannot tap a button not yet shown.
+        await asyncio.sleep(rnd.uniform(*think) if think[1] else 0.005)
+
+
+async def measure(
+    prospects: int, think: tuple[float, float], journey: tuple[Step, ...] | None = None
+) -> dict[str, Any]:
+    name = None
+    if journey is None:
+        name, journey = default_journey()
+    core = SandboxCore()
+    watch = AnswerWatch(core)
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
+        async with SandboxServer(core) as server:
+            log_path = Path(folder) / "bot.log"
+            process = _spawn_bot(server.base_url, Path(folder), log_path)
+            try:
+                await core.wait_until(lambda: "getUpdates" in core.calls, within=30)
+                latencies: list[float] = []
+                counts = {"answered": 0, "unanswered": 0, "script_errors": 0}
+                rnd = random.Random(7)
+                started = time.perf_counter()
+                cpu_started = time.process_time()
+                await asyncio.gather(
+                    *(
+                        _prospect(
+                            core,
+                            watch,
+                            FIRST_USER_ID + n,
+                            journey,
+                            think,
+                            rnd,
+                            latencies,
+                            counts,
+                        )
+                        for n in range(prospects)
+                    )
+                )
+                elapsed = time.perf_counter() - started
+                cpu = time.process_time() - cpu_started
+            finally:
+                await _stop(process)
+            bot_log = log_path.read_text()
+    if counts["answered"] == 0:
+        raise RuntimeError(f"the bot answered nothing over HTTP; its log:\n{bot_log[-2000:]}")
+    return {
+        "prospects": prospects,
+        "journey": name,
+        "think_seconds": list(think),
+        "updates": counts["answered"] + counts["unanswered"],
+        "unanswered": counts["unanswered"],
+        "script_errors": counts["script_errors"],
+        "seconds": round(elapsed, 3),
+        "updates_per_second": round(counts["answered"] / elapsed, 1),
+        "latency": latency_summary(latencies),
+        "sandbox_cpu_share": round(cpu / elapsed, 2),
+        "bot_errors": bot_log.count("Traceback"),
+    }
+
+
+def _spawn_bot(base_url: str, folder: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.http_bot",
+                "--base-url",
+                base_url,
+                "--database",
+                str(folder / "bench.sqlite3"),
+                "--max-seconds",
+                "180",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then wait without blocking the loop: the bot's last getUpdates (confirming
+    the offset) needs this process's server to answer while it shuts down."""
+    process.terminate()
+    for _ in range(300):
+        if process.poll() is not None:
+            return
+        await asyncio.sleep(0.05)
+    process.kill()
+    process.wait()
+
+
+def run(quick: bool = False, *, prospects: int = 200) -> dict[str, Any]:
+    return {
+        "paced": asyncio.run(measure(prospects, (0.5, 1.5))),
+        "flat_out": asyncio.run(measure(prospects, (0.0, 0.0))),
+    }
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

@@ -1,0 +1,51 @@
+"""The bot as the HTTP benchmark runs it: a separate process, real long polling (PTB's
+Updater and HTTPXRequest) against a sandbox Bot API server on 127.0.0.1.
+
+It is the bot `python -m bot run` builds, except that PTB's AIORateLimiter is off: the
+benchmark measures how fast the bot answers, not Telegram's 30-messages-a-second cap
+(which the rate limiter would impose on the sandbox too). The process stops by itself
+after --max-seconds, so a benchmark that dies cannot leave it running.
+
+    python -m bench.http_bot --base-url http://127.0.0.1:PORT/bot --database FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.sandbox.world import sandbox_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.http_bot")
+    parser.add_argument("--base-url", required=True, help="the sandbox's /bot URL")
+    parser.add_argument("--database", required=True, type=Path)
+    parser.add_argument("--max-seconds", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    if not args.base_url.startswith("http://127.0.0.1:"):
+        parser.error("--base-url must be a loopback sandbox URL (http://127.0.0.1:PORT/bot)")
+    logging.basicConfig(level=logging.WARNING)
+    settings = sandbox_settings(
+        args.database,
+        telegram_bot_token="123456:BENCHMARK-TOKEN-0123456789",
+        telegram_api_base_url=args.base_url,
+    )
+    application = build_application(settings, rate_limiter=None)
+    deadline = threading.Timer(args.max_seconds, os.kill, (os.getpid(), signal.SIGTERM))
+    deadline.daemon = True
+    deadline.start()
+    application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=5)
+    deadline.cancel()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

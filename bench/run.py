@@ -1,0 +1,341 @@
+"""Run every benchmark and print one table: each figure, its target, and whether it is met.
+
+    python bench/run.py [--quick] [--json] [--only floor,conversation,...]
+    python -m bench [...]
+
+--quick keeps the whole run under two minutes on a 2-core machine (smaller samples: the
+figures are noisier, the shape is the same). Throughput figures are also shown as a ratio
+to the floor (python-telegram-bot's own echo bot on the same in-process door), measured
+in the same run. The benchmarks are not tests: a missed target is reported, not raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not the project
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import Figure, at_least, at_most  # noqa: E402
+
+SECTIONS = ("floor", "conversation", "http", "memory", "lending", "reminders", "profile")
+
+
+class Report:
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.figures: list[Figure] = []
+        self.raw: dict[str, Any] = {}
+        self.failed: dict[str, str] = {}
+        self.floor: float | None = None
+        self.profile: dict[str, Any] | None = None
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+
+    def ratio(self, updates_per_second: float) -> str:
+        if not self.floor:
+            return ""
+        return f"{updates_per_second / self.floor:.2f}× floor"
+
+
+def floor_section(report: Report) -> None:
+    from bench import bench_floor
+
+    result = bench_floor.run(report.quick)
+    report.raw["floor"] = result
+    report.floor = result["updates_per_second"]
+    report.add(
+        Figure(
+            "Floor: PTB echo bot, in-process door",
+            result["updates_per_second"],
+            "updates/s",
+            note=f"{result['updates']} updates, p99 {result['latency']['p99_ms']} ms",
+        )
+    )
+
+
+def conversation_section(report: Report) -> None:
+    from bench import bench_conversation
+
+    result = bench_conversation.run(report.quick)
+    report.raw["conversation"] = result
+    for run in result["runs"]:
+        rate = run["updates_per_second"]
+        ratio = rate / report.floor if report.floor else None
+        met = rate >= 1000 and (ratio is None or ratio >= 0.3)
+        done = run.get("completed")
+        completed = f", {done}/{run['prospects']} completed" if done is not None else ""
+        report.add(
+            Figure(
+                f"Conversation ({run['journey']}), {run['prospects']} prospects",
+                rate,
+                "updates/s",
+                "≥ 1,000/s and ≥ 0.30× floor",
+                met,
+                f"{report.ratio(rate)}; {run['updates']} updates{completed}",
+            )
+        )
+        lat = run["latency"]
+        report.add(
+            Figure(
+                f"  latency per update, {run['prospects']} prospects",
+                f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f} / {lat['p99_ms']:.1f}",
+                "ms p50/p95/p99",
+            )
+        )
+
+
+def http_section(report: Report) -> None:
+    from bench import bench_http
+
+    result = bench_http.run(report.quick)
+    report.raw["http"] = result
+    for key, label in (("paced", "paced, 0.5-1.5 s think time"), ("flat_out", "flat out")):
+        run = result[key]
+        lat = run["latency"]
+        rate = run["updates_per_second"]
+        problems = []
+        if run["unanswered"]:
+            problems.append(f"{run['unanswered']} unanswered")
+        if run["script_errors"]:
+            problems.append(f"{run['script_errors']} journeys broke (button missing)")
+        if run["bot_errors"]:
+            problems.append(f"{run['bot_errors']} tracebacks in the bot's log")
+        note = "; ".join([f"{report.ratio(rate)}"] + problems)
+        report.add(
+            Figure(f"HTTP long polling, {run['prospects']} prospects, {label}", rate, "updates/s",
+                   note=note)
+        )  # fmt: skip
+        paced = key == "paced"
+        report.add(
+            Figure(
+                "  message → answer p50 / p99",
+                f"{lat['p50_ms']:.1f} / {lat['p99_ms']:.1f}",
+                "ms",
+                "p99 < 100 ms" if paced else "",
+                at_most(lat["p99_ms"], 100) if paced else None,
+            )
+        )
+
+
+def memory_section(report: Report) -> None:
+    from bench import bench_memory
+
+    result = bench_memory.run(report.quick)
+    report.raw["memory"] = result
+    loaded = result["with_conversations"]
+    report.add(
+        Figure(
+            f"Resident memory, {result['conversations']:,} conversations in progress",
+            result["rss_mb"],
+            "MB",
+            "< 200 MB",
+            at_most(result["rss_mb"], 200),
+            f"empty bot {result['baseline']['rss_started_mb']} MB; "
+            f"{loaded['sample_answered']}/{loaded['sample']} sampled answered",
+        )
+    )
+    report.add(Figure("  memory per conversation", result["kb_per_conversation"], "kB"))
+    portfolio = result["portfolio"]
+    startup = result["startup"]
+    report.add(
+        Figure(
+            f"Start-up, {portfolio['users']:,} users, {portfolio['installments']:,} installments",
+            result["startup_seconds"],
+            "s",
+            "< 3 s",
+            at_most(result["startup_seconds"], 3),
+            f"build + initialize + getMe; imports {startup['import_seconds']} s more; "
+            f"persistence loaded {startup['loaded']['user_data']:,} user_data",
+        )
+    )
+
+
+def lending_section(report: Report) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench import bench_lending
+
+    result = bench_lending.run(report.quick)
+    report.raw["lending"] = result
+    rate = result["assessments_per_second"]
+    report.add(
+        Figure(
+            "Lending: full assessments with counter-offers, one core",
+            rate,
+            "/s",
+            "≥ 2,000/s",
+            at_least(rate, 2000),
+            f"{result['applicants']} applicants, {result['counter_offers']} counter-offers",
+        )
+    )
+    report.add(
+        Figure(
+            "Lending: repayment schedules",
+            result["schedules_per_second"],
+            "/s",
+            note=f"average term {result['average_term_months']} months",
+        )
+    )
+
+
+def reminders_section(report: Report) -> None:
+    if importlib.util.find_spec("bench.bench_reminders") is None:
+        report.add(
+            Figure("Reminders", None, "", note="bench/bench_reminders.py does not exist yet")
+        )
+        return
+    from bench import bench_reminders
+
+    result = bench_reminders.run(report.quick)
+    report.raw["reminders"] = result
+    for figure in reminder_figures(result):
+        report.add(figure)
+
+
+def reminder_figures(result: dict[str, Any]) -> list[Figure]:
+    """The reminders benchmark's own keys, as figures (targets where the issue sets one)."""
+    figures = []
+    for key, value in result.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            figures.append(Figure(f"Reminders: {key.replace('_', ' ')}", value, ""))
+        elif isinstance(value, dict):
+            for inner, inner_value in value.items():
+                if isinstance(inner_value, int | float) and not isinstance(inner_value, bool):
+                    name = f"Reminders: {key.replace('_', ' ')}, {inner.replace('_', ' ')}"
+                    figures.append(Figure(name, inner_value, ""))
+    return figures
+
+
+def profile_section(report: Report) -> None:
+    from bench import bench_conversation
+
+    report.profile = bench_conversation.profile(prospects=20 if report.quick else 50)
+    report.raw["profile"] = report.profile
+
+
+RUNNERS: dict[str, Callable[[Report], None]] = {
+    "floor": floor_section,
+    "conversation": conversation_section,
+    "http": http_section,
+    "memory": memory_section,
+    "lending": lending_section,
+    "reminders": reminders_section,
+    "profile": profile_section,
+}
+
+
+def machine() -> str:
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            kib = int(info.readline().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{os.cpu_count()} cores{memory}, Python {platform.python_version()}, "
+        f"python-telegram-bot {_ptb_version()}, {platform.system()}"
+    )
+
+
+def _ptb_version() -> str:
+    import telegram
+
+    return telegram.__version__
+
+
+def format_table(report: Report) -> str:
+    rows = [("Figure", "Value", "Unit", "Target", "Met", "Note")]
+    for f in report.figures:
+        value = (
+            "—"
+            if f.value is None
+            else (f"{f.value:,}" if not isinstance(f.value, str) else f.value)
+        )
+        met = {True: "yes", False: "NO", None: ""}[f.met]
+        rows.append((f.name, value, f.unit, f.target, met, f.note))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            str(c).ljust(w) if i != 1 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+        if index == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller samples, < 2 minutes")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    args = parser.parse_args(argv)
+    sections = SECTIONS
+    if args.only:
+        sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
+        unknown = [s for s in sections if s not in SECTIONS]
+        if unknown:
+            print(f"--only: unknown section {unknown[0]!r}; known: {', '.join(SECTIONS)}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        if "conversation" in sections and "floor" not in sections:
+            sections = ("floor", *sections)  # ratios need the floor from this run
+    from telegram.warnings import PTBUserWarning
+
+    warnings.filterwarnings("ignore", category=PTBUserWarning)
+    report = Report(args.quick)
+    started = time.perf_counter()
+    for name in sections:
+        section_started = time.perf_counter()
+        try:
+            RUNNERS[name](report)
+        except Exception as error:  # one broken benchmark must not hide the others
+            report.failed[name] = "".join(traceback.format_exception_only(error)).strip()
+            report.add(
+                Figure(f"{name}: FAILED", None, "", met=False, note=report.failed[name][:120])
+            )
+            if not args.json:
+                traceback.print_exc()
+        report.raw.setdefault("seconds", {})[name] = round(time.perf_counter() - section_started, 1)
+    elapsed = time.perf_counter() - started
+    header = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "mode": "quick" if args.quick else "full",
+        "seconds": round(elapsed, 1),
+    }
+    if args.json:
+        print(json.dumps({**header, "figures": [f.as_dict() for f in report.figures],
+                          "failed": report.failed, "details": report.raw}, default=str))  # fmt: skip
+    else:
+        print(f"Benchmarks, {header['mode']} run, {header['date']}, {header['machine']}, "
+              f"{header['seconds']} s\n")  # fmt: skip
+        print(format_table(report))
+        if report.profile:
+            print(f"\nProfile of the conversation benchmark ({report.profile['prospects']} "
+                  f"prospects, {report.profile['updates']} updates), by cumulative time:\n")  # fmt: skip
+            print(report.profile["cumulative"])
+            print("\nBy own time:\n")
+            print(report.profile["own"])
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
