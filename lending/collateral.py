@@ -7,12 +7,17 @@ The depreciation curve is policy data (`[depreciation]`); this module only reads
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from lending.assessment import Assessment
+from pydantic import ValidationError
+
+from lending.answers import Answers
+from lending.assessment import Assessment, balloon_amount
 from lending.money import HUNDRED, TWELVE, money
-from lending.policy import Depreciation
-from lending.schedule import Schedule
+from lending.policy import Depreciation, Policy
+from lending.schedule import Schedule, build_schedule
 
 
 def residual_percent(curve: list[Decimal], month: int) -> Decimal:
@@ -99,4 +104,32 @@ def collateral_for(assessment: Assessment) -> CollateralRisk | None:
         answers.vehicle_condition,
         answers.powertrain,
         assessment.policy.depreciation,
+    )
+
+
+def collateral_for_plan(
+    answers: dict[str, Any],
+    loan_amount: str | Decimal | None,
+    annual_rate: str | Decimal | None,
+    policy: Policy,
+    start: date,
+) -> CollateralRisk | None:
+    """The picture for a stored plan: its answers and the loan and rate it was offered.
+
+    Reads what was offered (not a fresh assessment, which a changed policy could price
+    differently). None when the stored data cannot describe a loan - an application
+    opened before the buyer finished, say - so a card never fails over it.
+    """
+    try:
+        plan = Answers.model_validate(answers)
+        loan = money(Decimal(str(loan_amount)))
+        rate = Decimal(str(annual_rate))
+    except (ValidationError, InvalidOperation, TypeError, ValueError):
+        return None
+    if loan <= 0 or rate < 0:
+        return None
+    lump = min(balloon_amount(plan, policy), loan)
+    schedule = build_schedule(loan, rate, plan.term_months, start, plan.method, lump)
+    return collateral_risk(
+        schedule, plan.price, plan.vehicle_condition, plan.powertrain, policy.depreciation
     )

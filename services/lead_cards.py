@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from lending.reasons import reason_text
-from services import managers
+from services import desk_card, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.rendering import TEXT_LIMIT
@@ -75,6 +75,7 @@ class LeadView:
     pti: str | None = None
     dti: str | None = None
     reason_codes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sources: dict[str, Any] = field(default_factory=dict)  # first/latest touch (issue 10)
 
     def reasons(self, locale: str, limit: int = 3) -> list[str]:
         texts = []
@@ -150,6 +151,7 @@ async def load_lead(conn: aiosqlite.Connection, lead_id: int) -> LeadView | None
         phone=row["phone"],
         buyer_locale=row["buyer_locale"] or "en",
     )
+    view.sources = await desk_card.source_names(conn, row["first_source"], row["latest_source"])
     try:
         view.answers = json.loads(row["answers"]) if row["answers"] else {}
     except (TypeError, ValueError):
@@ -192,6 +194,7 @@ def card_text(runtime: Runtime, view: LeadView, locale: str, *, full: bool = Fal
         reasons=view.reasons(locale),
         full=full,
         **words(runtime, view, locale),
+        **desk_card.card_values(runtime, view),
     )
     return text[:TEXT_LIMIT]
 
