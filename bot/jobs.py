@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
-from services import lead_escalation, nudges, reminders
+from services import lead_escalation, nudges, privacy, reminders
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ DUE_WORK.append(lead_escalation.remind_uncontacted_leads)
 DUE_WORK.append(reminders.send_due_reminders)
 # Prospects who stopped half-way get one nudge (daytime only).
 DUE_WORK.append(nudges.send_due_nudges)
+# Declined and abandoned applications are deleted after policy.retention.purge_after_days.
+DUE_WORK.append(privacy.retention_due_work)
 
 TICK_SECONDS = 60
 
