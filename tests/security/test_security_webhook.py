@@ -85,4 +85,5 @@ async def test_webhook_refuses_posts_without_the_secret_and_accepts_the_real_one
     # And the accepted update is a real one the bot answers.
     await app.process_update(update)
     await world.settle()
-    assert "Li" in li.last_text()
+    # /start greets by name, then asks for consent (the pre-qualification's opening).
+    assert any("Li" in message.text for message in li.bot_messages())
