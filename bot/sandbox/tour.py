@@ -24,7 +24,19 @@ TOUR_STEPS: list[str] = [
     "1",  # Claim, on the card in the managers' group
     "1",  # Contacted, on the full lead in Zhang's private chat
     "3",  # Approved
+    "# Zhang disburses Chen's loan: the real terms, then the schedule goes to Chen",
+    "1",  # Disbursed, on the approved lead: opens the terms card
+    "1",  # ✏ Amount (Chen asked for a person, so there is no assessment to prefill it)
+    "12万",
+    "8",  # 💸 Disburse
     "/as buyer Chen en",
+    "# A month on: the reminder names the manager; Chen reports paying, Zhang confirms",
+    "/wait 28d",
+    "1",  # ✅ I've paid, on the reminder
+    "/as manager Zhang",
+    "1",  # ✅ Confirm payment
+    "/as buyer Chen en",
+    "/loan",
     "# A prospect pre-qualifies: consent, 15 questions, the summary, the result and chart",
     "/as buyer Mei en",
     "/start",
