@@ -95,7 +95,11 @@ class ChatView:
         return self._post(data)
 
     def send_document(
-        self, content: bytes, filename: str, mime_type: str = "application/octet-stream"
+        self,
+        content: bytes,
+        filename: str,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
     ) -> SandboxMessage:
         stored = self.core.store_file(
             content, folder="documents", file_name=filename, mime_type=mime_type
@@ -107,7 +111,10 @@ class ChatView:
             "mime_type": mime_type,
             "file_size": len(content),
         }
-        return self._post({"document": document})
+        data: dict[str, Any] = {"document": document}
+        if caption is not None:
+            data["caption"] = caption
+        return self._post(data)
 
     def press(self, button_text: str, *, message_id: int | None = None) -> str | SandboxMessage:
         """Press a button by its visible text on the latest keyboard (or on `message_id`).
