@@ -7,7 +7,17 @@ from telegram.ext import Application
 
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
-    from handlers import borrower, common, disbursement, managers, payments, prequalify, privacy, sources
+    from handlers import (
+        borrower,
+        common,
+        desk,
+        disbursement,
+        managers,
+        payments,
+        prequalify,
+        privacy,
+        sources,
+    )
 
     common.register(application)
     # /mydata and /forget answer in group -1, before any conversation sees them.
@@ -20,6 +30,7 @@ def register_all(application: Application) -> None:
     managers.register(application)
     # Lead sources: its /start recorder runs in its own group before every conversation.
     sources.register(application)
+    desk.register(application)  # /whatif; its document handler has its own group
     # Last: its standalone /cancel, photo and result handlers must not shadow the other
     # dialogs' own (a conversation in progress still takes its updates first).
     prequalify.register(application)
