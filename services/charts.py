@@ -138,5 +138,7 @@ def schedule_chart(
         x += 40 + int(draw.textlength(name, font=legend_font))
 
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    # No optimize=True: it tries every zlib setting and cost ~3x the time of the whole
+    # chart (about 150 ms instead of 45 on the event loop) to save about a tenth of ~15 kB.
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
