@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,9 +65,18 @@ def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path) -> None:
     bot = _start(["bot", "run"], env, tmp_path)
     buyer = 3101
 
+    def bot_messages() -> int:
+        return sum(1 for m in client.chat(buyer)["messages"] if m["from_bot"])
+
     def act(action: str, *args: object) -> None:
+        """Act, then wait until the bot has answered (under load a fixed pause is not enough:
+        pressing a button that is not shown yet would fail the script)."""
+        before = bot_messages()
         client.act(buyer, action, *args)
-        client.wait_quiet(quiet=0.25, within=30)
+        deadline = time.monotonic() + 30
+        while bot_messages() <= before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.wait_quiet(quiet=0.2, within=30)
 
     try:
         client.user(buyer, "Li", "zh-hans")

@@ -71,7 +71,9 @@ def step_of(text: str) -> tuple[int, int] | None:
 
 
 DIGITLESS = st.text(
-    alphabet=st.characters(blacklist_categories=("Nd", "Cs", "Cc"), blacklist_characters="/"),
+    alphabet=st.characters(
+        blacklist_categories=("Nd", "No", "Nl", "Cs", "Cc"), blacklist_characters="/"
+    ),
     min_size=1,
     max_size=30,
 ).filter(lambda t: t.strip() and t.strip().casefold() not in {"new", "used", "fuel", "nev"})
