@@ -33,9 +33,10 @@ PRIVATE = filters.ChatType.PRIVATE
 STEP_ACTIONS = (opening.CONSENT_ACTION, summary.EDIT_ACTION, summary.CONFIRM_ACTION)
 
 
-def build_conversation() -> ConversationHandler:
-    global_commands = "|".join(robustness.GLOBAL_COMMANDS)
-    other_commands = filters.COMMAND & ~filters.Regex(rf"^/({global_commands})(@\w+)?(\s|$)")
+def build_conversation(passing: frozenset[str] = frozenset()) -> ConversationHandler:
+    """`passing`: commands other features answer, let through rather than called unknown."""
+    names = "|".join(sorted({*robustness.GLOBAL_COMMANDS, *passing}))
+    other_commands = filters.COMMAND & ~filters.Regex(rf"^/({names})(@\w+)?(\s|$)")
     step_states: dict[object, list[BaseHandler]] = {
         states.CONSENT: [
             CallbackQueryHandler(opening.consent_answer, pattern=pattern(opening.CONSENT_ACTION))
@@ -91,7 +92,15 @@ def register(application: Application) -> None:
         ),
         group=-1,
     )
-    application.add_handler(build_conversation())
+    # Registered last, so every command the other features handle is known by now.
+    passing = frozenset(
+        command
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    )
+    application.add_handler(build_conversation(passing))
     application.add_handler(CommandHandler("status", commands.status, filters=PRIVATE))
     application.add_handler(CommandHandler("calc", commands.calc, filters=PRIVATE))
     application.add_handler(CommandHandler("cancel", robustness.nothing_to_cancel, filters=PRIVATE))
