@@ -1,4 +1,4 @@
-"""The desk's small chat commands: /whatif for admins (a policy file in, a table out).
+"""The desk's small chat commands: "Compare methods" for buyers, /whatif for admins.
 
 Try it offline: `python -m bot demo`, then as the admin send a policy .toml as a document
 with the caption `/whatif 90` (or send /whatif first, then the file).
@@ -9,18 +9,23 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
-from handlers.context import Context, locale_of, render, runtime_of
+from handlers.context import Context, label, locale_of, render, runtime_of
+from lending.answers import Answers
+from lending.comparison import Comparison, compare_for_answers, compare_methods
+from lending.money import money
 from lending.policy import PolicyError
-from services import managers, whatif
+from services import applications, managers, whatif
+from services.callbacks import pack, pattern, unpack
 from services.rendering import TEXT_LIMIT
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -103,7 +108,90 @@ async def policy_document(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+COMPARE_ACTION = "dcmp"
+
+
+def compare_button(
+    context: Context, locale: str, application_id: int | None = None
+) -> InlineKeyboardButton:
+    """The "Compare methods" button: at the method question (no id) or on a result."""
+    data = pack(COMPARE_ACTION) if application_id is None else pack(COMPARE_ACTION, application_id)
+    return InlineKeyboardButton(label(context, locale, "desk_compare"), callback_data=data)
+
+
+def _rows(comparison: Comparison, locale: str) -> list[dict]:
+    return [
+        {
+            "method": str(row.method),
+            "name": row.name(locale),  # type: ignore[arg-type]
+            "suits": row.suits(locale),  # type: ignore[arg-type]
+            "first_payment": row.first_payment,
+            "last_payment": row.last_payment,
+            "remaining_at_end": row.remaining_at_end,
+            "total_interest": row.total_interest,
+        }
+        for row in comparison.rows
+    ]
+
+
+async def _comparison_in_progress(context: Context) -> tuple[Comparison, str | None] | None:
+    """From the answers so far (price, down payment, term), at the middle tier's rate."""
+    from handlers.prequalify import texts  # the conversation's own user_data corner
+
+    answers = texts.answers_of(context)
+    try:
+        price = money(answers["price"])
+        loan = price - money(answers["down_payment"])
+        term = int(answers["term_months"])
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+    if loan <= 0 or term < 1:
+        return None
+    policy = runtime_of(context).policy
+    lump = min(money(price * policy.balloon.default_percent / 100), loan)
+    rate = policy.rates.rate_for("B")
+    today = runtime_of(context).local_now().date()
+    return compare_methods(loan, rate, term, today, lump), answers.get("method")
+
+
+async def compare(update: Update, context: Context) -> None:
+    """Compare methods: the three side by side for the buyer's own numbers."""
+    query = update.callback_query
+    assert query is not None
+    locale = await locale_of(update, context)
+    callback = unpack(query.data, actions={COMPARE_ACTION})
+    runtime = runtime_of(context)
+    found: tuple[Comparison, str | None] | None = None
+    indicative = False
+    if callback is not None and callback.args:
+        stored = await applications.load_application(runtime, callback.int_arg() or 0)
+        if stored is not None and stored["user_id"] == query.from_user.id:
+            try:
+                answers = Answers.model_validate(stored["answers"])
+            except ValueError:
+                answers = None
+            if answers is not None:
+                today = runtime.local_now().date()
+                found = compare_for_answers(answers, runtime.policy, today), str(answers.method)
+    elif callback is not None:
+        found = await _comparison_in_progress(context)
+        indicative = True
+    if found is None:
+        await query.answer(label(context, locale, "desk_compare_expired"))
+        return
+    await query.answer()
+    comparison, chosen = found
+    text = render(
+        context, locale, "desk_compare", c=comparison, rows=_rows(comparison, locale),
+        chosen=chosen, indicative=indicative,
+    )  # fmt: skip
+    await context.bot.send_message(query.from_user.id, text)
+
+
 def register(application: Application) -> None:
+    # Before the pre-qualification conversation (registered later in group 0): pressing
+    # Compare at the method question answers without moving the conversation.
+    application.add_handler(CallbackQueryHandler(compare, pattern=pattern(COMPARE_ACTION)))
     application.add_handler(CommandHandler("whatif", ask_for_file, filters=PRIVATE))
     application.add_handler(
         MessageHandler(PRIVATE & filters.Document.ALL, policy_document), group=WHATIF_GROUP

@@ -7,9 +7,9 @@ is disbursed, a reminder arrives, the borrower reports payment.
 """
 
 TOUR_STEPS: list[str] = [
-    "# A car buyer meets the bot",
+    "# A car buyer meets the bot through a car show's QR code: t.me/<bot>?start=shanghai_auto_show",
     "/as buyer Li en",
-    "/start",
+    "/start shanghai_auto_show",  # the deep link's payload, recorded as the lead's source
     "/help",
     "# The same in Chinese",
     "/as buyer 王芳 zh-hans",
@@ -57,5 +57,7 @@ TOUR_STEPS: list[str] = [
     "Mei Lin",
     "/contact",
     "16",  # Confirm and submit, under the summary's 15 Edit buttons
+    "# Mei compares the three repayment methods for her own numbers",
+    "2",  # ⚖️ Compare methods, on the result
     "/status",
 ]

@@ -66,6 +66,15 @@ def _human_row(context: Context, locale: str) -> list[InlineKeyboardButton]:
     ]
 
 
+def _result_markup(context: Context, locale: str, application_id: int) -> InlineKeyboardMarkup:
+    """Talk to a manager, and (issue 10) Compare methods for the buyer's own numbers."""
+    from handlers.desk import compare_button
+
+    return InlineKeyboardMarkup(
+        [_human_row(context, locale), [compare_button(context, locale, application_id)]]
+    )
+
+
 async def confirm(update: Update, context: Context) -> str | int:
     """Confirm: store the application, assessment, lead and managers' card; show the result."""
     from handlers.prequalify import summary
@@ -135,7 +144,7 @@ async def send_result(
             documents=documents, call_when=call_when(context, locale), **values,
         )  # fmt: skip
         await context.bot.send_message(
-            chat_id, text, reply_markup=InlineKeyboardMarkup([_human_row(context, locale)])
+            chat_id, text, reply_markup=_result_markup(context, locale, application_id)
         )
         await send_chart(context, chat_id, locale, assessment)
         return
@@ -145,7 +154,7 @@ async def send_result(
             call_when=call_when(context, locale), **values,
         )  # fmt: skip
         await context.bot.send_message(
-            chat_id, text, reply_markup=InlineKeyboardMarkup([_human_row(context, locale)])
+            chat_id, text, reply_markup=_result_markup(context, locale, application_id)
         )
         return
     text, markup = declined_message(context, locale, application_id, assessment, offers, name)
