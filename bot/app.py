@@ -31,6 +31,7 @@ from services import reminders
 from services.clock import Clock, SystemClock
 from services.rendering import Renderer
 from services.runtime import Runtime
+from services.users import load_unreachable, note_unreachable
 from storage.db import Database
 from storage.migrations import migrate
 from storage.persistence import SqlitePersistence
@@ -70,6 +71,7 @@ class AutoloanApplication(Application):
         applied = await migrate(self.runtime.db.conn)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
+        await load_unreachable(self.runtime)
         await super().initialize()
 
     async def shutdown(self) -> None:
@@ -146,6 +148,7 @@ def build_application(
 
 async def _on_blocked(runtime: Runtime, chat_id: int) -> None:
     """A user blocked the bot (the outbox marked them unreachable): tell whoever must know."""
+    note_unreachable(runtime, chat_id)
     await reminders.borrower_unreachable(runtime, chat_id)
 
 

@@ -41,11 +41,6 @@ BlockedHook = Callable[[int], Awaitable[None]]
 NOT_MODIFIED = "message is not modified"
 
 
-def file_field(data: bytes, filename: str) -> dict[str, str]:
-    """How a photo or document travels inside an outbox row's JSON payload."""
-    return {"__file__": base64.b64encode(data).decode("ascii"), "filename": filename}
-
-
 class OutboxSender:
     def __init__(
         self,

@@ -21,11 +21,8 @@ BORROWER_ACTIONS = frozenset({"lpaid", "lsched", "lmgr"})
 
 
 async def _borrower_locale(update: Update, context: Context) -> str:
-    """The reader's language; and since they are writing to us, they are reachable again."""
-    locale = await locale_of(update, context)
-    if update.effective_user is not None:
-        await reminders.mark_reachable(runtime_of(context), update.effective_user.id)
-    return locale
+    """The reader's language (handlers.common notes that they are reachable again)."""
+    return await locale_of(update, context)
 
 
 async def _send_schedule(

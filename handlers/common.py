@@ -6,10 +6,10 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from handlers.context import Context, locale_of, render, runtime_of
-from services.users import set_locale
+from services.users import mark_reachable, set_locale
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,15 @@ async def on_error(update: object, context: Context) -> None:
         log.exception("could not tell the user about an error")
 
 
+async def note_contact(update: Update, context: Context) -> None:
+    """Anyone who writes to the bot has unblocked it: let reminders and notices flow again."""
+    if update.effective_user is not None:
+        await mark_reachable(runtime_of(context), update.effective_user.id)
+
+
 def register(application: Application) -> None:
+    # Group -1 runs before every other handler and never stops them.
+    application.add_handler(TypeHandler(Update, note_contact), group=-1)
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("language", ask_language))
     application.add_handler(CallbackQueryHandler(choose_language, pattern=f"^{LANGUAGE_PREFIX}"))

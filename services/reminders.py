@@ -417,16 +417,3 @@ async def set_paused(runtime: Runtime, user_id: int, paused: bool) -> None:
             "UPDATE users SET reminders_paused = ?, updated_at = ? WHERE user_id = ?",
             (1 if paused else 0, runtime.clock.now().isoformat(), user_id),
         )
-
-
-async def mark_reachable(runtime: Runtime, user_id: int) -> None:
-    """The borrower wrote to us (a command, a button): they no longer block the bot.
-
-    services.users.ensure_user clears this only on a user's first contact of a session,
-    so the borrower's own commands clear it too; missed notices are then caught up.
-    """
-    async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE users SET unreachable_at = NULL WHERE user_id = ? AND unreachable_at IS NOT NULL",
-            (user_id,),
-        )

@@ -38,6 +38,9 @@ class Runtime:
     default_locale: str = "en"
     # Called after a transaction queued outbox rows, so the sender does not wait for its poll.
     wake_outbox: Callable[[], None] = field(default=_nothing)
+    # Users who blocked the bot, mirrored from users.unreachable_at so that noticing their
+    # return costs a set lookup per update, not a database read.
+    unreachable_users: set[int] = field(default_factory=set)
 
     def local_now(self) -> datetime:
         """Now in the company's time zone: what reminders and working hours are judged by."""

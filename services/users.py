@@ -60,3 +60,22 @@ async def set_locale(runtime: Runtime, user_id: int, locale: str) -> None:
             "UPDATE users SET locale = ?, locale_chosen = 1, updated_at = ? WHERE user_id = ?",
             (locale, runtime.clock.now().isoformat(), user_id),
         )
+
+
+async def load_unreachable(runtime: Runtime) -> None:
+    rows = await runtime.db.fetchall("SELECT user_id FROM users WHERE unreachable_at IS NOT NULL")
+    runtime.unreachable_users = {row["user_id"] for row in rows}
+
+
+def note_unreachable(runtime: Runtime, user_id: int) -> None:
+    """The outbox found the user has blocked the bot (it already wrote unreachable_at)."""
+    runtime.unreachable_users.add(user_id)
+
+
+async def mark_reachable(runtime: Runtime, user_id: int) -> None:
+    """The user wrote to us, so they no longer block the bot; messages may flow again."""
+    if user_id not in runtime.unreachable_users:
+        return
+    async with runtime.db.transaction() as conn:
+        await conn.execute("UPDATE users SET unreachable_at = NULL WHERE user_id = ?", (user_id,))
+    runtime.unreachable_users.discard(user_id)
