@@ -35,9 +35,11 @@ def available_migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if len(set(versions)) != len(versions):
-        raise MigrationError(f"two migrations share a number: {[m.name for m in found]}")
+    # Numbers must run 1, 2, 3...: with user_version as the only record, a database
+    # migrated past a gap would never apply a file that later fills it.
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(f"migration {migration.name}: expected number {expected:04d}")
     return found
 
 
