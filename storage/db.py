@@ -64,6 +64,13 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def execute_write(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """One statement on its own, which SQLite commits by itself; serialised with
+        `transaction()` so it never lands inside another coroutine's transaction. One trip
+        to aiosqlite's thread instead of three (BEGIN, statement, COMMIT)."""
+        async with self._write_lock:
+            await self.conn.execute(sql, tuple(params))
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         async with self.conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()

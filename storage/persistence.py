@@ -8,7 +8,6 @@ a handler that stores a Decimal or a date stores its string form.
 from __future__ import annotations
 
 import json
-from copy import deepcopy
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -29,6 +28,12 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
             update_interval=update_interval,
         )
         self.db = db
+        # What this process last wrote per row (JSON text; None: no row). PTB asks to write
+        # every user's data after each of their updates, changed or not; an unchanged row
+        # is skipped, so a typical update costs one write (its conversation state) instead
+        # of three. Only this object writes these rows while the bot runs (/forget deletes
+        # them in SQL too, and then drops them here, which forgets the record).
+        self._written: dict[tuple[str, object], str | None] = {}
 
     async def get_user_data(self) -> dict[int, JsonDict]:
         rows = await self.db.fetchall("SELECT user_id, data FROM ptb_user_data")
@@ -53,18 +58,23 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        async with self.db.transaction() as conn:
-            if new_state is None:
-                await conn.execute(
-                    "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
-                    (name, json.dumps(list(key))),
-                )
-            else:
-                await conn.execute(
-                    "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                    (name, json.dumps(list(key)), json.dumps(new_state)),
-                )
+        row_key = json.dumps(list(key))
+        if new_state is None:
+            await self._write(
+                (f"conversation:{name}", row_key),
+                None,
+                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
+                (name, row_key),
+            )
+            return
+        state = json.dumps(new_state)
+        await self._write(
+            (f"conversation:{name}", row_key),
+            state,
+            "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+            (name, row_key, state),
+        )
 
     async def update_user_data(self, user_id: int, data: JsonDict) -> None:
         await self._upsert("ptb_user_data", "user_id", user_id, data)
@@ -79,12 +89,22 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+        self._written.pop(("ptb_user_data", user_id), None)
+        await self._write(
+            ("ptb_user_data", user_id),
+            None,
+            "DELETE FROM ptb_user_data WHERE user_id = ?",
+            (user_id,),
+        )
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+        self._written.pop(("ptb_chat_data", chat_id), None)
+        await self._write(
+            ("ptb_chat_data", chat_id),
+            None,
+            "DELETE FROM ptb_chat_data WHERE chat_id = ?",
+            (chat_id,),
+        )
 
     async def refresh_user_data(self, user_id: int, user_data: JsonDict) -> None:
         return None
@@ -99,17 +119,31 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
         return None
 
     async def _upsert(self, table: str, key_column: str, key: int, data: JsonDict) -> None:
+        # Serialised at once (no await in between), so no copy of `data` is needed.
         if not data:
-            async with self.db.transaction() as conn:
-                await conn.execute(f"DELETE FROM {table} WHERE {key_column} = ?", (key,))
-            return
-        payload = json.dumps(deepcopy(data), ensure_ascii=False, default=_refuse)
-        async with self.db.transaction() as conn:
-            await conn.execute(
+            sql, params, payload = f"DELETE FROM {table} WHERE {key_column} = ?", (key,), None
+        else:
+            payload = json.dumps(data, ensure_ascii=False, default=_refuse)
+            sql = (
                 f"INSERT INTO {table} ({key_column}, data) VALUES (?, ?) "
-                f"ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data",
-                (key, payload),
+                f"ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data"
             )
+            params = (key, payload)
+        await self._write((table, key), payload, sql, params)
+
+    async def _write(
+        self, slot: tuple[str, object], payload: str | None, sql: str, params: tuple
+    ) -> None:
+        """Run `sql` unless this row was last written with the same `payload` (None: no
+        row). The record is kept only once the write succeeded."""
+        if slot in self._written and self._written[slot] == payload:
+            return
+        try:
+            await self.db.execute_write(sql, params)
+        except BaseException:
+            self._written.pop(slot, None)
+            raise
+        self._written[slot] = payload
 
 
 def _refuse(value: object) -> Any:
