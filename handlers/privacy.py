@@ -1,7 +1,7 @@
 """/mydata and /forget: a person sees everything held about them, or has it deleted.
 
 Both work everywhere in a private chat, in the middle of the pre-qualification too: they
-are registered in group -1 and stop the update there, so the conversation never treats
+are registered in group -10 and stop the update there, so the conversation never treats
 them as an answer. /forget asks first (one button to delete, one to keep); deleting also
 clears what the running bot holds in memory (user_data, chat_data, conversation state),
 or the next persistence flush would write it straight back.
@@ -30,6 +30,7 @@ from services.consent import CONSENT_VERSION
 
 FORGET_ACTION = "privacy_forget"
 PRIVATE = filters.ChatType.PRIVATE
+GROUP = -10
 _PENDING: set[asyncio.Task[None]] = set()  # keeps the clean-up tasks referenced until done
 
 
@@ -147,10 +148,11 @@ async def _drop_again(application: Application, user_id: int, chat_id: int) -> N
 
 
 def register(application: Application) -> None:
-    # Group -1 and ApplicationHandlerStop: these answer before, and instead of, the
-    # pre-qualification conversation, whatever step it is at.
-    application.add_handler(CommandHandler("mydata", my_data, filters=PRIVATE), group=-1)
-    application.add_handler(CommandHandler("forget", ask_forget, filters=PRIVATE), group=-1)
+    # A group of their own, before every other (the relay and common's contact tracker use
+    # -4..-1; one handler per group runs), and ApplicationHandlerStop: these answer before,
+    # and instead of, the pre-qualification conversation, whatever step it is at.
+    application.add_handler(CommandHandler("mydata", my_data, filters=PRIVATE), group=GROUP)
+    application.add_handler(CommandHandler("forget", ask_forget, filters=PRIVATE), group=GROUP)
     application.add_handler(
-        CallbackQueryHandler(answer_forget, pattern=pattern(FORGET_ACTION)), group=-1
+        CallbackQueryHandler(answer_forget, pattern=pattern(FORGET_ACTION)), group=GROUP
     )
