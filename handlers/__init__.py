@@ -20,7 +20,7 @@ def register_all(application: Application) -> None:
     )
 
     common.register(application)
-    # /mydata and /forget answer in group -1, before any conversation sees them.
+    # /mydata and /forget answer in group -10, before any conversation sees them.
     privacy.register(application)
     # The disbursement dialog before other conversations: while a manager is typing a
     # term, their text belongs to it.
