@@ -26,6 +26,7 @@ import handlers
 from bot import jobs
 from bot.config import Settings
 from bot.outbox import OutboxSender
+from handlers import groups
 from lending.policy import Policy, load_policy
 from services import reminders
 from services.clock import Clock, SystemClock
@@ -141,8 +142,8 @@ def build_application(
     application.bot_data["start_outbox"] = start_outbox
     handlers.register_all(application)
     # Write conversation state after every update instead of every few seconds, so a crash
-    # loses at most the update being handled (group 100: after all other handlers).
-    application.add_handler(TypeHandler(Update, _save_progress), group=100)
+    # loses at most the update being handled (the last group: after all other handlers).
+    application.add_handler(TypeHandler(Update, _save_progress), group=groups.SAVE_PROGRESS)
     return application
 
 

@@ -8,6 +8,7 @@ from typing import cast
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
 
+from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from services.users import mark_reachable, set_locale
 
@@ -74,8 +75,7 @@ async def note_contact(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    # Group -1 runs before every other handler and never stops them.
-    application.add_handler(TypeHandler(Update, note_contact), group=-1)
+    application.add_handler(TypeHandler(Update, note_contact), group=groups.CONTACT)
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("language", ask_language))
     application.add_handler(CallbackQueryHandler(choose_language, pattern=f"^{LANGUAGE_PREFIX}"))

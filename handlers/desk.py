@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import groups
 from handlers.context import Context, label, locale_of, render, runtime_of
 from lending.answers import Answers
 from lending.comparison import Comparison, compare_for_answers, compare_methods
@@ -33,7 +34,6 @@ WAITING = "desk_whatif_days"  # user_data: an admin asked /whatif and the file c
 _CAPTION = re.compile(r"^/whatif(@\w+)?(?:\s+(\S+))?\s*$")
 # Before the conversations and the buyers' document handler: a policy file sent for
 # /whatif is not a buyer's paper. A group no other feature uses (one handler per group).
-WHATIF_GROUP = -9
 
 
 def _days(text: str | None) -> int | None:
@@ -194,5 +194,6 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(compare, pattern=pattern(COMPARE_ACTION)))
     application.add_handler(CommandHandler("whatif", ask_for_file, filters=PRIVATE))
     application.add_handler(
-        MessageHandler(PRIVATE & filters.Document.ALL, policy_document), group=WHATIF_GROUP
+        MessageHandler(PRIVATE & filters.Document.ALL, policy_document),
+        group=groups.WHATIF_DOCUMENT,
     )

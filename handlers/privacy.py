@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import groups
 from handlers.context import Context, label, locale_of, render, runtime_of
 from services import privacy
 from services.callbacks import pack, pattern, unpack
@@ -30,7 +31,6 @@ from services.consent import CONSENT_VERSION
 
 FORGET_ACTION = "privacy_forget"
 PRIVATE = filters.ChatType.PRIVATE
-GROUP = -10
 _PENDING: set[asyncio.Task[None]] = set()  # keeps the clean-up tasks referenced until done
 
 
@@ -151,8 +151,12 @@ def register(application: Application) -> None:
     # A group of their own, before every other (the relay and common's contact tracker use
     # -4..-1; one handler per group runs), and ApplicationHandlerStop: these answer before,
     # and instead of, the pre-qualification conversation, whatever step it is at.
-    application.add_handler(CommandHandler("mydata", my_data, filters=PRIVATE), group=GROUP)
-    application.add_handler(CommandHandler("forget", ask_forget, filters=PRIVATE), group=GROUP)
     application.add_handler(
-        CallbackQueryHandler(answer_forget, pattern=pattern(FORGET_ACTION)), group=GROUP
+        CommandHandler("mydata", my_data, filters=PRIVATE), group=groups.PRIVACY
+    )
+    application.add_handler(
+        CommandHandler("forget", ask_forget, filters=PRIVATE), group=groups.PRIVACY
+    )
+    application.add_handler(
+        CallbackQueryHandler(answer_forget, pattern=pattern(FORGET_ACTION)), group=groups.PRIVACY
     )

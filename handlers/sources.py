@@ -12,6 +12,7 @@ from typing import cast
 from telegram import InputFile, Message, Update
 from telegram.ext import Application, CommandHandler, filters
 
+from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from services import managers, sources
 
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 # conversations 0): one handler runs per group, so sharing one could let another feature's
 # catch-all swallow /start here. It never stops the update: recording where a buyer came
 # from must not change what /start does.
-SOURCE_GROUP = -10
 
 
 async def record_start_source(update: Update, context: Context) -> None:
@@ -70,6 +70,6 @@ async def manage_sources(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("start", record_start_source, filters=filters.ChatType.PRIVATE),
-        group=SOURCE_GROUP,
+        group=groups.LEAD_SOURCE,
     )
     application.add_handler(CommandHandler("sources", manage_sources))

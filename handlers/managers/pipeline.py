@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
 from handlers.managers.cards import full_lead_message
@@ -167,5 +168,6 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(move, pattern=pattern("lstep")))
     application.add_handler(CallbackQueryHandler(lost, pattern=pattern("llost")))
     application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, typed_lost_reason), group=-2
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, typed_lost_reason),
+        group=groups.LOST_REASON,
     )

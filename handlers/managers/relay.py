@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import toast
 from services import lead_relay, leads, managers
@@ -79,6 +80,8 @@ def register(application: Application) -> None:
     # Separate groups: within one group only the first matching handler runs, and both
     # step aside (return) for messages that are not theirs.
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(private_text & filters.REPLY, manager_reply), group=-3)
-    application.add_handler(MessageHandler(private_text, buyer_message), group=-4)
+    application.add_handler(
+        MessageHandler(private_text & filters.REPLY, manager_reply), group=groups.RELAY_MANAGER
+    )
+    application.add_handler(MessageHandler(private_text, buyer_message), group=groups.RELAY_BUYER)
     application.add_handler(CallbackQueryHandler(talk_to_manager, pattern=pattern("lhuman")))

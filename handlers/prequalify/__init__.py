@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from handlers import groups
 from handlers.prequalify import commands, opening, questions, result, robustness, states, summary
 from services.callbacks import pattern
 from services.nudges import CONTINUE_ACTION
@@ -85,12 +86,11 @@ async def _stale_outside(update, context) -> None:
 
 
 def register(application: Application) -> None:
-    # Group -1: a reply to /calc's question is taken before the conversation sees it.
     application.add_handler(
         MessageHandler(
             PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND, commands.calc_reply
         ),
-        group=-1,
+        group=groups.CALC_REPLY,
     )
     # Registered last, so every command the other features handle is known by now.
     passing = frozenset(
