@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
-from services import lead_escalation, nudges, privacy, reminders
+from services import checklist, lead_escalation, nudges, privacy, reminders
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ DUE_WORK: list[DueWork] = []
 # Response time sells cars: unclaimed leads escalate, uncontacted claims remind.
 DUE_WORK.append(lead_escalation.escalate_unclaimed_leads)
 DUE_WORK.append(lead_escalation.remind_uncontacted_leads)
+# Insurance, lien or funds still open after policy.checklist.remind_after_hours: one reminder.
+DUE_WORK.append(checklist.remind_open_steps)
 DUE_WORK.append(reminders.send_due_reminders)
 # Prospects who stopped half-way get one nudge (daytime only).
 DUE_WORK.append(nudges.send_due_nudges)

@@ -34,7 +34,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers.context import Context, label, locale_of, render, runtime_of
 from lending.schedule import RepaymentMethod
-from services import loans, managers
+from services import checklist, loans, managers
 from services.callbacks import pack, pattern, unpack
 from services.parsing import InputError, parse_amount, parse_count, parse_percent
 
@@ -142,6 +142,17 @@ async def start(update: Update, context: Context) -> int:
         code = "already_disbursed" if lead.status == "disbursed" else "lead_lost"
         await query.answer(
             render(context, locale, "loan_disburse_problem", code=code, params={}), show_alert=True
+        )
+        return ConversationHandler.END
+    still_open = await checklist.open_steps(runtime.db.conn, lead.lead_id)
+    if still_open:
+        # Refused before any terms are shown: the steps come first (services/checklist).
+        await query.answer()
+        await context.bot.send_message(
+            cast(Message, query.message).chat.id,
+            render(
+                context, locale, "desk_checklist_blocked", lead_id=lead.lead_id, steps=still_open
+            ),
         )
         return ConversationHandler.END
     draft = {

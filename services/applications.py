@@ -44,6 +44,8 @@ class Standing:
     lead_id: int | None
     lead_status: str | None
     human_requested: bool
+    # Disbursement checklist steps still open while the lead is approved (services/checklist).
+    pending_steps: tuple[str, ...] = ()
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -249,7 +251,13 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
         )
         if lead is not None:
             lead_id, lead_status, human = lead["id"], lead["status"], bool(lead["human_requested"])
+    pending: tuple[str, ...] = ()
+    if lead_id is not None and lead_status == "approved":
+        from services import checklist  # the manager's desk; imported where it is used
+
+        pending = tuple(await checklist.open_steps(runtime.db.conn, lead_id))
     return Standing(
+        pending_steps=pending,
         application_id=row["id"],
         submitted_at=row["submitted_at"],
         decision=row["decision"],

@@ -76,6 +76,7 @@ class LeadView:
     dti: str | None = None
     reason_codes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sources: dict[str, Any] = field(default_factory=dict)  # first/latest touch (issue 10)
+    checklist: list[Any] = field(default_factory=list)  # disbursement steps (services/checklist)
 
     def reasons(self, locale: str, limit: int = 3) -> list[str]:
         texts = []
@@ -152,6 +153,10 @@ async def load_lead(conn: aiosqlite.Connection, lead_id: int) -> LeadView | None
         buyer_locale=row["buyer_locale"] or "en",
     )
     view.sources = await desk_card.source_names(conn, row["first_source"], row["latest_source"])
+    if row["status"] in ("approved", "disbursed"):
+        from services import checklist  # builds on this module
+
+        view.checklist = await checklist.load_steps(conn, lead_id)
     try:
         view.answers = json.loads(row["answers"]) if row["answers"] else {}
     except (TypeError, ValueError):

@@ -95,7 +95,10 @@ async def change_status(
     (`allowed_next`); records a lead_events row; for 'lost', `note` is the reason (a code
     from LOST_REASONS or the manager's own words). Queues the card edit and any buyer
     notice in the outbox; the caller calls `runtime.wake_outbox()` after committing.
-    Raises LeadError('not_found' | 'not_allowed' | 'bad_transition' | 'reason_needed').
+    Moving to 'approved' opens the disbursement checklist (services/checklist); moving to
+    'disbursed' is refused while a step of it is open.
+    Raises LeadError('not_found' | 'not_allowed' | 'bad_transition' | 'reason_needed' |
+    'checklist_open').
     """
     async with conn.execute(
         "SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)
@@ -108,6 +111,13 @@ async def change_status(
         raise LeadError("not_allowed", lead_id=lead_id)
     if to_status not in allowed_next(status):
         raise LeadError("bad_transition", lead_id=lead_id, status=status, to_status=to_status)
+    if to_status == "disbursed":
+        # Imported here: services.checklist builds on this module.
+        from services import checklist
+
+        still_open = await checklist.open_steps(conn, lead_id)
+        if still_open:
+            raise LeadError("checklist_open", lead_id=lead_id, steps=still_open)
     reason = None
     if to_status == "lost":
         reason = (note or "").strip()[:LOST_REASON_MAX]
@@ -136,6 +146,11 @@ async def change_status(
         to_status=to_status,
         note=reason if to_status == "lost" else note,
     )
+    if to_status == "approved":
+        from services import checklist
+
+        # Insurance, lien and funds open with the approval, in the same transaction.
+        await checklist.open_checklist(conn, lead_id, owner_id, actor_id, now)
     await lead_cards.refresh_card(conn, runtime, lead_id)
     if to_status in BUYER_NOTICES:
         await notify_buyer(conn, runtime, lead_id, BUYER_NOTICES[to_status], now)
@@ -238,6 +253,8 @@ async def queue_owner_card(
     conn: aiosqlite.Connection, runtime: Runtime, lead_id: int, now: datetime, *, note: str = ""
 ) -> None:
     """The full lead in the owner's private chat, with pipeline buttons and the buyer's papers."""
+    from services import checklist
+
     view = await lead_cards.load_lead(conn, lead_id)
     if view is None or view.owner_id is None:
         return
@@ -248,7 +265,7 @@ async def queue_owner_card(
         chat_id=view.owner_id,
         method="sendMessage",
         payload=lead_cards.message_payload(
-            text, pipeline_keyboard(runtime, lead_id, view.status, locale)
+            text, checklist.owner_keyboard(runtime, lead_id, view.status, view.checklist, locale)
         ),
         now=now,
     )

@@ -293,6 +293,14 @@ async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: dat
             raise _RowProblem(f"lead_id: lead {lead_id} already has a loan")
         if lead["status"] != "approved":
             raise _RowProblem(f"lead_id: lead {lead_id} is {lead['status']}, not approved")
+        from services import checklist
+
+        still_open = await checklist.open_steps(db.conn, lead_id)
+        if still_open:
+            raise _RowProblem(
+                f"lead_id: lead {lead_id} has checklist steps neither done nor waived:"
+                f" {', '.join(still_open)}"
+            )
         if lead["owner_id"] is None and manager_id is None:
             raise _RowProblem(f"lead_id: lead {lead_id} has no owner; give manager_id")
         user_id = lead["user_id"]

@@ -294,10 +294,11 @@ async def disburse(runtime: Runtime, lead_id: int, actor_id: int, terms: LoanTer
     """Book the loan for a lead, move the lead to 'disbursed', queue the borrower's welcome.
 
     Raises LoanError: `not_found`, `not_allowed` (only the lead's owner or an admin),
-    `already_disbursed`, `lead_lost`, or a term that cannot be booked.
+    `already_disbursed`, `lead_lost`, `checklist_open` (a step before disbursement is
+    neither done nor waived), or a term that cannot be booked.
     """
     # Imported here: services.leads belongs to the manager queue and imports widely.
-    from services import leads
+    from services import checklist, leads
 
     now = runtime.clock.now()
     today = runtime.local_now().date()
@@ -315,6 +316,10 @@ async def disburse(runtime: Runtime, lead_id: int, actor_id: int, terms: LoanTer
             raise LoanError("already_disbursed", lead=lead_id)
         if row["status"] == "lost":
             raise LoanError("lead_lost", lead=lead_id)
+        still_open = await checklist.open_steps(conn, lead_id)
+        if still_open:
+            # Insurance, lien and funds first (services/checklist); nothing is booked.
+            raise LoanError("checklist_open", lead=lead_id, steps=still_open)
         manager_id = row["owner_id"] or actor_id
         booked = await book_loan(
             conn,

@@ -30,7 +30,7 @@ def _hook(service_hook: Any) -> Any:
 
 
 def register(application: Application) -> None:
-    from handlers.managers import cards, commands, pipeline, relay
+    from handlers.managers import cards, checklist, commands, pipeline, relay
 
     sender = getattr(application, "outbox", None)
     if sender is not None:
@@ -39,5 +39,6 @@ def register(application: Application) -> None:
         sender.hooks["lead_relay"] = _hook(lead_relay.on_relay_sent)
     relay.register(application)
     pipeline.register(application)
+    checklist.register(application)
     cards.register(application)
     commands.register(application)

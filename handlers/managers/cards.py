@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from handlers.context import Context, runtime_of
 from handlers.managers.access import manager_here, markup, toast
-from services import lead_pipeline, leads, managers
+from services import checklist, lead_pipeline, leads, managers
 from services.callbacks import pattern, unpack
 from services.lead_cards import card_text
 from services.runtime import Runtime
@@ -19,6 +19,7 @@ async def full_lead_message(
 ) -> tuple[str, dict | None] | None:
     """The lead as `viewer_id` may see it: the full phone and the pipeline buttons only for
     its owner or an admin, and only in a private chat."""
+    await checklist.steps(runtime, lead_id)  # stores the steps of a lead approved before them
     view = await leads.get_lead(runtime, lead_id)
     if view is None:
         return None
@@ -29,7 +30,7 @@ async def full_lead_message(
     text = card_text(runtime, view, locale, full=full)
     keyboard = None
     if full and view.owner_id is not None:
-        keyboard = lead_pipeline.pipeline_keyboard(runtime, lead_id, view.status, locale)
+        keyboard = checklist.owner_keyboard(runtime, lead_id, view.status, view.checklist, locale)
     return text, keyboard
 
 

@@ -47,6 +47,8 @@ async def status(update: Update, context: Context) -> None:
             monthly_payment=standing.monthly_payment if standing.decision != "declined" else None,
             lead_status=label(context, locale, f"apply_lead_{standing.lead_status}") if standing.lead_status else None,
             human_requested=standing.human_requested,
+            checklist_pending=list(standing.pending_steps),
+            checklist_ready=standing.lead_status == "approved" and not standing.pending_steps,
         )  # fmt: skip
         if standing.lead_status is None:
             rows.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from services import loans
+from services import checklist, loans
 from services.lead_pipeline import pipeline_keyboard
 from storage import outbox
 
@@ -60,6 +60,9 @@ async def approved_lead(world, user_id: int = 1001, owner: int = 7001) -> int:
             },
             now=world.clock.now(),
         )
+    # Insurance, lien and funds arranged: the disbursement checklist allows the payout.
+    for step in checklist.STEPS:
+        await checklist.close_step(world.runtime, lead_id, step, owner)
     await world.settle()
     return lead_id
 

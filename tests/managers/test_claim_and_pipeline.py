@@ -91,7 +91,17 @@ async def test_owner_moves_lead_to_approved_and_buyer_hears_claimed_and_approved
     owner.press("✅ Approved")
     await world.settle()
     assert "approved" in buyer.last_text()
-    assert [b.text for b in owner.buttons()] == ["💰 Disbursed", "✖ Lost"]
+    assert [b.text for b in owner.buttons()] == [
+        "💰 Disbursed",
+        "✖ Lost",
+        # The disbursement checklist opened with the approval (services/checklist).
+        "✅ Insurance",
+        "⏭ Waive insurance",
+        "✅ Lien registered",
+        "⏭ Waive lien",
+        "✅ Funds transferred",
+        "⏭ Waive funds",
+    ]
     assert owner.buttons()[0].button["callback_data"] == f"v1:disburse:{lead_id}"
     row = await lead_row(world, lead_id)
     assert row["status"] == "approved" and row["contacted_at"] is not None
