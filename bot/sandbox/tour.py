@@ -24,6 +24,11 @@ TOUR_STEPS: list[str] = [
     "1",  # Claim, on the card in the managers' group
     "1",  # Contacted, on the full lead in Zhang's private chat
     "3",  # Approved
+    "# Before the payout: insurance, lien registration and the transfer of funds, each ticked or waived",
+    "3",  # ✅ Insurance, on the approved lead's checklist
+    "4",  # ⏭ Waive lien (now the second step): asks for the reason
+    "The dealer registers the lien itself",
+    "3",  # ✅ Funds transferred
     "# Zhang disburses Chen's loan: the real terms, then the schedule goes to Chen",
     "1",  # Disbursed, on the approved lead: opens the terms card
     "1",  # ✏ Amount (Chen asked for a person, so there is no assessment to prefill it)
