@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.world import SandboxWorld
-from services import checklist, leads, loans
+from services import checklist, leads, loan_import, loans
 from tests.desk.helpers import seed_application
 
 OWNER, OTHER, ADMIN = 7001, 7002, 9001
@@ -243,3 +243,22 @@ async def test_a_lead_approved_before_the_checklist_gets_its_steps_when_first_re
     again = await checklist.steps(world.runtime, lead_id)
     assert [s.id for s in again] == [s.id for s in found]  # created once
     assert await events(world, lead_id) == [(None, "checklist_opened", "insurance,lien,funds")]
+
+
+async def test_the_loans_csv_import_refuses_a_lead_with_an_open_step(world, tmp_path):
+    lead_id = await approved_lead(world)
+    await checklist.close_step(world.runtime, lead_id, "insurance", OWNER)
+    csv = tmp_path / "loans.csv"
+    csv.write_text(
+        "lead_id,principal,annual_rate,term_months,method,first_due_date\n"
+        f"{lead_id},120000,4.8,12,annuity,"
+        f"{(world.runtime.local_now().date() + timedelta(days=30)).isoformat()}\n",
+        encoding="utf-8",
+    )
+    result = await loan_import.import_loans(world.runtime, csv)
+    assert not result.ok and result.written == 0
+    assert [str(e) for e in result.errors] == [
+        f"line 2: lead_id: lead {lead_id} has checklist steps neither done nor waived: lien, funds"
+    ]
+    assert await world.runtime.db.fetchval("SELECT COUNT(*) FROM loans") == 0
+    assert (await leads.get_lead(world.runtime, lead_id)).status == "approved"
