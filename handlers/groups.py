@@ -13,6 +13,8 @@ LEAD_SOURCE = -20
 PRIVACY = -10
 # A policy file sent by an admin after /whatif.
 WHATIF_DOCUMENT = -9
+# A manager typing why a disbursement-checklist step is waived.
+CHECKLIST_WAIVE_REASON = -6
 # Text a buyer sends after "Talk to a manager" is relayed to the lead's owner.
 RELAY_BUYER = -4
 # A manager's reply to a relayed message goes back to the buyer.

@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
 from handlers.managers.cards import full_lead_message
@@ -29,7 +30,6 @@ from services.callbacks import pattern, unpack
 WAIVE_TYPED = "desk_checklist_waive_for"  # user_data key: [lead id, step] awaiting a reason
 # Its own handler group: in one group only the first matching handler runs, and the typed
 # "lost" reason (group -2) takes every private text. Before the relays (-4, -3) too.
-WAIVE_REASON_GROUP = -6
 
 
 async def _problem(update: Update, context: Context, error: leads.LeadError) -> None:
@@ -139,5 +139,5 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(on_button, pattern=pattern("lchk")))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, typed_waive_reason),
-        group=WAIVE_REASON_GROUP,
+        group=groups.CHECKLIST_WAIVE_REASON,
     )
