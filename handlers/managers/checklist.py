@@ -28,8 +28,6 @@ from services import checklist, lead_pipeline, leads
 from services.callbacks import pattern, unpack
 
 WAIVE_TYPED = "desk_checklist_waive_for"  # user_data key: [lead id, step] awaiting a reason
-# Its own handler group: in one group only the first matching handler runs, and the typed
-# "lost" reason (group -2) takes every private text. Before the relays (-4, -3) too.
 
 
 async def _problem(update: Update, context: Context, error: leads.LeadError) -> None:
