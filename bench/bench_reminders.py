@@ -1,11 +1,14 @@
 """Reminders at scale: finding one day's due reminders, and sending them within flood limits.
 
-1. A temporary database with 100,000 loans of 36 installments (3.6 million rows; 20,000
-   loans with --quick), spread over three years of payouts: past installments paid except
-   for ~3% of loans running late. Timed: `services.reminders.find_due` for one day (the
-   scan the minute tick runs), first thing in the morning when nothing was sent yet and
-   again after the day's reminders were queued. EXPLAIN QUERY PLAN must show the partial
-   index installments_open_by_due; also timed, queueing that day's reminders.
+1. A temporary database holding a lender's book as it stands on a morning: 100,000 loans
+   of 36 installments (3.6 million rows; 20,000 loans with --quick) paid out over three
+   years, due days spread over the month, past installments paid except on ~4% of loans
+   in arrears (1-30, 31-90 and 90+ days), some /stop and blocked borrowers, and the
+   reminders_sent history of every earlier day (~5 million rows). Timed:
+   `services.reminders.find_due` for the day (the scan the minute tick runs) before
+   anything was sent today, after a three-day outage (the catch-up scan), and again after
+   the day's reminders were queued; queueing the day's reminders and staff alerts.
+   EXPLAIN QUERY PLAN must show the covering partial index installments_unpaid_by_due.
 2. The real bot on the sandbox with Telegram's flood limits on (30 messages/s overall,
    1/s per chat) and PTB's AIORateLimiter: N borrowers each get their reminder through the
    outbox. Reported: messages per second against the 30/s ceiling, 429s the sandbox
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
 import sys
 import tempfile
@@ -48,66 +52,160 @@ TZ = ZoneInfo("Asia/Shanghai")
 TERM = 36
 SCAN_TARGET_SECONDS = 0.2
 RATE_CEILING = 30.0
+BORROWER_BASE = 100_000
+MANAGER_BASE = 7001
+MANAGERS = 40
 
 
 def _morning(day: date) -> datetime:
     return datetime.combine(day, dtime(9, 30), TZ).astimezone(UTC)
 
 
-def build_book(path: Path, loans: int) -> int:
-    """Fill the database with `loans` loans of 36 installments; returns installment rows."""
+def build_book(path: Path, loans: int) -> dict[str, Any]:
+    """Fill the database with a lender's book of `loans` 36-month loans, as it stands on the
+    morning of TODAY before the day's first scan; returns what was built.
+
+    Realistic in what the scan and the queueing touch: loans disbursed over the past three
+    years (some not yet repaying, the oldest repaid and closed), due days spread over the
+    month, every past installment paid except on the ~4% of loans in arrears (most 1-30
+    days, some 31-90, some beyond 90), a few installments reported paid and waiting for a
+    manager, some borrowers who sent /stop or blocked the bot, 40 named managers, and the
+    reminders_sent history the daily job would have written on every earlier day (so the
+    first scan of TODAY finds TODAY's reminders, not a three-year backlog).
+    """
+    rules = load_policy().reminders
+    rng = random.Random(7)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
     now = datetime.now(UTC).isoformat()
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
-        " VALUES (?, 'en', 'B', ?, ?)",
-        ((100_000 + k, now, now) for k in range(loans)),
+        "INSERT INTO managers (user_id, display_name, created_at) VALUES (?, ?, ?)",
+        ((MANAGER_BASE + m, f"Manager {m}", now) for m in range(MANAGERS)),
     )
+    borrowers = []
+    for k in range(loans):
+        paused = rng.random() < 0.02  # sent /stop
+        unreachable = rng.random() < 0.005  # blocked the bot
+        borrowers.append(
+            (
+                BORROWER_BASE + k,
+                "zh" if rng.random() < 0.7 else "en",
+                1 if paused else 0,
+                now if unreachable else None,
+                now,
+                now,
+            )
+        )
     conn.executemany(
-        "INSERT INTO loans (id, user_id, manager_id, principal, annual_rate, term_months,"
-        " method, apr, first_due_date, disbursed_at, created_at)"
-        " VALUES (?, ?, 7001, '100000', '4.8', 36, 'annuity', '4.8', ?, ?, ?)",
-        ((k + 1, 100_000 + k, _first_due(k).isoformat(), now, now) for k in range(loans)),
+        "INSERT INTO users (user_id, locale, first_name, reminders_paused, unreachable_at,"
+        " created_at, updated_at) VALUES (?, ?, 'B', ?, ?, ?, ?)",
+        borrowers,
     )
-    today = TODAY.isoformat()
-    late_from = (TODAY - timedelta(days=45)).isoformat()
-
-    def installments():
-        for k in range(loans):
-            first = _first_due(k)
-            late = k % 33 == 0  # ~3% of loans stopped paying about a month and a half ago
-            for n in range(TERM):
-                due = add_months(first, n).isoformat()
-                paid = due < today and not (late and due >= late_from)
-                yield (
+    courtesy = [(n, "due" if n == 0 else f"before-{n}") for n in rules.before_due_days]
+    overdue = [(n, f"overdue-{n}") for n in rules.overdue_days]
+    alerts = [(n, f"alert-manager-{n}") for n in rules.manager_alert_days]
+    alerts.append((rules.admin_alert_days, f"alert-admin-{rules.admin_alert_days}"))
+    loan_rows: list[tuple] = []
+    installment_rows: list[tuple] = []
+    sent_rows: list[tuple] = []
+    in_arrears = history_rows = 0
+    installment_id = 0
+    for k in range(loans):
+        user_id = BORROWER_BASE + k
+        paused = borrowers[k][2] == 1
+        # Disbursed over the past 36 months; first due date about a month later.
+        first = TODAY - timedelta(days=rng.randrange(-25, 1080))
+        # ~4% of loans stopped paying at some point: the oldest unpaid installment is the
+        # latest one due (60%: 1-30 days late), one or two before (20%: 31-90 days), or
+        # three to twelve before (20%: over 90 days, nearly written off).
+        past = sum(1 for n in range(TERM) if add_months(first, n) < TODAY)
+        missed_from = None
+        if past and rng.random() < 0.04:
+            bucket = rng.random()
+            behind = (
+                0 if bucket < 0.6 else rng.randint(1, 2) if bucket < 0.8 else rng.randint(3, 12)
+            )
+            missed_from = add_months(first, max(0, past - 1 - behind))
+        open_past = False
+        for n in range(TERM):
+            installment_id += 1
+            due = add_months(first, n)
+            status = "due"
+            if due < TODAY and (missed_from is None or due < missed_from):
+                status = "paid"
+            elif due < TODAY:
+                open_past = True
+            elif due <= TODAY + timedelta(days=3) and rng.random() < 0.02:
+                status = "reported"  # "I've paid" pressed, the manager has not confirmed
+            installment_rows.append(
+                (
+                    installment_id,
                     k + 1,
                     n + 1,
-                    due,
-                    "3000.00",
-                    "2700.00",
-                    "300.00",
-                    "0",
-                    "3000.00" if paid else "0",
-                    "paid" if paid else "due",
+                    due.isoformat(),
+                    "3000.00" if status == "paid" else "0",
+                    status,
                 )
-
-    conn.executemany(
-        "INSERT INTO installments (loan_id, n, due_date, payment, principal, interest, balance,"
-        " paid_amount, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        installments(),
-    )
+            )
+            # What earlier days' scans recorded: the courtesy kinds up to the due date (the
+            # borrower paid on it, or not), the overdue notices and staff alerts after it.
+            history = [] if paused else [(due - timedelta(days=d), kind) for d, kind in courtesy]
+            if status != "paid":
+                history += [(due + timedelta(days=d), kind) for d, kind in overdue + alerts]
+            sent_rows.extend(
+                (installment_id, kind, user_id, day.isoformat(), now)
+                for day, kind in history
+                if day < TODAY
+            )
+        in_arrears += open_past
+        last_due = add_months(first, TERM - 1)
+        loan_rows.append(
+            (
+                k + 1,
+                user_id,
+                MANAGER_BASE + rng.randrange(MANAGERS),
+                first.isoformat(),
+                "closed" if last_due < TODAY and missed_from is None else "active",
+                now,
+                now,
+            )
+        )
+        if len(sent_rows) > 200_000 or k == loans - 1:
+            history_rows += len(sent_rows)
+            _flush_book(conn, loan_rows, installment_rows, sent_rows)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
-    return loans * TERM
+    return {
+        "installments": installment_id,
+        "loans_in_arrears_share": round(in_arrears / loans, 4),
+        "history_rows": history_rows,
+    }
 
 
-def _first_due(k: int) -> date:
-    # Payouts spread over ~3 years before TODAY, due days spread over the month.
-    return TODAY - timedelta(days=1080) + timedelta(days=k % 1100)
+def _flush_book(conn: sqlite3.Connection, loans: list, installments: list, sent: list) -> None:
+    """Write the rows built so far, in key order (so every index is appended to), and clear."""
+    conn.executemany(
+        "INSERT INTO loans (id, user_id, manager_id, principal, annual_rate, term_months,"
+        " method, apr, first_due_date, status, disbursed_at, created_at)"
+        " VALUES (?, ?, ?, '100000', '4.8', 36, 'annuity', '4.8', ?, ?, ?, ?)",
+        loans,
+    )
+    conn.executemany(
+        "INSERT INTO installments (id, loan_id, n, due_date, payment, principal, interest,"
+        " balance, paid_amount, status)"
+        " VALUES (?, ?, ?, ?, '3000.00', '2700.00', '300.00', '0', ?, ?)",
+        installments,
+    )
+    conn.executemany(
+        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        sent,
+    )
+    for rows in (loans, installments, sent):
+        rows.clear()
 
 
 async def measure_scan(loans: int, repeats: int) -> dict[str, Any]:
@@ -116,7 +214,7 @@ async def measure_scan(loans: int, repeats: int) -> dict[str, Any]:
         async with Database(path) as db:
             await migrate(db.conn)
         started = time.perf_counter()
-        rows = build_book(path, loans)
+        book = build_book(path, loans)
         build_seconds = time.perf_counter() - started
         runtime = build_runtime(
             sandbox_settings(path), clock=ManualClock(_morning(TODAY)), policy=load_policy()
@@ -131,6 +229,12 @@ async def measure_scan(loans: int, repeats: int) -> dict[str, Any]:
                 started = time.perf_counter()
                 found = await reminders.find_due(conn, rules, TODAY)
                 cold.append(time.perf_counter() - started)
+            # The bot was down for three days: the catch-up scan on its return.
+            downtime = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                caught_up = await reminders.find_due(conn, rules, TODAY + timedelta(days=3))
+                downtime.append(time.perf_counter() - started)
             started = time.perf_counter()
             queued = await reminders.send_due_reminders(runtime)
             queue_seconds = time.perf_counter() - started
@@ -142,16 +246,19 @@ async def measure_scan(loans: int, repeats: int) -> dict[str, Any]:
     scan = median(cold)
     return {
         "loans": loans,
-        "installments": rows,
+        **book,
         "build_seconds": round(build_seconds, 1),
         "due_found": len(found),
         "scan_seconds": round(scan, 4),
         "scan_target_seconds": SCAN_TARGET_SECONDS,
         "scan_target_met": scan < SCAN_TARGET_SECONDS,
         "scan_after_sending_seconds": round(median(warm), 4),
+        "due_found_after_3_days_down": len(caught_up),
+        "scan_after_3_days_down_seconds": round(median(downtime), 4),
         "left_after_sending": len(left),
         "queued": queued,
         "queue_seconds": round(queue_seconds, 2),
+        "queued_per_second": round(queued / queue_seconds) if queue_seconds else 0,
         "uses_partial_index": "installments_open_by_due" in plan,
         "query_plan": plan,
     }

@@ -29,14 +29,22 @@ sending finds the rows and sends nothing twice.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import aiosqlite
 
 from lending.policy import Reminders
 from services import managers
-from services.loans import borrower_buttons, borrower_name, loan_in_conn
+from services.loans import (
+    InstallmentView,
+    LoanView,
+    borrower_buttons,
+    borrower_name,
+    installment_view,
+    loan_headers_in_conn,
+    loan_in_conn,
+)
 from services.runtime import Runtime
 from storage import outbox
 
@@ -99,30 +107,62 @@ def in_window(runtime: Runtime) -> bool:
     return rules.window_start <= now < rules.window_end
 
 
-def _kind_case(rules: Reminders, today: date) -> tuple[str, list[str]]:
-    """A SQL CASE giving each installment's current kind from its due date (see module doc).
+def kind_ranges(rules: Reminders, today: date) -> list[tuple[str, date, date]]:
+    """Each borrower kind with the due dates (inclusive) of the installments in it on `today`.
 
-    Comparing ISO date strings is comparing dates, so the partial index on due_date serves
-    the range and the CASE costs nothing per row beyond a few string comparisons.
+    The ranges follow `kind_for` exactly and do not overlap: `before-3` holds due dates 2-3
+    days ahead, `due` today, `overdue-30` 30 days ago back to the lookback. The scan reads
+    each range with its kind as a constant, instead of one wide range and a CASE per row.
     """
-    branches: list[str] = []
-    params: list[str] = []
-    for n in sorted(rules.before_due_days):
-        # due_date <= today + n (and above the previous threshold, by CASE order)
-        branches.append("WHEN i.due_date <= ? THEN ?")
-        params += [(today + timedelta(days=n)).isoformat(), "due" if n == 0 else f"before-{n}"]
-    overdue = sorted(rules.overdue_days, reverse=True)
-    head = "CASE WHEN i.due_date >= ? THEN (CASE " + " ".join(branches) + " END)"
-    head_params = [today.isoformat(), *params]
-    late: list[str] = []
-    late_params: list[str] = []
-    for n in overdue:
-        late.append("WHEN i.due_date <= ? THEN ?")
-        late_params += [(today - timedelta(days=n)).isoformat(), f"overdue-{n}"]
-    return head + " " + " ".join(late) + " END", head_params + late_params
+    ranges: list[tuple[str, date, date]] = []
+    previous = -1
+    for n in sorted(set(rules.before_due_days)):
+        kind = "due" if n == 0 else f"before-{n}"
+        ranges.append((kind, today + timedelta(days=previous + 1), today + timedelta(days=n)))
+        previous = n
+    late = sorted(set(rules.overdue_days))
+    for n, following in zip(late, [*late[1:], lookback_days(rules) + 1], strict=True):
+        ranges.append(
+            (f"overdue-{n}", today - timedelta(days=following - 1), today - timedelta(days=n))
+        )
+    return ranges
 
 
-@dataclass(frozen=True)
+def alert_ranges(rules: Reminders, today: date) -> list[tuple[str, date, date]]:
+    """Each staff alert kind with the due dates (inclusive) of the installments in it (`alert_for`)."""
+    ranges: list[tuple[str, date, date]] = []
+    last = lookback_days(rules)
+    manager = sorted(set(rules.manager_alert_days))
+    for n, following in zip(manager, [*manager[1:], last + 1], strict=True):
+        ranges.append(
+            (f"alert-manager-{n}", today - timedelta(days=following - 1), today - timedelta(days=n))
+        )
+    admin = rules.admin_alert_days
+    ranges.append(
+        (f"alert-admin-{admin}", today - timedelta(days=last), today - timedelta(days=admin))
+    )
+    return ranges
+
+
+def _unsent_in_ranges(ranges: list[tuple[str, date, date]]) -> tuple[str, list[str]]:
+    """A UNION ALL over `ranges`: unpaid installments in each range whose kind was never sent.
+
+    Each part is a range on the covering partial index installments_unpaid_by_due (migration
+    0008: due_date, loan_id, status of unpaid installments; no table read) and one probe of
+    the reminders_sent primary key with a constant kind.
+    """
+    parts, params = [], []
+    for kind, low, high in ranges:
+        parts.append(
+            "SELECT i.id, i.loan_id, i.due_date, i.status, ? AS kind FROM installments i"
+            " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ? AND NOT EXISTS"
+            " (SELECT 1 FROM reminders_sent r WHERE r.installment_id = i.id AND r.kind = ?)"
+        )
+        params += [kind, low.isoformat(), high.isoformat(), kind]
+    return " UNION ALL ".join(parts), params
+
+
+@dataclass(frozen=True, slots=True)
 class Due:
     """One reminder to send: an installment in a kind that was never sent."""
 
@@ -134,41 +174,39 @@ class Due:
     status: str
     paused: bool
     unreachable: bool
+    reminded_today: bool = False  # the borrower already had a reminder on this local day
 
 
 async def find_due(conn: aiosqlite.Connection, rules: Reminders, today: date) -> list[Due]:
     """Borrower reminders whose time has come on `today` and that were never sent.
 
-    This is the benchmarked query: the range on due_date uses the partial index
-    installments_open_by_due (unpaid installments only), and the NOT EXISTS probes the
-    reminders_sent primary key.
+    This is the benchmarked query (bench/bench_reminders.py). Only installments that pass
+    the reminders_sent probe are joined to their loan and borrower, and only those are
+    asked whether the borrower already had a reminder today (reminders_sent_user_day).
     """
-    case, case_params = _kind_case(rules, today)
-    high = today + timedelta(days=max(rules.before_due_days, default=0))
-    low = today - timedelta(days=lookback_days(rules))
+    unsent, params = _unsent_in_ranges(kind_ranges(rules, today))
     sql = (
-        "SELECT c.* FROM (SELECT i.id, i.loan_id, i.due_date, i.status, l.user_id,"
-        f" {case} AS kind,"
-        " COALESCE(u.reminders_paused, 0) AS paused, u.unreachable_at"
-        " FROM installments i JOIN loans l ON l.id = i.loan_id"
+        "SELECT c.id, c.loan_id, c.due_date, c.status, c.kind, l.user_id,"
+        " COALESCE(u.reminders_paused, 0), u.unreachable_at IS NOT NULL,"
+        " EXISTS (SELECT 1 FROM reminders_sent t WHERE t.user_id = l.user_id"
+        "         AND t.sent_on = ? AND t.kind NOT LIKE 'alert-%')"
+        f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
         " LEFT JOIN users u ON u.user_id = l.user_id"
-        " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ? AND l.status = 'active') c"
-        " WHERE c.kind IS NOT NULL AND NOT EXISTS"
-        " (SELECT 1 FROM reminders_sent r WHERE r.installment_id = c.id AND r.kind = c.kind)"
     )
-    params = [*case_params, low.isoformat(), high.isoformat()]
-    async with conn.execute(sql, params) as cursor:
+    async with conn.execute(sql, [today.isoformat(), *params]) as cursor:
         rows = await cursor.fetchall()
+    days: dict[str, date] = {}  # a few distinct due dates: parse each once
     return [
         Due(
-            installment_id=row["id"],
-            loan_id=row["loan_id"],
-            user_id=row["user_id"],
-            kind=row["kind"],
-            due_date=date.fromisoformat(row["due_date"]),
-            status=row["status"],
-            paused=bool(row["paused"]),
-            unreachable=row["unreachable_at"] is not None,
+            installment_id=row[0],
+            loan_id=row[1],
+            user_id=row[5],
+            kind=row[4],
+            due_date=days.get(row[2]) or days.setdefault(row[2], date.fromisoformat(row[2])),
+            status=row[3],
+            paused=bool(row[6]),
+            unreachable=bool(row[7]),
+            reminded_today=bool(row[8]),
         )
         for row in rows
     ]
@@ -186,24 +224,12 @@ def choose(candidates: list[Due], already_today: set[int]) -> list[Due]:
             continue
         if due.paused and is_courtesy(due.kind):
             continue
-        if due.user_id in already_today:
+        if due.user_id in already_today or due.reminded_today:
             continue
         current = best.get(due.user_id)
         if current is None or urgency(due.kind) < urgency(current.kind):
             best[due.user_id] = due
     return sorted(best.values(), key=lambda d: (d.user_id, d.installment_id))
-
-
-async def reminded_today(conn: aiosqlite.Connection, today: date, user_ids: set[int]) -> set[int]:
-    """Borrowers who already had a reminder on this local day (staff alerts do not count)."""
-    if not user_ids:
-        return set()
-    async with conn.execute(
-        "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ? AND kind NOT LIKE 'alert-%'",
-        (today.isoformat(),),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    return {row[0] for row in rows} & user_ids
 
 
 async def send_due_reminders(runtime: Runtime) -> int:
@@ -212,14 +238,15 @@ async def send_due_reminders(runtime: Runtime) -> int:
         return 0
     rules = runtime.policy.reminders
     today = runtime.local_now().date()
-    candidates = await find_due(runtime.db.conn, rules, today)
-    already = await reminded_today(runtime.db.conn, today, {c.user_id for c in candidates})
-    chosen = choose(candidates, already)
+    chosen = choose(await find_due(runtime.db.conn, rules, today), set())
     queued = 0
     for start in range(0, len(chosen), BATCH):
+        dues = chosen[start : start + BATCH]
         async with runtime.db.transaction() as conn:
-            for due in chosen[start : start + BATCH]:
-                queued += await _send_one(conn, runtime, due, today)
+            batch = await _batch_context(conn, dues, today)
+            for due in dues:
+                await _send_one(conn, runtime, due, today, batch)
+            queued += await _write_batch(conn, runtime, batch, today)
     queued += await send_staff_alerts(runtime, today)
     if queued:
         runtime.wake_outbox()
@@ -238,29 +265,63 @@ async def _claim(
     return cursor.rowcount == 1
 
 
-async def _send_one(conn: aiosqlite.Connection, runtime: Runtime, due: Due, today: date) -> int:
-    now = runtime.clock.now()
-    # Re-checked inside the write transaction: a second process (or a payment confirmed
-    # since the scan) must not produce a reminder.
+@dataclass
+class _Batch:
+    """A batch of reminders: what it needs, read in four queries inside its write
+    transaction, and what it writes, in two statements at the end of it."""
+
+    installments: dict[int, InstallmentView]
+    loans: dict[int, LoanView]
+    sent: set[tuple[int, str]]  # (installment, kind) already in reminders_sent
+    reminded: set[int]  # borrowers with a reminder today; grows as the batch claims
+    claims: list[Due] = field(default_factory=list)
+    messages: list[outbox.Queued] = field(default_factory=list)
+
+
+async def _batch_context(conn: aiosqlite.Connection, dues: list[Due], today: date) -> _Batch:
+    installment_ids = [due.installment_id for due in dues]
+    user_ids = sorted({due.user_id for due in dues})
+    marks = ",".join("?" * len(installment_ids))
     async with conn.execute(
-        "SELECT status FROM installments WHERE id = ?", (due.installment_id,)
+        f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids
     ) as cursor:
-        row = await cursor.fetchone()
-    if row is None or row["status"] != "due":
-        return 0
+        installments = {row["id"]: installment_view(row) for row in await cursor.fetchall()}
     async with conn.execute(
-        "SELECT 1 FROM reminders_sent WHERE user_id = ? AND sent_on = ?"
-        " AND kind NOT LIKE 'alert-%' LIMIT 1",
-        (due.user_id, today.isoformat()),
+        f"SELECT installment_id, kind FROM reminders_sent WHERE installment_id IN ({marks})",
+        installment_ids,
     ) as cursor:
-        if await cursor.fetchone() is not None:
-            return 0
-    if not await _claim(conn, due.installment_id, due.kind, due.user_id, today, now.isoformat()):
+        sent = {(row[0], row[1]) for row in await cursor.fetchall()}
+    async with conn.execute(
+        "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ?"
+        f" AND user_id IN ({','.join('?' * len(user_ids))}) AND kind NOT LIKE 'alert-%'",
+        [today.isoformat(), *user_ids],
+    ) as cursor:
+        reminded = {row[0] for row in await cursor.fetchall()}
+    loans = await loan_headers_in_conn(conn, sorted({due.loan_id for due in dues}))
+    return _Batch(installments=installments, loans=loans, sent=sent, reminded=reminded)
+
+
+async def _send_one(
+    conn: aiosqlite.Connection, runtime: Runtime, due: Due, today: date, batch: _Batch
+) -> int:
+    """One reminder of a batch: re-checked, rendered and added to the batch's writes."""
+    # Re-checked against what the batch read inside its write transaction: a second process,
+    # or a payment confirmed since the scan, must not produce a reminder.
+    installment = batch.installments.get(due.installment_id)
+    if (
+        installment is None
+        or installment.status != "due"
+        or due.user_id in batch.reminded
+        or (due.installment_id, due.kind) in batch.sent
+    ):
         return 0
-    loan = await loan_in_conn(conn, due.loan_id)
-    assert loan is not None
-    installment = next(i for i in loan.installments if i.id == due.installment_id)
+    batch.reminded.add(due.user_id)
+    batch.sent.add((due.installment_id, due.kind))
+    loan = batch.loans[due.loan_id]
     locale = loan.locale
+    # The template names the loan (number, term, manager) and this installment; it does not
+    # use the loan's totals, which a header read without its installments would get wrong
+    # (tests/loans/test_reminder_scan.py renders both ways and compares).
     text = runtime.renderer.render(
         locale,
         "loan_reminder",
@@ -272,19 +333,44 @@ async def _send_one(conn: aiosqlite.Connection, runtime: Runtime, due: Due, toda
         loan=loan,
         manager_name=loan.manager_name,
     )
-    await outbox.enqueue(
-        conn,
-        chat_id=due.user_id,
-        method="sendMessage",
-        payload={
-            "text": text,
-            "parse_mode": "HTML",
-            "reply_markup": borrower_buttons(runtime, locale, loan, installment.id),
-        },
-        now=now,
-        dedup_key=f"reminder:{due.installment_id}:{due.kind}",
+    batch.claims.append(due)
+    batch.messages.append(
+        outbox.Queued(
+            chat_id=due.user_id,
+            method="sendMessage",
+            payload={
+                "text": text,
+                "parse_mode": "HTML",
+                "reply_markup": borrower_buttons(runtime, locale, loan, installment.id),
+            },
+            dedup_key=f"reminder:{due.installment_id}:{due.kind}",
+        )
     )
     return 1
+
+
+async def _write_batch(
+    conn: aiosqlite.Connection, runtime: Runtime, batch: _Batch, today: date
+) -> int:
+    """The batch's reminders_sent rows and outbox rows, in its one transaction.
+
+    A plain INSERT, not ON CONFLICT DO NOTHING: the batch checked `sent` under the write
+    lock, so a conflict would be a bug, and it must fail the batch rather than queue a
+    second copy of a reminder.
+    """
+    if not batch.claims:
+        return 0
+    now = runtime.clock.now()
+    await conn.executemany(
+        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (due.installment_id, due.kind, due.user_id, today.isoformat(), now.isoformat())
+            for due in batch.claims
+        ],
+    )
+    await outbox.enqueue_many(conn, batch.messages, now)
+    return len(batch.claims)
 
 
 # --- staff alerts -------------------------------------------------------------------------
@@ -292,29 +378,23 @@ async def _send_one(conn: aiosqlite.Connection, runtime: Runtime, due: Due, toda
 
 async def send_staff_alerts(runtime: Runtime, today: date) -> int:
     """The manager at manager_alert_days overdue, the admins at admin_alert_days; once each."""
-    rules = runtime.policy.reminders
-    first = min([*rules.manager_alert_days, rules.admin_alert_days])
-    low = today - timedelta(days=lookback_days(rules))
-    high = today - timedelta(days=first)
+    unsent, params = _unsent_in_ranges(alert_ranges(runtime.policy.reminders, today))
     rows = await runtime.db.fetchall(
-        "SELECT i.id, i.loan_id, i.due_date, l.user_id FROM installments i"
-        " JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
-        " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ?",
-        (low.isoformat(), high.isoformat()),
+        f"SELECT c.id, c.loan_id, c.due_date, c.kind, l.user_id FROM ({unsent}) c"
+        " JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
+        " ORDER BY c.due_date, c.id, c.kind DESC",  # oldest first; the manager before admins
+        params,
     )
-    queued = 0
-    pending = []
-    for row in rows:
-        days_late = (today - date.fromisoformat(row["due_date"])).days
-        for kind in alert_for(days_late, rules):
-            pending.append((row, kind, days_late))
-    if not pending:
+    if not rows:
         return 0
+    queued = 0
     async with runtime.db.transaction() as conn:
-        for row, kind, days_late in pending:
+        for row in rows:
             now = runtime.clock.now()
+            kind = row["kind"]
             if not await _claim(conn, row["id"], kind, row["user_id"], today, now.isoformat()):
                 continue
+            days_late = (today - date.fromisoformat(row["due_date"])).days
             queued += await _queue_alert(conn, runtime, row["loan_id"], row["id"], kind, days_late)
     return queued
 
