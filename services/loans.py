@@ -486,6 +486,19 @@ async def loan_in_conn(conn: aiosqlite.Connection, loan_id: int) -> LoanView | N
     return _view(row, installments)
 
 
+async def loan_headers_in_conn(
+    conn: aiosqlite.Connection, loan_ids: list[int]
+) -> dict[int, LoanView]:
+    """Several loans in one query, by id, WITHOUT their installments (`installments` is empty,
+    so totals such as `outstanding` are not meaningful): for batch work whose messages name
+    the loan and one installment read separately, such as a day's reminders."""
+    if not loan_ids:
+        return {}
+    marks = ",".join("?" * len(loan_ids))
+    async with conn.execute(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids) as cursor:
+        return {row["id"]: _view(row, []) for row in await cursor.fetchall()}
+
+
 # --- what the borrower is sent -----------------------------------------------------------
 
 

@@ -63,6 +63,39 @@ async def enqueue(
     return cursor.rowcount == 1
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One call for `enqueue_many` (the arguments `enqueue` takes for one row)."""
+
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    dedup_key: str | None = None
+    on_sent: str | None = None
+
+
+async def enqueue_many(conn: aiosqlite.Connection, calls: list[Queued], now: datetime) -> None:
+    """Queue many calls in one statement (batch work: a day's reminders); same rules as
+    `enqueue`, a row whose dedup key was queued before is skipped."""
+    moment = now.isoformat()
+    await conn.executemany(
+        "INSERT INTO outbox (dedup_key, chat_id, method, payload, on_sent, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        [
+            (
+                call.dedup_key,
+                call.chat_id,
+                call.method,
+                json.dumps({"chat_id": call.chat_id, **call.payload}, ensure_ascii=False),
+                call.on_sent,
+                moment,
+                moment,
+            )
+            for call in calls
+        ],
+    )
+
+
 async def due_rows(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxRow]:
     """The oldest pending row of each chat, if its time has come: order per chat is kept."""
     async with conn.execute(
