@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from bot.config import ConfigError
+from lending.policy import PolicyError
 
 # Each module is bot.cli.<name> and exposes register(subparsers).
 SUBCOMMANDS = [
@@ -29,13 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"bot.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"bot.cli.{name}":
-                raise
-            continue  # a subcommand still being built; its module lands separately
-        module.register(subparsers)
+        importlib.import_module(f"bot.cli.{name}").register(subparsers)
     return parser
 
 
@@ -46,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as error:
         print(error, file=sys.stderr)
+        return 2
+    except PolicyError as error:
+        # The policy the bot would run with (POLICY_PATH, or the default) is unusable.
+        print(f"POLICY_PATH: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

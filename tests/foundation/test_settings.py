@@ -131,3 +131,22 @@ def test_webhook_mode_refuses_to_start_without_secret(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 2 and result.stderr.startswith("WEBHOOK_SECRET: not set")
+
+
+def test_bad_policy_file_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[ltv]\nnew_personal_fuel = 120\n")
+    result = run_cli(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
+            "MANAGER_CHAT_ID": "-1001",
+            "POLICY_PATH": str(policy),
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "POLICY_PATH: policy.toml: ltv.new_personal_fuel: must be between 0 and 100, got 120"
+    )
+    assert not (tmp_path / "autoloan.sqlite3").exists()  # refused before touching anything
