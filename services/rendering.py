@@ -88,7 +88,11 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
     babel_locale = BABEL_LOCALE[locale]
 
     def money(amount: Decimal | str | int) -> str:
-        return format_currency(Decimal(str(amount)), "CNY", locale=babel_locale)
+        # Babel's English symbol for the yuan is "CN¥"; buyers in China read "¥" in any
+        # language, so keep Babel's grouping and decimals but write the plain sign.
+        return format_currency(
+            Decimal(str(amount)), "CNY", locale=babel_locale, format="¤#,##0.00"
+        ).replace("CN¥", "¥")
 
     def number(value: Decimal | str | int, digits: int = 0) -> str:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")

@@ -25,4 +25,4 @@ def test_tour_starts_from_a_deep_link_and_shows_a_comparison(tmp_path) -> None:
     compared = out.index("Repayment methods compared")
     for name in ("Equal payments", "Equal principal", "Balloon"):
         assert name in out[compared:]
-    assert "CN¥4,120.91" in out[compared:]  # the same first payment as the result's schedule
+    assert "¥4,120.91" in out[compared:]  # the same first payment as the result's schedule
