@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import latency_summary
-from bench.journeys import Step, default_journey
+from bench.journeys import Step, default_journey, send
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.errors import SandboxScriptError
 from bot.sandbox.server import SandboxServer
@@ -45,6 +45,7 @@ ANSWERING_METHODS = {
     "editmessagereplymarkup",
 }
 ANSWER_TIMEOUT = 5.0
+ECHO_JOURNEY = tuple(send(f"hello {n}") for n in range(18))  # as many steps as the journey
 
 
 class AnswerWatch:
@@ -53,6 +54,7 @@ class AnswerWatch:
     def __init__(self, core: SandboxCore) -> None:
         self.core = core
         self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.changed: dict[int, asyncio.Event] = {}
         original = core.call
 
         async def call(method: str, params: dict[str, Any] | None, *args: Any, **kw: Any):
@@ -65,6 +67,9 @@ class AnswerWatch:
                 future = self.waiting.pop(chat_id, None)
                 if future is not None and not future.done():
                     future.set_result(time.perf_counter())
+                event = self.changed.get(chat_id)
+                if event is not None:
+                    event.set()
             return result
 
         core.call = call  # type: ignore[method-assign]
@@ -73,6 +78,33 @@ class AnswerWatch:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting[chat_id] = future
         return future
+
+    async def next_keyboard(self, chat_id: int, after: int, within: float) -> bool:
+        """Wait until the bot has sent a message with buttons (inline or a reply keyboard)
+        after message `after`: the next question is on screen, whatever came first."""
+        event = self.changed.setdefault(chat_id, asyncio.Event())
+        deadline = time.perf_counter() + within
+        while not self._has_keyboard(chat_id, after):
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return False
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    def _has_keyboard(self, chat_id: int, after: int) -> bool:
+        chat = self.core.chats.get(chat_id)
+        if chat is None:
+            return False
+        for message_id in range(after + 1, chat.next_message_id):
+            message = self.core.find_message(chat_id, message_id)
+            markup = message.markup if message is not None and message.from_bot else None
+            if markup and ("keyboard" in markup or "inline_keyboard" in markup):
+                return True
+        return False
 
 
 async def _prospect(
@@ -84,10 +116,14 @@ async def _prospect(
     rnd: random.Random,
     latencies: list[float],
     counts: dict[str, int],
+    *,
+    wait_for_buttons: bool = True,
 ) -> None:
     user = core.user(id=user_id, name=f"Buyer{user_id}", language="en")
     await asyncio.sleep(rnd.uniform(0, think[1]))  # people do not all arrive at once
-    for step in journey:
+    for number, step in enumerate(journey):
+        chat = core.chats.get(user_id)
+        last_seen = chat.next_message_id - 1 if chat else 0
         answer = watch.expect(user_id)
         started = time.perf_counter()
         try:
@@ -101,26 +137,39 @@ async def _prospect(
         except TimeoutError:
             counts["unanswered"] += 1
             watch.waiting.pop(user_id, None)
-            continue
+            return
         latencies.append(answered - started)
         counts["answered"] += 1
-        # Give the rest of the bot's reply (later messages of the same answer) time to land
-        # before the next act, even flat out: a person cannot tap a button not yet shown.
-        await asyncio.sleep(rnd.uniform(*think) if think[1] else 0.005)
+        if wait_for_buttons and number + 1 < len(journey):
+            # A person taps the next button once it is shown (not timed: the rest of the
+            # bot's reply), then reads and thinks.
+            if not await watch.next_keyboard(user_id, last_seen, ANSWER_TIMEOUT):
+                counts["unanswered"] += 1
+                return
+            if think[1]:
+                await asyncio.sleep(rnd.uniform(*think))
 
 
 async def measure(
-    prospects: int, think: tuple[float, float], journey: tuple[Step, ...] | None = None
+    prospects: int,
+    think: tuple[float, float],
+    journey: tuple[Step, ...] | None = None,
+    *,
+    echo: bool = False,
 ) -> dict[str, Any]:
+    """`echo`: the floor, PTB's echo bot over the same door, each prospect sending as many
+    texts as the journey has steps."""
     name = None
-    if journey is None:
+    if echo:
+        name, journey = "echo", ECHO_JOURNEY
+    elif journey is None:
         name, journey = default_journey()
     core = SandboxCore()
     watch = AnswerWatch(core)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
         async with SandboxServer(core) as server:
             log_path = Path(folder) / "bot.log"
-            process = _spawn_bot(server.base_url, Path(folder), log_path)
+            process = _spawn_bot(server.base_url, Path(folder), log_path, echo=echo)
             try:
                 await core.wait_until(lambda: "getUpdates" in core.calls, within=30)
                 latencies: list[float] = []
@@ -139,6 +188,7 @@ async def measure(
                             rnd,
                             latencies,
                             counts,
+                            wait_for_buttons=not echo,
                         )
                         for n in range(prospects)
                     )
@@ -165,7 +215,9 @@ async def measure(
     }
 
 
-def _spawn_bot(base_url: str, folder: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def _spawn_bot(
+    base_url: str, folder: Path, log_path: Path, *, echo: bool = False
+) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [
@@ -178,6 +230,7 @@ def _spawn_bot(base_url: str, folder: Path, log_path: Path) -> subprocess.Popen[
                 str(folder / "bench.sqlite3"),
                 "--max-seconds",
                 "180",
+                *(["--echo"] if echo else []),
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -199,9 +252,13 @@ async def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def run(quick: bool = False, *, prospects: int = 200) -> dict[str, Any]:
+    """200 prospects paced; flat out, the bot and the echo floor over the same door, 200
+    each (quick: 50, to stay inside two minutes)."""
+    flat = 50 if quick else prospects
     return {
         "paced": asyncio.run(measure(prospects, (0.5, 1.5))),
-        "flat_out": asyncio.run(measure(prospects, (0.0, 0.0))),
+        "flat_out": asyncio.run(measure(flat, (0.0, 0.0))),
+        "floor_flat_out": asyncio.run(measure(flat, (0.0, 0.0), echo=True)),
     }
 
 

@@ -1,7 +1,8 @@
 """The bot as the HTTP benchmark runs it: a separate process, real long polling (PTB's
 Updater and HTTPXRequest) against a sandbox Bot API server on 127.0.0.1.
 
-It is the bot `python -m bot run` builds, except that PTB's AIORateLimiter is off: the
+It is the bot `python -m bot run` builds (or, with --echo, the floor: PTB's minimal echo
+bot with the same request classes and pool sizes PTB's builder uses), except that PTB's AIORateLimiter is off: the
 benchmark measures how fast the bot answers, not Telegram's 30-messages-a-second cap
 (which the rate limiter would impose on the sandbox too). The process stops by itself
 after --max-seconds, so a benchmark that dies cannot leave it running.
@@ -19,8 +20,10 @@ import threading
 from pathlib import Path
 
 from telegram import Update
+from telegram.request import HTTPXRequest
 
 from bot.app import build_application
+from bot.sandbox.echo_bot import build_echo_application
 from bot.sandbox.world import sandbox_settings
 
 
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", required=True, help="the sandbox's /bot URL")
     parser.add_argument("--database", required=True, type=Path)
     parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument("--echo", action="store_true", help="the floor: PTB's echo bot instead")
     args = parser.parse_args(argv)
     if not args.base_url.startswith("http://127.0.0.1:"):
         parser.error("--base-url must be a loopback sandbox URL (http://127.0.0.1:PORT/bot)")
@@ -38,7 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         telegram_bot_token="123456:BENCHMARK-TOKEN-0123456789",
         telegram_api_base_url=args.base_url,
     )
-    application = build_application(settings, rate_limiter=None)
+    if args.echo:
+        application = build_echo_application(
+            HTTPXRequest(connection_pool_size=256),
+            HTTPXRequest(),
+            token="123456:BENCHMARK-TOKEN-0123456789",
+            base_url=args.base_url,
+        )
+    else:
+        application = build_application(settings, rate_limiter=None)
     deadline = threading.Timer(args.max_seconds, os.kill, (os.getpid(), signal.SIGTERM))
     deadline.daemon = True
     deadline.start()
