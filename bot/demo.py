@@ -1,7 +1,8 @@
 """The offline demo: the whole bot against the sandbox, in the terminal, no token needed.
 
 You are a car buyer. Bot messages print with their buttons numbered; type text, or a
-button's number to press it. Demo commands:
+button's number to press it (a number larger than the buttons shown is typed as text, and
+`=TEXT` always types TEXT, e.g. `=1` to answer "1"). Demo commands:
 
     /as buyer NAME [LANG]   be a (new or known) buyer; LANG e.g. en, zh-hans
     /as manager NAME        be a loan manager (sees the managers' group, prefixed [managers])
@@ -132,7 +133,9 @@ class Demo:
             if not self.personas.is_manager:
                 raise DemoInputError("only managers write in the managers' group")
             user.group.send(rest)
-        elif line.isdigit():
+        elif line.startswith("="):
+            user.send(line[1:])
+        elif line.isdigit() and int(line) <= len(self.personas.keyboard_chat().buttons()):
             self.personas.keyboard_chat().press_number(int(line))
         else:
             user.send(line)

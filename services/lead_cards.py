@@ -198,10 +198,32 @@ def card_text(runtime: Runtime, view: LeadView, locale: str, *, full: bool = Fal
         age=view.age_minutes(runtime.clock.now()),
         reasons=view.reasons(locale),
         full=full,
+        w=answer_words(runtime, view.answers, locale),
         **words(runtime, view, locale),
         **desk_card.card_values(runtime, view),
     )
     return text[:TEXT_LIMIT]
+
+
+ANSWER_CHOICES = (
+    "vehicle_condition",
+    "powertrain",
+    "use",
+    "method",
+    "employment",
+    "credit_history",
+)
+
+
+def answer_words(runtime: Runtime, answers: dict[str, Any], locale: str) -> dict[str, str]:
+    """The buyer's choices as the buyer saw them ("New energy", not "nev")."""
+    labels = runtime.renderer.labels(locale)
+    shown = {}
+    for name in ANSWER_CHOICES:
+        value = answers.get(name)
+        if isinstance(value, str):
+            shown[name] = labels.get(f"apply_choice_{value.replace('-', '_')}", value)
+    return shown
 
 
 def words(runtime: Runtime, view: LeadView, locale: str) -> dict[str, str]:

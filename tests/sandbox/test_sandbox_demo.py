@@ -46,11 +46,17 @@ async def test_a_script_prints_the_transcript_and_switches_persona():
     assert "… 3d later: 2026-03-06 02:00 UTC" in text
 
 
-async def test_a_script_stops_at_a_button_that_is_not_there():
-    code, text = await play("/help", "9", "/help")
+async def test_a_script_stops_at_a_line_it_cannot_act_on():
+    code, text = await play("/help", "/as nobody", "/help")
     assert code == 1
-    assert "! there is no button 9; 0 shown" in text
+    assert "! use /as buyer NAME [LANG] or /as manager NAME" in text
     assert text.count("Li: /help") == 1
+
+
+async def test_a_number_beyond_the_buttons_is_typed_and_equals_sign_types_anything():
+    code, text = await play("/help", "9", "=1")
+    assert code == 0
+    assert "Li: 9" in text and "Li: 1" in text
 
 
 def test_the_tour_runs_offline_from_the_command_line(tmp_path):
