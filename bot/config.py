@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = TELEGRAM_API
+    # Only for links made offline (`python -m bot sources add`); the running bot asks getMe.
+    telegram_bot_username: str | None = None
     manager_chat_id: int | None = None
     manager_ids: IdList = frozenset()
     admin_ids: IdList = frozenset()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -38,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _username(args: argparse.Namespace) -> str | None:
-    name = (args.bot or os.environ.get("TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@")
+    name = (args.bot or load_settings().telegram_bot_username or "").strip().lstrip("@")
     return name or None
 
 
