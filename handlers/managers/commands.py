@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, refuse
 from handlers.managers.cards import full_lead_message
-from services import lead_export, lead_stats, leads, managers, sources
+from services import lead_export, lead_stats, leads, loans, managers, sources
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.lead_cards import mask_phone
@@ -146,11 +146,19 @@ async def show_stats(update: Update, context: Context) -> None:
             render(context, locale, "lead_usage_days", command="/stats")
         )
         return
-    stats = await lead_stats.compute_stats(runtime_of(context), days)
-    by_source = await sources.stats_by_source(runtime_of(context), days)  # issue 10
-    text = render(context, locale, "lead_stats", s=stats)
-    text = f"{text}\n\n{render(context, locale, 'desk_stats_sources', rows=by_source)}"
-    text = text[:TEXT_LIMIT]
+    runtime = runtime_of(context)
+    stats = await lead_stats.compute_stats(runtime, days)
+    by_source = await sources.stats_by_source(runtime, days)
+    overdue = await loans.overdue_buckets(runtime)
+    labels = runtime.renderer.labels(locale)
+    step_words = {step: labels.get(f"leads_status_{step}", step) for step, _ in stats.funnel}
+    text = "\n\n".join(
+        [
+            render(context, locale, "lead_stats", s=stats, step_words=step_words),
+            render(context, locale, "desk_stats_sources", rows=by_source),
+            render(context, locale, "loan_overdue_stats", buckets=overdue),
+        ]
+    )[:TEXT_LIMIT]
     await _message(update).reply_photo(
         InputFile(lead_stats.funnel_chart(stats), filename="lead-funnel.png")
     )
