@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,55 +11,19 @@ import pytest
 
 from bot.sandbox.control import SandboxClient
 from tests.prequalify.journey import GOOD, NAME, choice, keys_for, label
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
+from tests.processes import bot_env, sandbox_server, start_bot, stop
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[SandboxClient, str]]:
-    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
-    process = _start(["bot.sandbox.server", "--port", "0"], env, tmp_path)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert "listening on" in line, line
-    base_url = line.rsplit(" ", 1)[-1].strip()
-    try:
-        yield SandboxClient(base_url.removesuffix("/bot")), base_url
-    finally:
-        _stop(process)
+    with sandbox_server(tmp_path) as running:
+        yield running
 
 
 def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path) -> None:
     client, base_url = server
     database = tmp_path / "bot.sqlite3"
-    env = {
-        "PYTHONPATH": str(ROOT),
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": "123456:END-TO-END",
-        "TELEGRAM_API_BASE_URL": base_url,
-        "MANAGER_CHAT_ID": "-1001000000001",
-        "MANAGER_IDS": "7001",
-        "DATABASE_PATH": str(database),
-    }
-    bot = _start(["bot", "run"], env, tmp_path)
+    bot = start_bot(bot_env(tmp_path, base_url, database), tmp_path)
     buyer = 3101
 
     def bot_messages() -> int:
@@ -96,7 +57,7 @@ def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path) -> None:
         act("press", label("zh", "apply_confirm"))
         messages = client.chat(buyer)["messages"]
     finally:
-        output = _stop(bot)
+        output = stop(bot)
     texts = [m["text"] for m in messages if m["from_bot"]]
     assert any("您已通过预审" in t and NAME in t for t in texts), (texts[-3:], output)
     with sqlite3.connect(database) as conn:

@@ -7,13 +7,10 @@ prospect saw their result twice."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +19,8 @@ import pytest
 
 from bot.sandbox.control import SandboxClient
 from tests.prequalify.journey import GOOD, keys_for, label
+from tests.processes import bot_env, sandbox_server, start_bot, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 PROSPECTS = 50
 KILLS = 4
 SEED = 8
@@ -32,26 +29,10 @@ RESULT_WORDS = ("you pre-qualify", "needs a closer look", "does not pre-qualify"
 CHOICES = {"vehicle_condition", "powertrain", "use", "method", "employment", "credit_history"}
 
 
-def _start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[tuple[SandboxClient, str]]:
-    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
-    server = _start(["bot.sandbox.server", "--port", "0"], env, tmp_path)
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    assert "listening on" in line, line
-    base_url = line.rsplit(" ", 1)[-1].strip()
-    try:
-        yield SandboxClient(base_url.removesuffix("/bot")), base_url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
+    with sandbox_server(tmp_path) as running:
+        yield running
 
 
 def _pending(db_path: Path) -> int:
@@ -88,24 +69,14 @@ def _next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | No
 def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
     client, base_url = sandbox
     db_path = tmp_path / "bot.sqlite3"
-    env = {
-        "PYTHONPATH": str(ROOT),
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "TELEGRAM_BOT_TOKEN": "123456:CRASH-TEST",
-        "TELEGRAM_API_BASE_URL": base_url,
-        "MANAGER_CHAT_ID": "-1001000000001",
-        "MANAGER_IDS": "7001",
-        "DATABASE_PATH": str(db_path),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bot_env(tmp_path, base_url, db_path, token="123456:CRASH-TEST", LOG_LEVEL="WARNING")
     rng = random.Random(SEED)
     keys = keys_for(GOOD)
     ids = [5000 + i for i in range(PROSPECTS)]
     client.user(7001, "Manager", "en")  # reads the managers' group
     for user_id in ids:
         client.user(user_id, f"P{user_id}", "en")
-    bot = _start(["bot", "run"], env, tmp_path)
+    bot = start_bot(env, tmp_path)
     kill_rounds = set(rng.sample(range(2, 16), KILLS))
     kills = 0
     deadline = time.monotonic() + 50
@@ -129,7 +100,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
                 bot.send_signal(signal.SIGKILL)
                 bot.wait()
                 kills += 1
-                bot = _start(["bot", "run"], env, tmp_path)
+                bot = start_bot(env, tmp_path)
             client.wait_quiet(quiet=0.2, within=20)
         # Digests of cards wait for the group's flood budget (seconds, not minutes): give
         # the last ones a moment; whatever is still queued is checked below.
@@ -137,12 +108,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
         while time.monotonic() < settle_until and _pending(db_path):
             time.sleep(0.5)
     finally:
-        bot.terminate()
-        try:
-            output, _ = bot.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            output, _ = bot.communicate()
+        output = stop(bot)
     assert kills == KILLS
 
     results = {}
