@@ -34,17 +34,28 @@ async def full_lead_message(
     return text, keyboard
 
 
+async def _pressed_lead(update: Update, context: Context, action: str) -> int | None:
+    """The lead id on a card's `action` button pressed by a manager where managers work;
+    None once the presser has been told why not (an expired button, or a refusal)."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, actions={action})
+    lead_id = callback.int_arg() if callback else None
+    if lead_id is None:
+        await toast(update, context, "leads_toast_expired")
+        return None
+    if not await manager_here(update, context):
+        await toast(update, context, "leads_toast_refused")
+        return None
+    return lead_id
+
+
 async def claim(update: Update, context: Context) -> None:
     """Claim: exactly one of many simultaneous presses wins; the others hear who has it."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, actions={"lclaim"})
-    lead_id = callback.int_arg() if callback else None
+    lead_id = await _pressed_lead(update, context, "lclaim")
     if lead_id is None:
-        await toast(update, context, "leads_toast_expired")
-        return
-    if not await manager_here(update, context):
-        await toast(update, context, "leads_toast_refused")
         return
     runtime = runtime_of(context)
     try:
@@ -65,13 +76,8 @@ async def details(update: Update, context: Context) -> None:
     """Details: the lead in the presser's private chat (full only for its owner or an admin)."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, actions={"ldetail"})
-    lead_id = callback.int_arg() if callback else None
+    lead_id = await _pressed_lead(update, context, "ldetail")
     if lead_id is None:
-        await toast(update, context, "leads_toast_expired")
-        return
-    if not await manager_here(update, context):
-        await toast(update, context, "leads_toast_refused")
         return
     runtime = runtime_of(context)
     user_id = query.from_user.id
