@@ -230,19 +230,32 @@ async def _declined_application(update: Update, context: Context, application_id
     return stored, assessment, counter_offers(answers, runtime.policy, today)
 
 
-async def show_offer(update: Update, context: Context) -> None:
-    """A counter-offer button: the plan's figures, with "Submit this plan"."""
+async def _pressed_offer(
+    update: Update, context: Context, action: str
+) -> tuple[dict[str, Any], int, Offer] | None:
+    """The declined application, the plan's index and the plan on a counter-offer button
+    (`action`: show or take it); None once the presser has heard the button expired."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, actions={OFFER_ACTION})
+    callback = unpack(query.data, actions={action})
     found = await _declined_application(update, context, callback.int_arg(0) if callback else None)
     index = callback.int_arg(1) if callback else None
     if found is None or index is None or not 0 <= index < len(found[2]):
         await expired(update, context)
-        return
+        return None
     stored, _, offers = found
+    return stored, index, offers[index]
+
+
+async def show_offer(update: Update, context: Context) -> None:
+    """A counter-offer button: the plan's figures, with "Submit this plan"."""
+    query = update.callback_query
+    assert query is not None
+    pressed = await _pressed_offer(update, context, OFFER_ACTION)
+    if pressed is None:
+        return
+    stored, index, offer = pressed
     locale = await locale_of(update, context)
-    offer = offers[index]
     values = _result_values(context, locale, offer.assessment)
     title = offer_button(context, locale, offer)
     text = render(context, locale, "apply_offer", title=title, a=offer.answers, **values)
@@ -279,13 +292,10 @@ async def take_offer(update: Update, context: Context) -> None:
     """ "Submit this plan": a new application from the counter-offer, submitted at once."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, actions={TAKE_ACTION})
-    found = await _declined_application(update, context, callback.int_arg(0) if callback else None)
-    index = callback.int_arg(1) if callback else None
-    if found is None or index is None or not 0 <= index < len(found[2]):
-        await expired(update, context)
+    pressed = await _pressed_offer(update, context, TAKE_ACTION)
+    if pressed is None:
         return
-    stored, _, offers = found
+    stored, _, offer = pressed
     runtime = runtime_of(context)
     taken = await runtime.db.fetchval(
         "SELECT id FROM applications WHERE based_on = ? AND status = 'submitted'", (stored["id"],)
@@ -297,7 +307,7 @@ async def take_offer(update: Update, context: Context) -> None:
     await query.answer(label(context, locale, "apply_done_toast"))
     await query.edit_message_reply_markup(None)
     submission = await applications.submit(
-        runtime, query.from_user.id, offers[index].answers, full_name=stored["full_name"],
+        runtime, query.from_user.id, offer.answers, full_name=stored["full_name"],
         phone=stored["phone"], locale=locale, based_on=stored["id"],
     )  # fmt: skip
     await send_result(
