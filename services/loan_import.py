@@ -44,7 +44,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -192,6 +192,14 @@ def _date(row: dict[str, str], name: str, default: date | None = None) -> date:
         raise _RowProblem(f"{name}: {text!r} is not a date YYYY-MM-DD") from None
 
 
+def _past_date(row: dict[str, str], name: str, today: date) -> date:
+    """A date on or before today (default: today)."""
+    value = _date(row, name, today)
+    if value > today:
+        raise _RowProblem(f"{name}: {value} is in the future")
+    return value
+
+
 TERM_REASONS = {
     "principal_not_positive": "principal: must be more than zero",
     "rate_out_of_range": "annual_rate: must be between 0 and 36",
@@ -221,36 +229,26 @@ class _LoanRow:
 
 async def import_loans(runtime: Runtime, path: Path) -> ImportResult:
     """Validate every row of a loans CSV; book them all in one transaction, or none."""
-    rows = read_rows(path, LOAN_COLUMNS)
-    result = ImportResult()
-    valid: list[_LoanRow] = []
     leads_seen: dict[int, int] = {}
     today = runtime.local_now().date()
-    for line, row in rows:
-        try:
-            parsed = await _loan_row(runtime, line, row, today)
-            if parsed.lead_id is not None:
-                if parsed.lead_id in leads_seen:
-                    raise _RowProblem(
-                        f"lead_id: lead {parsed.lead_id} is already on line {leads_seen[parsed.lead_id]}"
-                    )
-                leads_seen[parsed.lead_id] = line
-            valid.append(parsed)
-        except _RowProblem as problem:
-            result.errors.append(RowError(line, str(problem)))
-    if not rows and not result.errors:
-        result.errors.append(RowError(2, "no data rows"))
-    if result.errors:
-        return result
-    await _write(runtime, valid, _book)
-    result.written = len(valid)
-    runtime.wake_outbox()
+
+    async def check(line: int, row: dict[str, str]) -> _LoanRow:
+        parsed = await _loan_row(runtime, line, row, today)
+        if parsed.lead_id is not None:
+            if parsed.lead_id in leads_seen:
+                raise _RowProblem(
+                    f"lead_id: lead {parsed.lead_id} is already on line {leads_seen[parsed.lead_id]}"
+                )
+            leads_seen[parsed.lead_id] = line
+        return parsed
+
+    result = await _import(runtime, path, LOAN_COLUMNS, check, _book)
+    if result.ok:
+        runtime.wake_outbox()
     return result
 
 
 async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: date) -> _LoanRow:
-    if "__error__" in row:
-        raise _RowProblem(row["__error__"])
     telegram_id = _int(row, "telegram_id", required=False)
     lead_id = _int(row, "lead_id", required=False)
     if (telegram_id is None) == (lead_id is None):
@@ -265,9 +263,7 @@ async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: dat
         ) from None
     term = _int(row, "term_months")
     assert term is not None
-    disbursed_on = _date(row, "disbursed_on", today)
-    if disbursed_on > today:
-        raise _RowProblem(f"disbursed_on: {disbursed_on} is in the future")
+    disbursed_on = _past_date(row, "disbursed_on", today)
     terms = loans.LoanTerms(
         principal=_amount(row, "principal"),
         annual_rate=_decimal(row, "annual_rate"),
@@ -359,55 +355,40 @@ async def import_payments(runtime: Runtime, path: Path) -> ImportResult:
     """Validate every row of a payments CSV; record them all in one transaction, or none."""
     from services.payments import PaymentError, check_amount
 
-    rows = read_rows(path, PAYMENT_COLUMNS)
-    result = ImportResult()
-    valid: list[_PaymentRow] = []
     # What earlier rows of this file already pay, so parts together cannot overpay.
     pending: dict[int, Decimal] = {}
     today = runtime.local_now().date()
-    for line, row in rows:
+
+    async def check(line: int, row: dict[str, str]) -> _PaymentRow:
+        loan_id = _int(row, "loan_id")
+        n = _int(row, "n")
+        paid_on = _past_date(row, "paid_on", today)
+        found = await runtime.db.fetchone(
+            "SELECT id, payment, paid_amount, status FROM installments WHERE loan_id = ? AND n = ?",
+            (loan_id, n),
+        )
+        if found is None:
+            if await runtime.db.fetchone("SELECT 1 FROM loans WHERE id = ?", (loan_id,)):
+                raise _RowProblem(f"n: loan {loan_id} has no installment {n}")
+            raise _RowProblem(f"loan_id: there is no loan {loan_id}")
+        if found["status"] == "paid":
+            raise _RowProblem(f"loan {loan_id} installment {n} is already paid")
+        left = (
+            Decimal(found["payment"])
+            - Decimal(found["paid_amount"])
+            - pending.get(found["id"], ZERO)
+        )
+        if left <= 0:
+            raise _RowProblem(f"loan {loan_id} installment {n} is paid in full by earlier rows")
+        amount = _decimal(row, "amount", left)
         try:
-            if "__error__" in row:
-                raise _RowProblem(row["__error__"])
-            loan_id = _int(row, "loan_id")
-            n = _int(row, "n")
-            paid_on = _date(row, "paid_on", today)
-            if paid_on > today:
-                raise _RowProblem(f"paid_on: {paid_on} is in the future")
-            found = await runtime.db.fetchone(
-                "SELECT id, payment, paid_amount, status FROM installments"
-                " WHERE loan_id = ? AND n = ?",
-                (loan_id, n),
-            )
-            if found is None:
-                if await runtime.db.fetchone("SELECT 1 FROM loans WHERE id = ?", (loan_id,)):
-                    raise _RowProblem(f"n: loan {loan_id} has no installment {n}")
-                raise _RowProblem(f"loan_id: there is no loan {loan_id}")
-            if found["status"] == "paid":
-                raise _RowProblem(f"loan {loan_id} installment {n} is already paid")
-            left = (
-                Decimal(found["payment"])
-                - Decimal(found["paid_amount"])
-                - pending.get(found["id"], ZERO)
-            )
-            if left <= 0:
-                raise _RowProblem(f"loan {loan_id} installment {n} is paid in full by earlier rows")
-            amount = _decimal(row, "amount", left)
-            try:
-                check_amount(amount, left)
-            except PaymentError as error:
-                raise _RowProblem(_payment_reason(error.code, amount, left)) from None
-            pending[found["id"]] = pending.get(found["id"], ZERO) + amount
-            valid.append(_PaymentRow(line, found["id"], amount, paid_on))
-        except _RowProblem as problem:
-            result.errors.append(RowError(line, str(problem)))
-    if not rows and not result.errors:
-        result.errors.append(RowError(2, "no data rows"))
-    if result.errors:
-        return result
-    await _write(runtime, valid, _pay)
-    result.written = len(valid)
-    return result
+            check_amount(amount, left)
+        except PaymentError as error:
+            raise _RowProblem(_payment_reason(error.code, amount, left)) from None
+        pending[found["id"]] = pending.get(found["id"], ZERO) + amount
+        return _PaymentRow(line, found["id"], amount, paid_on)
+
+    return await _import(runtime, path, PAYMENT_COLUMNS, check, _pay)
 
 
 def _payment_reason(code: str, amount: Decimal, left: Decimal) -> str:
@@ -430,7 +411,31 @@ async def _pay(conn: Any, runtime: Runtime, item: _PaymentRow) -> None:
     )
 
 
-async def _write(runtime: Runtime, items: list, write: Callable) -> None:
+async def _import(
+    runtime: Runtime,
+    path: Path,
+    columns: dict[str, bool],
+    check: Callable[[int, dict[str, str]], Awaitable[Any]],
+    write: Callable[[Any, Runtime, Any], Awaitable[None]],
+) -> ImportResult:
+    """`check` every row (it raises _RowProblem with the reason); then, only if all passed,
+    `write` them all in one transaction."""
+    rows = read_rows(path, columns)
+    result = ImportResult()
+    valid = []
+    for line, row in rows:
+        try:
+            if "__error__" in row:
+                raise _RowProblem(row["__error__"])
+            valid.append(await check(line, row))
+        except _RowProblem as problem:
+            result.errors.append(RowError(line, str(problem)))
+    if not rows and not result.errors:
+        result.errors.append(RowError(2, "no data rows"))
+    if result.errors:
+        return result
     async with runtime.db.transaction() as conn:
-        for item in items:
+        for item in valid:
             await write(conn, runtime, item)
+    result.written = len(valid)
+    return result
