@@ -77,24 +77,20 @@ async def show_loan(update: Update, context: Context) -> None:
 
 async def stop_reminders(update: Update, context: Context) -> None:
     """/stop: courtesy reminders off; says that overdue notices continue."""
-    locale = await _borrower_locale(update, context)
-    user = update.effective_user
-    assert user is not None
-    await reminders.set_paused(runtime_of(context), user.id, True)
-    await cast(Message, update.effective_message).reply_text(
-        render(context, locale, "loan_stopped")
-    )
+    await _pause_reminders(update, context, paused=True, reply="loan_stopped")
 
 
 async def resume_reminders(update: Update, context: Context) -> None:
     """/resume: courtesy reminders on again."""
+    await _pause_reminders(update, context, paused=False, reply="loan_resumed")
+
+
+async def _pause_reminders(update: Update, context: Context, *, paused: bool, reply: str) -> None:
     locale = await _borrower_locale(update, context)
     user = update.effective_user
     assert user is not None
-    await reminders.set_paused(runtime_of(context), user.id, False)
-    await cast(Message, update.effective_message).reply_text(
-        render(context, locale, "loan_resumed")
-    )
+    await reminders.set_paused(runtime_of(context), user.id, paused)
+    await cast(Message, update.effective_message).reply_text(render(context, locale, reply))
 
 
 async def on_button(update: Update, context: Context) -> None:
