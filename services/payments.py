@@ -233,21 +233,13 @@ async def reject_reported(runtime: Runtime, actor_id: int, installment_id: int) 
             "UPDATE installments SET status = 'due', reported_at = NULL WHERE id = ?",
             (installment_id,),
         )
-        installment = installment_view(row)
-        text = runtime.renderer.render(
-            loan.locale,
-            "loan_payment_rejected",
-            loan=loan,
-            installment=installment,
-            manager_name=loan.manager_name,
-        )
-        await outbox.enqueue(
+        await _message_borrower(
             conn,
-            chat_id=loan.user_id,
-            method="sendMessage",
-            payload={"text": text, "parse_mode": "HTML"},
-            now=runtime.clock.now(),
+            runtime,
+            loan,
+            "loan_payment_rejected",
             dedup_key=f"rejected:{installment_id}:{row['reported_at']}",
+            installment=installment_view(row),
         )
     runtime.wake_outbox()
     return Decided(loan.id, row["n"], "rejected", ZERO)
@@ -311,21 +303,38 @@ async def _tell_borrower(
 ) -> None:
     loan = await loan_in_conn(conn, loan_id)
     assert loan is not None
-    text = runtime.renderer.render(
-        loan.locale,
-        template,
-        loan=loan,
-        applied=applied,
-        next_due=loan.next_due,
-        manager_name=loan.manager_name,
-    )
     async with conn.execute("SELECT MAX(id) FROM payments WHERE loan_id = ?", (loan_id,)) as cur:
         payment_id = (await cur.fetchone())[0]
+    await _message_borrower(
+        conn,
+        runtime,
+        loan,
+        template,
+        dedup_key=f"payment:{payment_id}",
+        applied=applied,
+        next_due=loan.next_due,
+    )
+
+
+async def _message_borrower(
+    conn: aiosqlite.Connection,
+    runtime: Runtime,
+    loan: LoanView,
+    template: str,
+    *,
+    dedup_key: str,
+    **values: object,
+) -> None:
+    """One message to the loan's borrower, in their language, queued in the caller's
+    transaction; every such template gets the loan and its manager's name."""
+    text = runtime.renderer.render(
+        loan.locale, template, loan=loan, manager_name=loan.manager_name, **values
+    )
     await outbox.enqueue(
         conn,
         chat_id=loan.user_id,
         method="sendMessage",
         payload={"text": text, "parse_mode": "HTML"},
         now=runtime.clock.now(),
-        dedup_key=f"payment:{payment_id}",
+        dedup_key=dedup_key,
     )
