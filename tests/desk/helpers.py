@@ -10,8 +10,8 @@ from typing import Any
 from bot.sandbox.world import SandboxWorld
 from lending.answers import parse_answers
 from lending.assessment import assess
-from services import leads
 from services.applications import assessment_record
+from tests.submissions import store_submission
 
 ANSWERS: dict[str, Any] = {
     "vehicle_condition": "new",
@@ -50,38 +50,18 @@ async def seed_application(
         else date.fromisoformat(submitted_at[:10])
     )
     record = assessment_record(assess(parsed, runtime.policy, today))
-    moment = submitted_at or runtime.clock.now().isoformat()
-    async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO users (user_id, first_name, created_at, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (user_id, name.split()[0], moment, moment),
-        )
-        cursor = await conn.execute(
-            "INSERT INTO applications (user_id, status, answers, full_name, phone, created_at,"
-            " submitted_at) VALUES (?, 'submitted', ?, ?, '+8613812345678', ?, ?)",
-            (user_id, parsed.model_dump_json(), name, moment, moment),
-        )
-        application_id = int(cursor.lastrowid or 0)
-        await conn.execute(
-            "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
-            " monthly_payment, annual_rate, apr, result, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                application_id, record["decision"], record["tier"], record["score"],
-                record["loan_amount"], record["monthly_payment"], record["annual_rate"],
-                record.get("apr") or "0", json.dumps(record), moment,
-            ),
-        )  # fmt: skip
-        lead_id = None
-        if open_lead:
-            lead_id = await leads.open_lead(
-                conn,
-                runtime,
-                application_id=application_id,
-                user_id=user_id,
-                decision=record["decision"],
-                tier=record["tier"],
-            )
-    runtime.wake_outbox()
-    return application_id, lead_id
+    columns = ("decision", "tier", "score", "loan_amount", "monthly_payment", "annual_rate")
+    return await store_submission(
+        runtime,
+        user_id,
+        name,
+        answers_json=parsed.model_dump_json(),
+        phone="+8613812345678",
+        moment=submitted_at or runtime.clock.now().isoformat(),
+        assessment={
+            **{column: record[column] for column in columns},
+            "apr": record.get("apr") or "0",
+            "result": json.dumps(record),
+        },
+        open_lead=open_lead,
+    )

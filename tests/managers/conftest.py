@@ -12,7 +12,7 @@ import pytest
 from bot.sandbox.state import SandboxMessage
 from bot.sandbox.users import ChatView
 from bot.sandbox.world import SandboxWorld
-from services import leads
+from tests.submissions import store_submission
 
 ANSWERS = {
     "vehicle_condition": "new",
@@ -51,36 +51,27 @@ async def open_test_lead(
 ) -> int:
     """A buyer who submitted an application: user, application, assessment and lead."""
     runtime = world.runtime
-    moment = (now or runtime.clock.now()).isoformat()
-    async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO users (user_id, first_name, created_at, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (user_id, name.split()[0], moment, moment),
-        )
-        cursor = await conn.execute(
-            "INSERT INTO applications (user_id, status, answers, full_name, phone, created_at,"
-            " submitted_at) VALUES (?, 'submitted', ?, ?, ?, ?, ?)",
-            (user_id, json.dumps(ANSWERS), name, phone, moment, moment),
-        )
-        application_id = cursor.lastrowid
-        await conn.execute(
-            "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
-            " monthly_payment, annual_rate, apr, result, created_at)"
-            " VALUES (?, 'prequalified', ?, 80, '140000.00', '4163.51', '4.5', '4.6', ?, ?)",
-            (application_id, tier, json.dumps(RESULT), moment),
-        )
-        lead_id = await leads.open_lead(
-            conn,
-            runtime,
-            application_id=application_id,
-            user_id=user_id,
-            decision="prequalified",
-            tier=tier,
-            human_requested=human,
-            now=now or runtime.clock.now(),
-        )
-    runtime.wake_outbox()
+    _, lead_id = await store_submission(
+        runtime,
+        user_id,
+        name,
+        answers_json=json.dumps(ANSWERS),
+        phone=phone,
+        moment=(now or runtime.clock.now()).isoformat(),
+        assessment={
+            "decision": "prequalified",
+            "tier": tier,
+            "score": 80,
+            "loan_amount": "140000.00",
+            "monthly_payment": "4163.51",
+            "annual_rate": "4.5",
+            "apr": "4.6",
+            "result": json.dumps(RESULT),
+        },
+        human=human,
+        now=now or runtime.clock.now(),
+    )
+    assert lead_id is not None
     return lead_id
 
 
