@@ -34,6 +34,20 @@ async def full_lead_message(
     return text, keyboard
 
 
+async def refresh_pressed_card(update: Update, runtime: Runtime, lead_id: int, locale: str) -> None:
+    """Show the lead's current state on the private message whose button was pressed."""
+    query = update.callback_query
+    assert query is not None
+    message = await full_lead_message(runtime, query.from_user.id, lead_id, locale, private=True)
+    if message is None:
+        return
+    try:
+        await query.edit_message_text(message[0], reply_markup=markup(message[1]))
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
 async def _pressed_lead(update: Update, context: Context, action: str) -> int | None:
     """The lead id on a card's `action` button pressed by a manager where managers work;
     None once the presser has been told why not (an expired button, or a refusal)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import cast
 
 from telegram import Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -22,7 +21,7 @@ from telegram.ext import (
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
-from handlers.managers.cards import full_lead_message
+from handlers.managers.cards import full_lead_message, refresh_pressed_card
 from handlers.managers.pipeline import LOST_TYPED
 from services import checklist, lead_pipeline, leads
 from services.callbacks import pattern, unpack
@@ -96,14 +95,7 @@ async def on_button(update: Update, context: Context) -> None:
         await toast(update, context, key, id=lead_id)
         return
     await toast(update, context, "desk_checklist_toast_done", id=lead_id)
-    message = await full_lead_message(runtime, actor, lead_id, locale, private=True)
-    if message is None:
-        return
-    try:
-        await query.edit_message_text(message[0], reply_markup=markup(message[1]))
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
+    await refresh_pressed_card(update, runtime, lead_id, locale)
 
 
 async def typed_waive_reason(update: Update, context: Context) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import cast
 
 from telegram import Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -21,7 +20,7 @@ from telegram.ext import (
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
-from handlers.managers.cards import full_lead_message
+from handlers.managers.cards import full_lead_message, refresh_pressed_card
 from services import lead_pipeline, leads
 from services.callbacks import pack, pattern, unpack
 from services.keyboards import inline_keyboard
@@ -31,20 +30,11 @@ LOST_TYPED = "leads_lost_typed_for"  # user_data key: the lead whose reason is b
 
 async def _after_move(update: Update, context: Context, view: leads.LeadView) -> None:
     """Show the lead's new state on the message whose button was pressed."""
-    query = update.callback_query
-    assert query is not None
     runtime = runtime_of(context)
     locale = await locale_of(update, context)
     status = runtime.renderer.label(locale, f"leads_status_{view.status}")
     await toast(update, context, "leads_toast_moved", id=view.id, status=status)
-    message = await full_lead_message(runtime, query.from_user.id, view.id, locale, private=True)
-    if message is None:
-        return
-    try:
-        await query.edit_message_text(message[0], reply_markup=markup(message[1]))
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
+    await refresh_pressed_card(update, runtime, view.id, locale)
 
 
 async def _refuse_error(update: Update, context: Context, error: leads.LeadError) -> None:
