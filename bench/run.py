@@ -389,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nProfile of the conversation benchmark ({report.profile['prospects']} "
                   f"prospects, {report.profile['updates']} updates), by cumulative time:\n")  # fmt: skip
             print(report.profile["cumulative"])
+            print(
+                "\nOur code only (handlers, services, storage, lending, bot), by cumulative time:\n"
+            )
+            print(report.profile["ours"])
             print("\nBy own time:\n")
             print(report.profile["own"])
     return 1 if report.failed else 0
