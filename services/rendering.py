@@ -48,6 +48,8 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the code: no need to stat the files on every render.
+            auto_reload=False,
         )
         env.filters.update(_filters(locale, self.tz))
         return env
