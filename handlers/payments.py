@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from handlers.context import Context, locale_of, render, runtime_of
 from services import managers, payments
 from services.callbacks import pattern, unpack
-from services.parsing import InputError, parse_amount
+from services.parsing import InputError, parse_amount, parse_id
 
 DECISIONS = frozenset({"lconf", "lrej"})
 
@@ -30,12 +30,13 @@ async def record_paid(update: Update, context: Context) -> None:
     if not await managers.is_manager(runtime, user.id):
         return  # not a staff command for anyone else; stay silent like an unknown command
     args = context.args or []
-    if len(args) not in (2, 3) or not all(a.isdigit() for a in args[:2]):
+    ids = [parse_id(arg) for arg in args[:2]]
+    if len(args) not in (2, 3) or None in ids:
         await message.reply_text(
             render(context, locale, "loan_payment_error", code="usage", params={})
         )
         return
-    loan_id, n = int(args[0]), int(args[1])
+    loan_id, n = cast(list[int], ids)
     amount = None
     if len(args) == 3:
         try:

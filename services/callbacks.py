@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.parsing import parse_id
+
 VERSION = "v1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -20,10 +22,14 @@ class Callback:
     args: tuple[str, ...]
 
     def int_arg(self, index: int = 0) -> int | None:
-        try:
-            return int(self.args[index])
-        except (IndexError, ValueError):
+        """The index-th argument as a whole number from 0 (ids, offer positions); None when
+        missing or not one (a forged "9" * 30 must not reach SQLite as an overflow)."""
+        if index >= len(self.args):
             return None
+        text = self.args[index]
+        if text == "0":
+            return 0
+        return parse_id(text) if not text.startswith("#") else None
 
 
 def pack(action: str, *args: object) -> str:

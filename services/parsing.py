@@ -260,3 +260,19 @@ def parse_name(text: str) -> str:
     if not any(ch.isalpha() for ch in name):
         raise InputError("name_letters")
     return name
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER, and Telegram's ids fit well inside it
+
+
+def parse_id(text: str) -> int | None:
+    """A record number or Telegram id typed after a command ("42", "#42"), or None.
+
+    Only ASCII digits count: `str.isdigit()` also accepts "²" and other digits `int()`
+    refuses, and a number past SQLite's INTEGER must not reach a query.
+    """
+    text = text.strip().removeprefix("#")
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None

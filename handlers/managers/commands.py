@@ -17,6 +17,7 @@ from services import lead_export, lead_stats, leads, loans, managers, sources
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.lead_cards import mask_phone
+from services.parsing import parse_id
 from services.rendering import TEXT_LIMIT
 
 Command = Callable[[Update, Context], Awaitable[None]]
@@ -103,10 +104,10 @@ async def show_lead(update: Update, context: Context) -> None:
     locale = await locale_of(update, context)
     message = _message(update)
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    lead_id = parse_id(args[0]) if len(args) == 1 else None
+    if lead_id is None:
         await message.reply_text(render(context, locale, "lead_usage_lead"))
         return
-    lead_id = int(args[0].lstrip("#"))
     user = update.effective_user
     assert user is not None
     private = message.chat.type == "private"
@@ -222,13 +223,14 @@ async def manage_managers(update: Update, context: Context) -> None:
         await message.reply_text(render(context, locale, "lead_admins_only"))
         return
     action = args[0].lower()
+    target = parse_id(args[1]) if len(args) >= 2 else None
     try:
-        if action == "add" and len(args) >= 3 and args[1].isdigit():
+        if action == "add" and len(args) >= 3 and target is not None:
             role = "admin" if args[-1].lower() == "admin" and len(args) >= 4 else "manager"
             name_parts = args[2:-1] if role == "admin" else args[2:]
-            await managers.add_manager(runtime, user.id, int(args[1]), " ".join(name_parts), role)
-        elif action == "remove" and len(args) == 2 and args[1].isdigit():
-            await managers.remove_manager(runtime, user.id, int(args[1]))
+            await managers.add_manager(runtime, user.id, target, " ".join(name_parts), role)
+        elif action == "remove" and len(args) == 2 and target is not None:
+            await managers.remove_manager(runtime, user.id, target)
         else:
             await message.reply_text(render(context, locale, "lead_usage_managers"))
             return
@@ -246,15 +248,16 @@ async def reassign(update: Update, context: Context) -> None:
     message = _message(update)
     user = update.effective_user
     assert user is not None
-    args = [a.lstrip("#") for a in context.args or []]
-    if len(args) != 2 or not all(a.isdigit() for a in args):
+    ids = [parse_id(arg) for arg in context.args or []]
+    if len(ids) != 2 or None in ids:
         await message.reply_text(render(context, locale, "lead_usage_reassign"))
         return
+    lead_id, manager_id = cast(list[int], ids)
     if not await managers.is_admin(runtime, user.id):
         await message.reply_text(render(context, locale, "lead_admins_only"))
         return
     try:
-        await leads.reassign_lead(runtime, int(args[0]), int(args[1]), user.id)
+        await leads.reassign_lead(runtime, lead_id, manager_id, user.id)
     except leads.LeadError as error:
         await message.reply_text(render(context, locale, "lead_managers_error", code=error.code))
         return

@@ -76,3 +76,10 @@ async def test_manager_commands_work_in_the_managers_group(world):
     manager.group.command("/queue")
     await world.settle()
     assert manager.group.last_text() == "Nothing here right now."
+
+
+async def test_lead_number_past_sqlite_integer_gets_the_usage_line(world):
+    owner = world.manager(0)
+    owner.command("/lead 99999999999999999999")
+    await world.settle()
+    assert "/lead" in owner.last_text()

@@ -160,3 +160,11 @@ def test_phone_mask_and_names() -> None:
         with pytest.raises(InputError) as caught:
             parse_name(bad)
         assert caught.value.code == code
+
+
+def test_record_numbers_typed_after_a_command() -> None:
+    from services.parsing import parse_id
+
+    assert parse_id("42") == 42 and parse_id("#42") == 42 and parse_id(" 7 ") == 7
+    for bad in ("", "0", "-3", "4.2", "²", "１２", "9" * 20, "12abc"):
+        assert parse_id(bad) is None, bad

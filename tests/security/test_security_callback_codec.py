@@ -59,3 +59,12 @@ def test_any_text_that_is_not_ours_is_refused(data):
     result = unpack(data, actions=ACTIONS)
     if result is not None:
         assert data.startswith(f"{VERSION}:") and result.action in ACTIONS
+
+
+def test_numbers_in_callback_data_are_bounded_ascii() -> None:
+    from services.callbacks import unpack
+
+    assert unpack("v1:claim:42").int_arg() == 42
+    assert unpack("v1:offer:7:0").int_arg(1) == 0
+    for forged in ("9" * 30, "²", "-1", "#4", "4.0", "١٢"):
+        assert unpack(f"v1:claim:{forged}").int_arg() is None
