@@ -72,12 +72,15 @@ class Database:
             await self.conn.execute(sql, tuple(params))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        """The first row; for queries that return a few rows (by key, or with LIMIT), since
+        it reads them all in the one trip (see `fetchall`)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to aiosqlite's thread (execute, fetch and close there) instead of three
+        # (execute, fetch, close): each trip costs ~0.1 ms of thread hand-off.
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
