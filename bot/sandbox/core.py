@@ -73,6 +73,9 @@ class SandboxCore(BotApiMethods):
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self.messages: dict[tuple[int, int], SandboxMessage] = {}
+        # The same messages by chat (message id -> message, in the order sent), so reading
+        # one chat costs what that chat holds, not what every chat holds.
+        self._messages_by_chat: dict[int, dict[int, SandboxMessage]] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
@@ -177,8 +180,10 @@ class SandboxCore(BotApiMethods):
         return chat
 
     def chat_messages(self, chat_id: int, *, include_deleted: bool = False) -> list[SandboxMessage]:
-        found = [m for (cid, _), m in self.messages.items() if cid == chat_id]
-        found.sort(key=lambda message: message.message_id)
+        found = sorted(  # already in order (ids grow per chat): a linear pass
+            self._messages_by_chat.get(chat_id, {}).values(),
+            key=lambda message: message.message_id,
+        )
         return [m for m in found if include_deleted or not m.deleted]
 
     def bot_user(self) -> dict[str, Any]:
@@ -221,6 +226,7 @@ class SandboxCore(BotApiMethods):
             data["reply_markup"] = markup
         message = SandboxMessage(chat.id, message_id, sender_id, data, markup=markup)
         self.messages[(chat.id, message_id)] = message
+        self._messages_by_chat.setdefault(chat.id, {})[message_id] = message
         if sender_id == BOT_SENDER and markup:
             if "keyboard" in markup:
                 chat.reply_keyboard = markup
