@@ -71,6 +71,12 @@ class Database:
         async with self._write_lock:
             await self.conn.execute(sql, tuple(params))
 
+    async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """One writing statement with a RETURNING clause, committed by itself, and its rows:
+        one trip to aiosqlite's thread, serialised with `transaction()` like `execute_write`."""
+        async with self._write_lock:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """The first row; for queries that return a few rows (by key, or with LIMIT), since
         it reads them all in the one trip (see `fetchall`)."""
