@@ -194,3 +194,21 @@ async def test_forward_copy_members_and_commands(bot_and_core):
     await bot.set_my_commands([("start", "Go")], language_code="zh")
     assert [c.command for c in await bot.get_my_commands(language_code="zh")] == ["start"]
     assert await bot.get_my_commands() == ()
+
+
+def test_html_offsets_count_utf16_units_and_errors_count_utf8_bytes():
+    from bot.sandbox.errors import ApiError
+    from bot.sandbox.html_parsing import parse_html
+
+    # 车 is one UTF-16 unit, 🚗 two (astral), also when it comes from a character reference.
+    text, entities = parse_html("车🚗 <b>价&#x1F697;</b> <i>x</i>")
+    assert text == "车🚗 价🚗 x"
+    assert entities == [
+        {"type": "bold", "offset": 4, "length": 3},
+        {"type": "italic", "offset": 8, "length": 1},
+    ]
+    # Error positions are UTF-8 byte offsets: 车 3 bytes, 🚗 4, the space 1.
+    with pytest.raises(ApiError, match='Unsupported start tag "p" at byte offset 8$'):
+        parse_html("车🚗 <p>x</p>")
+    with pytest.raises(ApiError, match="Unmatched end tag at byte offset 10,"):
+        parse_html("价<b><i>x</b></i>")
