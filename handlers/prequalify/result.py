@@ -8,6 +8,7 @@ and re-checked against the database and the person pressing them.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -197,7 +198,9 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
 
 async def send_chart(context: Context, chat_id: int, locale: str, assessment: Any) -> None:
     schedule = assessment.schedule
-    png = schedule_chart(schedule.installments, schedule.principal, locale)
+    # A few milliseconds of drawing and PNG work: in a worker thread, so the event loop
+    # keeps serving other prospects (and the outbox) meanwhile.
+    png = await asyncio.to_thread(schedule_chart, schedule.installments, schedule.principal, locale)
     caption = render(
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
         payment=assessment.monthly_payment,
