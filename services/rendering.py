@@ -16,8 +16,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 import templates as templates_package
 
@@ -85,23 +86,41 @@ def _labels(template_dir: Path, locale: str) -> dict[str, str]:
     return merged
 
 
+@lru_cache(maxsize=32)
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
 def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
-    """Babel-backed filters: `{{ amount|money }}`, `{{ rate|percent }}`, `{{ due|day }}`."""
+    """Babel-backed filters: `{{ amount|money }}`, `{{ rate|percent }}`, `{{ due|day }}`.
+
+    The number patterns and the Babel locale are parsed once here and applied per call
+    (what `format_currency`/`format_decimal` do, minus re-parsing the pattern and the
+    locale every time: ~0.16 ms a call, on every amount of every message)."""
     babel_locale = BABEL_LOCALE[locale]
+    parsed_locale = Locale.parse(babel_locale)
+    amount_pattern = _pattern("#,##0.00")
+    percent_pattern = _pattern("#,##0.##")
+    minus = parsed_locale.number_symbols["latn"]["minusSign"]
 
     def money(amount: Decimal | str | int) -> str:
-        # Babel's English symbol for the yuan is "CN¥"; buyers in China read "¥" in any
-        # language, so keep Babel's grouping and decimals but write the plain sign.
-        return format_currency(
-            Decimal(str(amount)), "CNY", locale=babel_locale, format="¤#,##0.00"
-        ).replace("CN¥", "¥")
+        # What format_currency(format="¤#,##0.00") writes, the sign put in front by hand:
+        # Babel's currency path also looks up the currency's names and plural forms on
+        # every call. Babel's English symbol for the yuan is "CN¥"; buyers in China read
+        # "¥" in any language, so it is "¥" in both.
+        text = amount_pattern.apply(Decimal(str(amount)), parsed_locale, numbering_system="latn")
+        if text.startswith(minus):
+            return minus + "¥" + text[len(minus) :]
+        return "¥" + text
 
     def number(value: Decimal | str | int, digits: int = 0) -> str:
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(Decimal(str(value)), format=pattern, locale=babel_locale)
+        pattern = _pattern("#,##0" + ("." + "0" * digits if digits else ""))
+        return pattern.apply(Decimal(str(value)), parsed_locale, numbering_system="latn")
 
     def percent(value: Decimal | str | int) -> str:
-        return format_decimal(Decimal(str(value)), format="#,##0.##", locale=babel_locale) + "%"
+        return (
+            percent_pattern.apply(Decimal(str(value)), parsed_locale, numbering_system="latn") + "%"
+        )
 
     def day(value: date | str) -> str:
         if isinstance(value, str):
