@@ -96,7 +96,7 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
 
     The number patterns and the Babel locale are parsed once here and applied per call
     (what `format_currency`/`format_decimal` do, minus re-parsing the pattern and the
-    locale every time: ~0.16 ms a call, on every amount of every message)."""
+    locale every time, on every amount of every message: money 25 -> 8 us a call)."""
     babel_locale = BABEL_LOCALE[locale]
     parsed_locale = Locale.parse(babel_locale)
     amount_pattern = _pattern("#,##0.00")
