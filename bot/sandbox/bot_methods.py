@@ -156,7 +156,7 @@ class BotApiMethods:
             content["entities"] = entities
         return self.store_message(
             chat, BOT_SENDER, content, markup=markup, reply_to=reply_to
-        ).snapshot()
+        ).view()
 
     def api_sendPhoto(self: SandboxCore, params: Params, files: UploadedFiles) -> dict:
         chat = self._target_chat(params)
@@ -174,7 +174,7 @@ class BotApiMethods:
         reply_to = self._reply_target(chat, params)
         return self.store_message(
             chat, BOT_SENDER, content, markup=markup, reply_to=reply_to
-        ).snapshot()
+        ).view()
 
     def api_sendDocument(self: SandboxCore, params: Params, files: UploadedFiles) -> dict:
         chat = self._target_chat(params)
@@ -191,7 +191,7 @@ class BotApiMethods:
         reply_to = self._reply_target(chat, params)
         return self.store_message(
             chat, BOT_SENDER, content, markup=markup, reply_to=reply_to
-        ).snapshot()
+        ).view()
 
     def api_sendChatAction(self: SandboxCore, params: Params, files: UploadedFiles) -> bool:
         self._target_chat(params)
@@ -209,7 +209,7 @@ class BotApiMethods:
             if origin_user is not None
             else {"type": "user", "sender_user": self.bot_user(), "date": source.data["date"]}
         )
-        return self.store_message(chat, BOT_SENDER, content).snapshot()
+        return self.store_message(chat, BOT_SENDER, content).view()
 
     def api_copyMessage(self: SandboxCore, params: Params, files: UploadedFiles) -> dict:
         chat = self._target_chat(params)
@@ -258,7 +258,7 @@ class BotApiMethods:
         same_content = all(before[key] == value for key, value in changes.items())
         if same_content and (message.data.get("reply_markup") or None) == (markup or None):
             raise bad_request(MESSAGE_NOT_MODIFIED)
-        message.versions.append(message.snapshot())
+        message.versions.append(message.view())
         for key, value in changes.items():
             if value is None:
                 message.data.pop(key, None)
@@ -271,9 +271,9 @@ class BotApiMethods:
         message.markup = markup
         message.data["edit_date"] = self.now_timestamp()
         self.events.append(
-            SandboxEvent("edit", message.chat_id, None, message.snapshot(), markup=markup)
+            SandboxEvent("edit", message.chat_id, None, message.view(), markup=markup)
         )
-        return message.snapshot()
+        return message.view()
 
     def api_deleteMessage(self: SandboxCore, params: Params, files: UploadedFiles) -> bool:
         chat = self._target_chat(params, check_blocked=False)
@@ -281,7 +281,7 @@ class BotApiMethods:
         if message is None:
             raise bad_request("message to delete not found")
         message.deleted = True
-        self.events.append(SandboxEvent("delete", chat.id, None, message.snapshot()))
+        self.events.append(SandboxEvent("delete", chat.id, None, message.view()))
         return True
 
     # --- buttons, members, files --------------------------------------------------------

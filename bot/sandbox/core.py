@@ -180,10 +180,8 @@ class SandboxCore(BotApiMethods):
         return chat
 
     def chat_messages(self, chat_id: int, *, include_deleted: bool = False) -> list[SandboxMessage]:
-        found = sorted(  # already in order (ids grow per chat): a linear pass
-            self._messages_by_chat.get(chat_id, {}).values(),
-            key=lambda message: message.message_id,
-        )
+        by_id = self._messages_by_chat.get(chat_id, {})
+        found = [by_id[message_id] for message_id in sorted(by_id)]  # ids grow: near-free
         return [m for m in found if include_deleted or not m.deleted]
 
     def bot_user(self) -> dict[str, Any]:
@@ -234,7 +232,7 @@ class SandboxCore(BotApiMethods):
                 chat.reply_keyboard = None
         kind = "bot_message" if sender_id == BOT_SENDER else "user_message"
         user_id = None if sender_id == BOT_SENDER else sender_id
-        self.events.append(SandboxEvent(kind, chat.id, user_id, message.snapshot(), markup=markup))
+        self.events.append(SandboxEvent(kind, chat.id, user_id, message.view(), markup=markup))
         return message
 
     def find_message(self, chat_id: int, message_id: int) -> SandboxMessage | None:
@@ -290,7 +288,7 @@ class SandboxCore(BotApiMethods):
             {
                 "id": query_id,
                 "from": self.users[user_id].to_dict(),
-                "message": message.snapshot(),
+                "message": message.view(),
                 "chat_instance": str(abs(message.chat_id)),
                 "data": data,
             },

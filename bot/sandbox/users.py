@@ -161,7 +161,7 @@ class ChatView:
 
     def _post(self, content: dict[str, Any]) -> SandboxMessage:
         message = self.core.store_message(self.chat, self.id, content)
-        self.core.push_update("message", message.snapshot())
+        self.core.push_update("message", message.view())
         return message
 
     # --- seeing -------------------------------------------------------------------------

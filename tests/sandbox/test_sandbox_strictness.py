@@ -212,3 +212,31 @@ def test_html_offsets_count_utf16_units_and_errors_count_utf8_bytes():
         parse_html("车🚗 <p>x</p>")
     with pytest.raises(ApiError, match="Unmatched end tag at byte offset 10,"):
         parse_html("价<b><i>x</b></i>")
+
+
+async def test_an_edit_leaves_earlier_records_and_copies_as_they_were(bot_and_core):
+    bot, core = bot_and_core
+    sent = await bot.send_message(
+        LI, "<b>Price</b>", parse_mode="HTML", reply_markup=keyboard(["OK"])
+    )
+    status, answer = await core.call(
+        "editMessageText",
+        {"chat_id": LI, "message_id": sent.message_id, "text": "<i>Term</i>", "parse_mode": "HTML"},
+    )
+    assert status == 200 and answer["result"]["text"] == "Term"
+    message = core.find_message(LI, sent.message_id)
+    sent_event, edit_event = core.events[-2], core.events[-1]
+    # What the chat showed before the edit is still what the send event and history hold.
+    for before in (sent_event.message, message.versions[0]):
+        assert before["text"] == "Price"
+        assert before["entities"] == [{"type": "bold", "offset": 0, "length": 5}]
+        assert before["reply_markup"]["inline_keyboard"][0][0]["text"] == "OK"
+        assert "edit_date" not in before
+    assert edit_event.message["entities"] == [{"type": "italic", "offset": 0, "length": 4}]
+    assert "reply_markup" not in message.data
+    # A snapshot is the caller's own: changing it deep down changes nothing stored.
+    copy = message.snapshot()
+    copy["entities"][0]["type"] = "bold"
+    copy["from"]["first_name"] = "Someone"
+    assert message.data["entities"][0]["type"] == "italic"
+    assert message.data["from"]["first_name"] == core.bot_name
