@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.outbox import OutboxSender
 from handlers import groups
 from lending.policy import Policy, load_policy
-from services import reminders
+from services import lead_relay, reminders
 from services.clock import Clock, SystemClock
 from services.rendering import Renderer
 from services.runtime import Runtime
@@ -87,6 +87,7 @@ class AutoloanApplication(Application):
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         await load_unreachable(self.runtime)
+        await lead_relay.load_waits(self.runtime)
         await super().initialize()
 
     async def shutdown(self) -> None:

@@ -18,6 +18,23 @@ from storage import outbox
 MAX_RELAYED = 3500  # leaves room for the header within Telegram's 4096 characters
 
 
+async def load_waits(runtime: Runtime) -> None:
+    """Mirror who has a wait armed, so `may_be_waiting` answers without the database."""
+    rows = await runtime.db.fetchall("SELECT user_id FROM lead_relay_waits")
+    runtime.relay_waits = {row["user_id"] for row in rows}
+
+
+def note_wait(runtime: Runtime, buyer_id: int) -> None:
+    if runtime.relay_waits is not None:
+        runtime.relay_waits.add(buyer_id)
+
+
+def may_be_waiting(runtime: Runtime, buyer_id: int) -> bool:
+    """False only when no wait can be armed for the buyer (then their text is not ours);
+    True means: ask the database. Every wait is armed in this process (request_human)."""
+    return runtime.relay_waits is None or buyer_id in runtime.relay_waits
+
+
 async def relay_from_buyer(runtime: Runtime, buyer_id: int, text: str) -> int | None:
     """Relay the buyer's message if a hand-off is waiting; the lead id, or None if not."""
     now = runtime.clock.now()
@@ -29,6 +46,8 @@ async def relay_from_buyer(runtime: Runtime, buyer_id: int, text: str) -> int | 
         if wait is None:
             return None
         await conn.execute("DELETE FROM lead_relay_waits WHERE user_id = ?", (buyer_id,))
+        if runtime.relay_waits is not None:  # a new wait is armed only after this commits
+            runtime.relay_waits.discard(buyer_id)
         view = await lead_cards.load_lead(conn, wait["lead_id"])
         if view is None or view.owner_id is None:
             return None

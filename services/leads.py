@@ -13,7 +13,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from services import lead_cards, managers
+from services import lead_cards, lead_relay, managers
 from services.lead_cards import LeadView, load_lead, priority_key
 from services.lead_pipeline import (
     LeadError,
@@ -146,6 +146,7 @@ async def request_human(
                 " armed_at = excluded.armed_at",
                 (user_id, lead_id, now.isoformat()),
             )
+            lead_relay.note_wait(runtime, user_id)
             await _tell_owner_human_requested(conn, runtime, view, now)
         template = "lead_buyer_relay_armed" if view.owner_id is not None else "lead_buyer_human"
         await outbox.enqueue(

@@ -41,6 +41,10 @@ class Runtime:
     # Users who blocked the bot, mirrored from users.unreachable_at so that noticing their
     # return costs a set lookup per update, not a database read.
     unreachable_users: set[int] = field(default_factory=set)
+    # Buyers who may have a relay wait armed (lead_relay_waits), loaded at start and added
+    # to when one is armed, so a buyer's text skips the database when they have none.
+    # None: not loaded (CLI, jobs): ask the database.
+    relay_waits: set[int] | None = None
 
     def local_now(self) -> datetime:
         """Now in the company's time zone: what reminders and working hours are judged by."""

@@ -27,6 +27,8 @@ async def buyer_message(update: Update, context: Context) -> None:
     if message.from_user is None or not message.text or message.text.startswith("/"):
         return
     runtime = runtime_of(context)
+    if not lead_relay.may_be_waiting(runtime, message.from_user.id):
+        return  # the usual case, known without the database
     waiting = await runtime.db.fetchval(
         "SELECT 1 FROM lead_relay_waits WHERE user_id = ?", (message.from_user.id,)
     )
