@@ -7,6 +7,7 @@ returns the `result` of Telegram's envelope or raises an `ApiError`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -102,8 +103,13 @@ class BotApiMethods:
         timeout = max(params.get("timeout", 0), 0)
         self._drop_unwanted()
         if not self._updates and timeout:
-            await self.wait_for_update(timeout)
-            self._drop_unwanted()
+            # As Telegram: a long poll answers when there is an update or the timeout is
+            # up, not when the bot's own calls change something (each of those woke it,
+            # and the bot made an empty round trip per message it sent).
+            deadline = time.monotonic() + timeout
+            while not self._updates and (remaining := deadline - time.monotonic()) > 0:
+                await self.wait_for_new_update(remaining)
+                self._drop_unwanted()
         return self._updates[:limit]
 
     def _default_update_types(self: SandboxCore) -> set[str]:

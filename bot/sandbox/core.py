@@ -88,7 +88,8 @@ class SandboxCore(BotApiMethods):
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._waiters: set[asyncio.Future[None]] = set()  # woken by any change
+        self._update_waiters: set[asyncio.Future[None]] = set()  # woken by a new update
         self._last_bot_call = time.monotonic()
         self.group = SandboxChat(
             id=manager_chat_id,
@@ -276,6 +277,7 @@ class SandboxCore(BotApiMethods):
         update = {"update_id": next(self._update_ids), kind: payload}
         self._updates.append(update)
         self._notify()
+        _wake(self._update_waiters)
         return update
 
     def new_callback_query(self, user_id: int, message: SandboxMessage, data: str) -> str:
@@ -318,19 +320,14 @@ class SandboxCore(BotApiMethods):
 
     async def wait_for_update(self, seconds: float) -> None:
         """Wait (really, but wakeably) until something happens or `seconds` pass."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        try:
-            await asyncio.wait_for(waiter, seconds)
-        except TimeoutError:
-            pass
-        finally:
-            self._waiters.discard(waiter)
+        await _wait(self._waiters, seconds)
+
+    async def wait_for_new_update(self, seconds: float) -> None:
+        """Wait until an update is pushed or `seconds` pass (getUpdates' long poll)."""
+        await _wait(self._update_waiters, seconds)
 
     def _notify(self) -> None:
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_result(None)
+        _wake(self._waiters)
 
     async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
         """For tests over the HTTP door: wait until `predicate()` holds (re-checked on change)."""
@@ -351,3 +348,20 @@ class SandboxCore(BotApiMethods):
             if time.monotonic() > deadline:
                 raise TimeoutError("sandbox: the bot did not go quiet in time")
             await self.wait_for_update(max(0.01, quiet - idle) if not self._updates else 0.05)
+
+
+async def _wait(waiters: set[asyncio.Future[None]], seconds: float) -> None:
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiters.add(waiter)
+    try:
+        await asyncio.wait_for(waiter, seconds)
+    except TimeoutError:
+        pass
+    finally:
+        waiters.discard(waiter)
+
+
+def _wake(waiters: set[asyncio.Future[None]]) -> None:
+    for waiter in list(waiters):
+        if not waiter.done():
+            waiter.set_result(None)
