@@ -117,7 +117,14 @@ def http_section(report: Report) -> None:
                 f"p99 {lat['p99_ms']:.1f} ms",
             )
         )
-    for key, label in (("paced", "paced, 0.5-1.5 s think time"), ("flat_out", "flat out")):
+    labels = (
+        ("paced", "2-8 s per answer"),
+        ("hurried", "hurried, 0.5-1.5 s per answer"),
+        ("flat_out", "flat out"),
+    )
+    for key, label in labels:
+        if key not in result:
+            continue
         run = result[key]
         lat = run["latency"]
         rate = run["updates_per_second"]
@@ -131,6 +138,8 @@ def http_section(report: Report) -> None:
         ratios = [report.ratio(rate)]
         if http_floor and key == "flat_out":
             ratios.append(f"{rate / http_floor:.2f}× HTTP floor")
+        if run.get("window_seconds"):
+            ratios.append(f"{run['updates']} answers in a {run['window_seconds']:.0f} s window")
         note = "; ".join(ratios + problems)
         report.add(
             Figure(f"HTTP long polling, {run['prospects']} prospects, {label}", rate, "updates/s",
