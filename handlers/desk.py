@@ -180,12 +180,30 @@ async def compare(update: Update, context: Context) -> None:
         await query.answer(label(context, locale, "desk_compare_expired"))
         return
     await query.answer()
+    await context.bot.send_message(
+        query.from_user.id, _comparison_text(context, locale, found, indicative=indicative)
+    )
+
+
+async def show_comparison_in_progress(update: Update, context: Context, locale: str) -> None:
+    """At the method question: the three methods for the price, down payment and term given
+    so far, at an indicative rate (income and credit are not known yet)."""
+    found = await _comparison_in_progress(context)
+    message = cast(Message, update.effective_message)
+    if found is None:
+        await message.reply_text(label(context, locale, "desk_compare_expired"))
+        return
+    await message.reply_text(_comparison_text(context, locale, found, indicative=True))
+
+
+def _comparison_text(
+    context: Context, locale: str, found: tuple[Comparison, str | None], *, indicative: bool
+) -> str:
     comparison, chosen = found
-    text = render(
+    return render(
         context, locale, "desk_compare", c=comparison, rows=_rows(comparison, locale),
         chosen=chosen, indicative=indicative,
     )  # fmt: skip
-    await context.bot.send_message(query.from_user.id, text)
 
 
 def register(application: Application) -> None:

@@ -159,6 +159,11 @@ def text_answer(key: str):
         if text in _labels(context, "apply_manager"):
             await robustness.request_human(update, context)
             return key
+        if key == states.METHOD and text in _labels(context, "desk_compare"):
+            from handlers.desk import show_comparison_in_progress
+
+            await show_comparison_in_progress(update, context, locale)
+            return await ask(update, context, key)
         try:
             values = _parse(context, locale, key, text)
         except InputError as error:

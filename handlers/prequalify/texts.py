@@ -126,6 +126,9 @@ def question_markup(context: Context, locale: str, key: str) -> ReplyKeyboardMar
         first = pq(context).get("first_name")
         if first:
             rows.append([KeyboardButton(first[:60])])
+    if key == states.METHOD:
+        # The three methods side by side for these numbers, before choosing (handlers/desk).
+        rows.append([KeyboardButton(label(context, locale, "desk_compare"))])
     nav = [KeyboardButton(label(context, locale, "apply_manager"))]
     if pq(context).get("editing") or states.previous_key(key, answers) is not None:
         nav.insert(0, KeyboardButton(label(context, locale, "apply_back")))
