@@ -41,7 +41,10 @@ async def run_due_work(runtime: Runtime) -> int:
     queued = 0
     for work in DUE_WORK:
         try:
-            queued += await work(runtime)
+            # Scans over the whole book run on the database's worker thread, so chats
+            # answered meanwhile are not held up (storage/db.py).
+            with runtime.db.offloaded():
+                queued += await work(runtime)
         except Exception:
             # One broken kind of work must not stop the others; it is retried next tick.
             log.exception("scheduled work %s failed", getattr(work, "__name__", work))

@@ -44,6 +44,11 @@ def _safe(value: object) -> str:
 
 async def export_rows(runtime: Runtime, days: int | None = None) -> list[dict[str, str]]:
     """Every lead (or those opened in the last `days` days), oldest first."""
+    with runtime.db.offloaded():  # reads the whole book: off the chats' thread
+        return await _export_rows(runtime, days)
+
+
+async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str]]:
     if days is None:
         rows = await runtime.db.fetchall("SELECT id FROM leads ORDER BY id")
     else:

@@ -56,6 +56,11 @@ def _median(values: list[float]) -> float | None:
 
 async def compute_stats(runtime: Runtime, days: int) -> LeadStats:
     """Leads opened in the last `days` days (1..365)."""
+    with runtime.db.offloaded():  # reads every lead of the period: off the chats' thread
+        return await _compute_stats(runtime, days)
+
+
+async def _compute_stats(runtime: Runtime, days: int) -> LeadStats:
     days = max(1, min(MAX_DAYS, days))
     since = (runtime.clock.now() - timedelta(days=days)).isoformat()
     leads = await runtime.db.fetchall(

@@ -598,13 +598,14 @@ async def overdue_buckets(runtime: Runtime, today: date | None = None) -> list[O
     For /stats. Reads only unpaid installments due before today (the partial index).
     """
     today = today or runtime.local_now().date()
-    rows = await runtime.db.fetchall(
-        "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
-        " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
-        " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
-        " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
-        (today.isoformat(),),
-    )
+    with runtime.db.offloaded():  # every loan in arrears: off the chats' thread
+        rows = await runtime.db.fetchall(
+            "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
+            " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
+            " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
+            " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
+            (today.isoformat(),),
+        )
     counts = {name: 0 for name, _, _ in BUCKETS}
     amounts = {name: ZERO for name, _, _ in BUCKETS}
     for row in rows:

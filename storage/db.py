@@ -1,23 +1,84 @@
-"""The SQLite database: one aiosqlite connection per process, tuned for a chat bot.
+"""The SQLite database: one connection per process, tuned for a chat bot.
 
-WAL lets readers proceed while a writer commits; busy_timeout makes a second writer (the
-CLI, a backup, another process) wait instead of failing; writes go through
-`transaction()`, which serialises them on this connection so that "change the state and
-queue the messages" is one atomic step.
+WAL lets readers proceed while a writer commits; a second writer (the CLI, a backup,
+another process) is waited for instead of failing; writes go through `transaction()`,
+which serialises them on this connection so that "change the state and queue the
+messages" is one atomic step.
+
+Where statements run. A chat update makes a few small statements by key, each taking
+10-50 µs in SQLite; handing each to aiosqlite's worker thread and back costs ~110-200 µs
+of thread hand-off, so it was most of an update's time. `LoopConnection` therefore runs
+a statement at once on the event loop's thread when that cannot stall the loop:
+nothing is queued for the worker (so statements keep their order), the caller did not
+ask for the worker (`Database.offloaded()`, for scans over a whole book, exports and
+other heavy reads), and the database is not locked by another process. A locked
+database answers SQLITE_BUSY at once on the loop (its busy timeout there is 0), and the
+statement is retried on the worker thread, which waits up to BUSY_TIMEOUT_MS for the
+lock, so a writer waits without freezing the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+
+_offloaded: ContextVar[bool] = ContextVar("db_offloaded", default=False)
+
+
+class LoopConnection(aiosqlite.Connection):
+    """aiosqlite's connection (same API, same cursors), with the fast path above."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._on_worker = 0  # calls handed to the worker thread and not yet finished there
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._on_worker == 0 and not _offloaded.get() and self._connection is not None:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+            # Locked by another process: nothing was done; wait for it on the worker.
+        return await self._on_worker_thread(partial(fn, *args, **kwargs))
+
+    async def _on_worker_thread(self, function: Callable[[], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        connection = self._conn
+
+        def waiting() -> Any:
+            # Counted down from the worker itself, once the call is over there, so a
+            # caller cancelled while it waits cannot let the loop use the connection
+            # while the worker still does.
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                try:
+                    return function()
+                finally:
+                    connection.execute("PRAGMA busy_timeout = 0")
+            finally:
+                loop.call_soon_threadsafe(self._worker_done)
+
+        self._on_worker += 1
+        try:
+            return await super()._execute(waiting)
+        except BaseException:
+            if not self._running:  # the worker is gone and will not count down
+                self._on_worker = 0
+            raise
+
+    def _worker_done(self) -> None:
+        self._on_worker -= 1
 
 
 class Database:
@@ -50,6 +111,17 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @staticmethod
+    @contextmanager
+    def offloaded() -> Iterator[None]:
+        """Run the statements of this block (in this task and the tasks it starts) on the
+        worker thread: for reads over many rows, which would hold up every chat."""
+        token = _offloaded.set(True)
+        try:
+            yield
+        finally:
+            _offloaded.reset(token)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
@@ -66,26 +138,24 @@ class Database:
 
     async def execute_write(self, sql: str, params: Iterable[Any] = ()) -> None:
         """One statement on its own, which SQLite commits by itself; serialised with
-        `transaction()` so it never lands inside another coroutine's transaction. One trip
-        to aiosqlite's thread instead of three (BEGIN, statement, COMMIT)."""
+        `transaction()` so it never lands inside another coroutine's transaction."""
         async with self._write_lock:
             await self.conn.execute(sql, tuple(params))
 
     async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        """One writing statement with a RETURNING clause, committed by itself, and its rows:
-        one trip to aiosqlite's thread, serialised with `transaction()` like `execute_write`."""
+        """One writing statement with a RETURNING clause, committed by itself, and its rows;
+        serialised with `transaction()` like `execute_write`."""
         async with self._write_lock:
             return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """The first row; for queries that return a few rows (by key, or with LIMIT), since
-        it reads them all in the one trip (see `fetchall`)."""
+        it reads them all at once (see `fetchall`)."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        # One trip to aiosqlite's thread (execute, fetch and close there) instead of three
-        # (execute, fetch, close): each trip costs ~0.1 ms of thread hand-off.
+        # Execute, fetch and close in one call (one trip when it goes to the worker).
         return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
@@ -95,9 +165,13 @@ class Database:
 
 async def connect(path: str) -> aiosqlite.Connection:
     """Open a connection with the pragmas every connection of ours needs."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+
+    def connector() -> sqlite3.Connection:
+        # Used from the loop's thread and from the worker, never at the same time.
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+
+    conn = await LoopConnection(connector)
     conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA synchronous = NORMAL")
     await conn.execute("PRAGMA foreign_keys = ON")

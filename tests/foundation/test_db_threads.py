@@ -1,0 +1,88 @@
+"""Where statements run: on the event loop's thread when that is safe (a chat update's
+few small statements), on aiosqlite's worker when asked (`offloaded()`), while the worker
+is busy (order is kept) or while another process holds the write lock (the bot waits for
+it without freezing)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+from storage.db import Database
+from storage.migrations import migrate
+
+LOOP_THREAD = threading.get_ident()
+
+
+async def _thread_of_next_statement(db: Database) -> int:
+    return await db.fetchval("SELECT thread_id()")
+
+
+async def _opened(db_path: Path) -> Database:
+    db = await Database(db_path).open()
+    await db.conn.create_function("thread_id", 0, threading.get_ident)
+    return db
+
+
+async def test_small_statements_run_on_the_loop_and_offloaded_ones_on_the_worker(db_path):
+    db = await _opened(db_path)
+    try:
+        assert await _thread_of_next_statement(db) == threading.get_ident()
+        with db.offloaded():
+            assert await _thread_of_next_statement(db) != threading.get_ident()
+        assert await _thread_of_next_statement(db) == threading.get_ident()
+    finally:
+        await db.close()
+
+
+async def test_a_statement_waits_its_turn_behind_work_on_the_worker(db_path):
+    db = await _opened(db_path)
+    try:
+        await db.conn.execute("CREATE TABLE seen (n INTEGER, thread INTEGER)")
+
+        async def long_scan() -> None:
+            with db.offloaded():
+                await db.conn.execute(
+                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c"
+                    " WHERE n < 300000) INSERT INTO seen SELECT max(n), thread_id() FROM c"
+                )
+
+        scan = asyncio.create_task(long_scan())
+        await asyncio.sleep(0)  # the scan is now on the worker
+        await db.execute_write("INSERT INTO seen VALUES (-1, thread_id())")
+        await scan
+        rows = await db.fetchall("SELECT n, thread FROM seen ORDER BY rowid")
+        assert [row["n"] for row in rows] == [300000, -1], "the later write overtook the scan"
+        assert rows[1]["thread"] != threading.get_ident(), "it ran beside the worker"
+    finally:
+        await db.close()
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_without_freezing_the_bot(db_path):
+    db = await _opened(db_path)
+    try:
+        await migrate(db.conn)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        beat = asyncio.create_task(ticker())
+        asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+        await db.execute_write(
+            "INSERT INTO users (user_id, locale, created_at, updated_at) VALUES (5, 'en', 't', 't')"
+        )
+        beat.cancel()
+        other.close()
+        assert await db.fetchval("SELECT count(*) FROM users WHERE user_id = 5") == 1
+        assert ticks >= 5, "the event loop stood still while the write waited"
+        assert await _thread_of_next_statement(db) == threading.get_ident()
+    finally:
+        await db.close()
