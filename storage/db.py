@@ -10,8 +10,9 @@ Where statements run. A chat update makes a few small statements by key, each ta
 of thread hand-off, so it was most of an update's time. `LoopConnection` therefore runs
 a statement at once on the event loop's thread when that cannot stall the loop:
 nothing is queued for the worker (so statements keep their order), the caller did not
-ask for the worker (`Database.offloaded()`, for scans over a whole book, exports and
-other heavy reads), and the database is not locked by another process. A locked
+ask for the worker (`Database.offloaded()`, for reads over a whole book: scheduled
+scans, statistics, exports; writes ignore it), and the database is not locked by
+another process. A locked
 database answers SQLITE_BUSY at once on the loop (its busy timeout there is 0), and the
 statement is retried on the worker thread, which waits up to BUSY_TIMEOUT_MS for the
 lock, so a writer waits without freezing the bot.
@@ -33,6 +34,15 @@ import aiosqlite
 BUSY_TIMEOUT_MS = 10_000
 
 _offloaded: ContextVar[bool] = ContextVar("db_offloaded", default=False)
+
+
+@contextmanager
+def _offloading(value: bool) -> Iterator[None]:
+    token = _offloaded.set(value)
+    try:
+        yield
+    finally:
+        _offloaded.reset(token)
 
 
 class LoopConnection(aiosqlite.Connection):
@@ -116,37 +126,42 @@ class Database:
     def offloaded() -> Iterator[None]:
         """Run the statements of this block (in this task and the tasks it starts) on the
         worker thread: for reads over many rows, which would hold up every chat."""
-        token = _offloaded.set(True)
-        try:
+        with _offloading(True):
             yield
-        finally:
-            _offloaded.reset(token)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+        Its statements run on the loop's thread even inside `offloaded()`: a write
+        transaction is short, and every other writer (the outbox marking what Telegram
+        accepted among them) waits for it, so it must not take worker trips."""
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
-                await conn.execute("COMMIT")
+            with _offloading(False):
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await conn.execute("COMMIT")
 
     async def execute_write(self, sql: str, params: Iterable[Any] = ()) -> None:
         """One statement on its own, which SQLite commits by itself; serialised with
-        `transaction()` so it never lands inside another coroutine's transaction."""
+        `transaction()` so it never lands inside another coroutine's transaction (and on
+        the loop's thread like one)."""
         async with self._write_lock:
-            await self.conn.execute(sql, tuple(params))
+            with _offloading(False):
+                await self.conn.execute(sql, tuple(params))
 
     async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """One writing statement with a RETURNING clause, committed by itself, and its rows;
         serialised with `transaction()` like `execute_write`."""
         async with self._write_lock:
-            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+            with _offloading(False):
+                return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """The first row; for queries that return a few rows (by key, or with LIMIT), since

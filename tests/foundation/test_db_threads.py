@@ -1,7 +1,7 @@
 """Where statements run: on the event loop's thread when that is safe (a chat update's
-few small statements), on aiosqlite's worker when asked (`offloaded()`), while the worker
-is busy (order is kept) or while another process holds the write lock (the bot waits for
-it without freezing)."""
+few small statements, every write transaction), on aiosqlite's worker when asked
+(`offloaded()` reads), while the worker is busy (order is kept) or while another process
+holds the write lock (the bot waits for it without freezing)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pathlib import Path
 
 from storage.db import Database
 from storage.migrations import migrate
-
-LOOP_THREAD = threading.get_ident()
 
 
 async def _thread_of_next_statement(db: Database) -> int:
@@ -31,6 +29,12 @@ async def test_small_statements_run_on_the_loop_and_offloaded_ones_on_the_worker
     try:
         assert await _thread_of_next_statement(db) == threading.get_ident()
         with db.offloaded():
+            assert await _thread_of_next_statement(db) != threading.get_ident()
+            # A write transaction stays on the loop: others wait for it to end.
+            async with db.transaction() as conn:
+                async with conn.execute("SELECT thread_id()") as cursor:
+                    row = await cursor.fetchone()
+                assert row[0] == threading.get_ident()
             assert await _thread_of_next_statement(db) != threading.get_ident()
         assert await _thread_of_next_statement(db) == threading.get_ident()
     finally:
