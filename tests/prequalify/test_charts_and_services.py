@@ -31,7 +31,8 @@ def test_schedule_chart_is_a_small_png(rate: str, method: RepaymentMethod, ballo
     assert image.format == "PNG" and image.size == (960, 540)
     assert len(png) < 100_000  # well under Telegram's photo limit
     # Principal (blue) and the balance line (red) are both drawn.
-    colours = {colour for _, colour in image.getcolors(maxcolors=100_000) or []}
+    pixels = image.convert("RGB").getcolors(maxcolors=100_000) or []
+    colours = {colour for _, colour in pixels}
     assert (52, 120, 200) in colours and (200, 40, 60) in colours
 
 
