@@ -12,7 +12,7 @@ from typing import cast
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
 from services import applications, consent
@@ -70,9 +70,11 @@ async def start(update: Update, context: Context) -> str | int:
             reply_markup=keyboard,
         )  # fmt: skip
         return ConversationHandler.END
-    await message.reply_text(
+    await send_html(
+        context,
+        message.chat.id,
         render(context, locale, "apply_intro", name=_first_name(update)),
-        reply_markup=REMOVE_KEYBOARD,
+        REMOVE_KEYBOARD,
     )
     return await begin(update, context)
 
@@ -102,11 +104,12 @@ async def ask_consent(update: Update, context: Context) -> str:
     )  # fmt: skip
     message = cast(Message, update.effective_message)
     policy = runtime_of(context).policy
-    await context.bot.send_message(
+    await send_html(
+        context,
         message.chat.id,
         render(context, locale, "apply_consent", version=consent.CONSENT_VERSION,
                keep_days=policy.retention.purge_after_days),
-        reply_markup=keyboard,
+        keyboard,
     )  # fmt: skip
     return states.CONSENT
 

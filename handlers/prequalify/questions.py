@@ -14,7 +14,7 @@ from typing import Any, cast
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from services import applications
 from services.parsing import (
@@ -46,9 +46,7 @@ async def ask(
     if prefix:
         text = render(context, locale, prefix, question=texts.as_markup(text), **prefix_values)
     message = cast(Message, update.effective_message)
-    await context.bot.send_message(
-        message.chat.id, text, reply_markup=texts.question_markup(context, locale, key)
-    )
+    await send_html(context, message.chat.id, text, texts.question_markup(context, locale, key))
     return key
 
 

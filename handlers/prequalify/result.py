@@ -14,7 +14,7 @@ from typing import Any, cast
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import ConversationHandler
 
-from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.opening import HUMAN_ACTION
 from lending.answers import Answers, parse_answers
@@ -144,9 +144,7 @@ async def send_result(
             context, locale, "apply_result_prequalified", name=name, phone=phone, method=method,
             documents=documents, call_when=call_when(context, locale), **values,
         )  # fmt: skip
-        await context.bot.send_message(
-            chat_id, text, reply_markup=_result_markup(context, locale, application_id)
-        )
+        await send_html(context, chat_id, text, _result_markup(context, locale, application_id))
         await send_chart(context, chat_id, locale, assessment)
         return
     if decision is Decision.REVIEW:
@@ -154,12 +152,10 @@ async def send_result(
             context, locale, "apply_result_review", name=name, phone=phone,
             call_when=call_when(context, locale), **values,
         )  # fmt: skip
-        await context.bot.send_message(
-            chat_id, text, reply_markup=_result_markup(context, locale, application_id)
-        )
+        await send_html(context, chat_id, text, _result_markup(context, locale, application_id))
         return
     text, markup = declined_message(context, locale, application_id, assessment, offers, name)
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
+    await send_html(context, chat_id, text, markup)
 
 
 def declined_message(

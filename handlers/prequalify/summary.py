@@ -11,7 +11,7 @@ from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from handlers.context import Context, label, locale_of, render, runtime_of
+from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
 from services.callbacks import pack, unpack
@@ -60,11 +60,11 @@ async def show(update: Update, context: Context, *, prefix_note: bool = True) ->
     data["editing"] = False
     chat_id = cast(Message, update.effective_message).chat.id
     if prefix_note:
-        await context.bot.send_message(
-            chat_id, render(context, locale, "apply_summary_ready"), reply_markup=REMOVE_KEYBOARD
+        await send_html(
+            context, chat_id, render(context, locale, "apply_summary_ready"), REMOVE_KEYBOARD
         )
-    await context.bot.send_message(
-        chat_id, summary_text(context, locale), reply_markup=summary_markup(context, locale)
+    await send_html(
+        context, chat_id, summary_text(context, locale), summary_markup(context, locale)
     )
     return states.SUMMARY
 
