@@ -6,8 +6,10 @@ import warnings
 from typing import cast
 
 from telegram import (
+    CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
+    InputFile,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -63,13 +65,41 @@ def label(context: Context, locale: str, key: str, /, **values: object) -> str:
 async def send_html(
     context: Context, chat_id: int, text: str, reply_markup: ReplyMarkup | None = None
 ) -> None:
-    """sendMessage (HTML) for a reply the bot never reads back, such as the next question.
-
-    `Bot.send_message` turns Telegram's answer into a `Message` (its entities, its
-    keyboard), which was a sixth of a conversation update's time; here the answer is
-    left as it came. Errors are raised exactly as `send_message` raises them.
-    """
+    """sendMessage (HTML) for a reply the bot never reads back, such as the next question."""
     params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
     if reply_markup is not None:
         params["reply_markup"] = reply_markup
-    await context.bot.do_api_request("sendMessage", api_kwargs=params)
+    await _unparsed(context, "sendMessage", params)
+
+
+async def send_photo_html(
+    context: Context, chat_id: int, png: bytes, filename: str, caption: str
+) -> None:
+    """sendPhoto with an HTML caption, for a picture the bot never reads back."""
+    params = {
+        "chat_id": chat_id,
+        "photo": InputFile(png, filename=filename),
+        "caption": caption,
+        "parse_mode": ParseMode.HTML,
+    }
+    await _unparsed(context, "sendPhoto", params)
+
+
+async def clear_buttons(context: Context, query: CallbackQuery) -> None:
+    """Take the buttons off the pressed message, so it cannot be pressed twice."""
+    message = query.message
+    if message is None:  # too old for Telegram to say which message: the query knows
+        await query.edit_message_reply_markup(None)
+        return
+    params = {"chat_id": message.chat.id, "message_id": message.message_id}
+    await _unparsed(context, "editMessageReplyMarkup", params)
+
+
+async def _unparsed(context: Context, method: str, params: dict[str, object]) -> None:
+    """A Bot API call whose answer is left as it came.
+
+    PTB's named methods turn Telegram's answer into a `Message` (its entities, keyboard,
+    photo sizes), which was about a sixth of a conversation update's time, for replies
+    that nothing reads back. Errors are raised exactly as the named methods raise them.
+    """
+    await context.bot.do_api_request(method, api_kwargs=params)

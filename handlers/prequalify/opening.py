@@ -12,7 +12,7 @@ from typing import cast
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from handlers.context import Context, label, locale_of, render, runtime_of, send_html
+from handlers.context import Context, clear_buttons, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
 from services import applications, consent
@@ -128,7 +128,7 @@ async def consent_answer(update: Update, context: Context) -> str | int:
     runtime = runtime_of(context)
     await query.answer()
     # The consent message keeps its text but loses its buttons: it cannot be pressed twice.
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(context, query)
     if choice == "no":
         await consent.record_consent(runtime, user.id, "refused")
         texts.reset(context)

@@ -11,10 +11,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from handlers.context import Context, label, locale_of, render, runtime_of, send_html
+from handlers.context import (
+    Context,
+    clear_buttons,
+    label,
+    locale_of,
+    render,
+    runtime_of,
+    send_html,
+    send_photo_html,
+)
 from handlers.prequalify import states, texts
 from handlers.prequalify.opening import HUMAN_ACTION
 from lending.answers import Answers, parse_answers
@@ -87,7 +96,7 @@ async def confirm(update: Update, context: Context) -> str | int:
         await query.answer()
         return await _ask_missing(update, context, missing)
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(context, query)
     locale = await locale_of(update, context)
     answers = texts.answers_of(context)
     user = query.from_user
@@ -201,7 +210,7 @@ async def send_chart(context: Context, chat_id: int, locale: str, assessment: An
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
         payment=assessment.monthly_payment,
     )  # fmt: skip
-    await context.bot.send_photo(chat_id, InputFile(png, filename="schedule.png"), caption=caption)
+    await send_photo_html(context, chat_id, png, "schedule.png", caption)
 
 
 # --- counter-offers, after the conversation ended -----------------------------------------
