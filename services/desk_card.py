@@ -1,12 +1,14 @@
 """The desk's lines on a lead card: where the lead came from and the collateral risk.
 
-Kept apart from services/lead_cards.py so that module only gains two hooks: `load_lead`
-asks `source_codes` for the lead's sources, and `card_text` passes `card_values` to the
-template, whose `desk_card_lines.j2` include shows them.
+Kept apart from services/lead_cards.py so that module only gains two hooks: loading leads
+asks `source_table` for the names of their sources (once for a whole digest), and
+`card_text` passes `card_values` to the template, whose `desk_card_lines.j2` include
+shows them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -16,18 +18,23 @@ from lending.collateral import collateral_for_plan
 from services.runtime import Runtime
 
 
-async def source_names(
-    conn: aiosqlite.Connection, first: str | None, latest: str | None
+async def source_table(conn: aiosqlite.Connection, codes: Iterable[str | None]) -> dict[str, str]:
+    """The names of these source codes, in one query (none when no lead has a source)."""
+    wanted = tuple({c for c in codes if c})
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    rows = await conn.execute_fetchall(
+        f"SELECT code, name FROM sources WHERE code IN ({marks})", wanted
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def named_sources(
+    first: str | None, latest: str | None, names: dict[str, str]
 ) -> dict[str, str | None]:
-    """First and latest touch as codes with their names (None: came directly)."""
-    names: dict[str, str] = {}
-    codes = {c for c in (first, latest) if c}
-    if codes:
-        marks = ",".join("?" * len(codes))
-        async with conn.execute(
-            f"SELECT code, name FROM sources WHERE code IN ({marks})", tuple(codes)
-        ) as cursor:
-            names = {row[0]: row[1] for row in await cursor.fetchall()}
+    """First and latest touch as codes with their names from `names` (None: came directly;
+    a code with no row names itself)."""
     return {
         "first_code": first,
         "first_name": names.get(first or "", first),

@@ -8,6 +8,7 @@ the database, so a manager removed by an admin loses access at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,14 +77,25 @@ async def display_name(conn: aiosqlite.Connection, user_id: int | None) -> str:
     """How a manager is named on cards: their managers row, else their Telegram first name."""
     if user_id is None:
         return ""
-    row = await _one(
-        conn,
-        "SELECT COALESCE(m.display_name, u.first_name) AS name FROM (SELECT ? AS id) x"
-        " LEFT JOIN managers m ON m.user_id = x.id LEFT JOIN users u ON u.user_id = x.id",
-        (user_id,),
+    return (await display_names(conn, [user_id]))[user_id]
+
+
+async def display_names(
+    conn: aiosqlite.Connection, user_ids: Iterable[int | None]
+) -> dict[int, str]:
+    """`display_name` of each distinct id, in one query (a digest's owners, for one)."""
+    wanted = sorted({i for i in user_ids if i is not None})
+    if not wanted:
+        return {}
+    marks = ",".join("(?)" for _ in wanted)
+    rows = await conn.execute_fetchall(
+        f"WITH x(id) AS (VALUES {marks}) SELECT x.id, COALESCE(m.display_name, u.first_name)"
+        " AS name FROM x LEFT JOIN managers m ON m.user_id = x.id"
+        " LEFT JOIN users u ON u.user_id = x.id",
+        tuple(wanted),
     )
-    name = row["name"] if row is not None else None
-    return name or f"#{user_id}"
+    names = {row["id"]: row["name"] for row in rows}
+    return {i: names.get(i) or f"#{i}" for i in wanted}
 
 
 async def all_managers(runtime: Runtime, conn: aiosqlite.Connection | None = None) -> list[Manager]:
