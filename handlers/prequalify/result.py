@@ -95,24 +95,30 @@ async def confirm(update: Update, context: Context) -> str | int:
     if missing is not None:
         await query.answer()
         return await _ask_missing(update, context, missing)
-    await query.answer()
-    await clear_buttons(context, query)
     locale = await locale_of(update, context)
     answers = texts.answers_of(context)
-    user = query.from_user
-    submission = await applications.submit(
-        runtime_of(context),
-        user.id,
-        lending_answers(answers),
-        full_name=answers[states.FULL_NAME],
-        phone=answers[states.PHONE],
-        locale=locale,
-    )
+    runtime = runtime_of(context)
+    plan = lending_answers(answers)
+    assessed = applications.assess_application(runtime, plan)
+    # The chart needs only the schedule: drawn on a worker thread meanwhile, not after.
+    chart = start_chart(assessed.assessment, locale)
+    try:
+        await query.answer()
+        await clear_buttons(context, query)
+        user = query.from_user
+        submission = await applications.submit(
+            runtime, user.id, plan, full_name=answers[states.FULL_NAME],
+            phone=answers[states.PHONE], locale=locale, assessed=assessed,
+        )  # fmt: skip
+    except BaseException:
+        if chart is not None:
+            chart.cancel()
+        raise
     name, phone = answers[states.FULL_NAME], answers[states.PHONE]
     texts.reset(context)
     await send_result(
         context, user.id, locale, submission.application_id, submission.assessment,
-        submission.offers, name=name, phone=phone,
+        submission.offers, name=name, phone=phone, chart=chart,
     )  # fmt: skip
     return ConversationHandler.END
 
@@ -140,8 +146,10 @@ async def send_result(
     *,
     name: str,
     phone: str,
+    chart: asyncio.Future[bytes] | None = None,
 ) -> None:
-    """The result message for the decision, with its buttons (and the chart if approved)."""
+    """The result message for the decision, with its buttons (and the chart if approved:
+    `chart` when `start_chart` already started drawing it)."""
     values = _result_values(context, locale, assessment)
     decision = assessment.decision
     if decision is Decision.PREQUALIFIED:
@@ -154,7 +162,7 @@ async def send_result(
             documents=documents, call_when=call_when(context, locale), **values,
         )  # fmt: skip
         await send_html(context, chat_id, text, _result_markup(context, locale, application_id))
-        await send_chart(context, chat_id, locale, assessment)
+        await send_chart(context, chat_id, locale, assessment, chart)
         return
     if decision is Decision.REVIEW:
         text = render(
@@ -201,11 +209,32 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
     )  # fmt: skip
 
 
-async def send_chart(context: Context, chat_id: int, locale: str, assessment: Any) -> None:
+def start_chart(assessment: Any, locale: str) -> asyncio.Future[bytes] | None:
+    """Start drawing the schedule chart of a pre-qualified assessment (None otherwise).
+
+    A few milliseconds of drawing and PNG work: on a worker thread, so the event loop
+    keeps serving other prospects (and the outbox) meanwhile, and so the caller can store
+    the application and send the result while it is drawn.
+    """
+    if assessment.decision is not Decision.PREQUALIFIED:
+        return None
     schedule = assessment.schedule
-    # A few milliseconds of drawing and PNG work: in a worker thread, so the event loop
-    # keeps serving other prospects (and the outbox) meanwhile.
-    png = await asyncio.to_thread(schedule_chart, schedule.installments, schedule.principal, locale)
+    return asyncio.ensure_future(
+        asyncio.to_thread(schedule_chart, schedule.installments, schedule.principal, locale)
+    )
+
+
+async def send_chart(
+    context: Context,
+    chat_id: int,
+    locale: str,
+    assessment: Any,
+    chart: asyncio.Future[bytes] | None = None,
+) -> None:
+    drawing = chart or start_chart(assessment, locale)
+    if drawing is None:
+        return
+    png = await drawing
     caption = render(
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
         payment=assessment.monthly_payment,
