@@ -12,10 +12,9 @@ a statement at once on the event loop's thread when that cannot stall the loop:
 nothing is queued for the worker (so statements keep their order), the caller did not
 ask for the worker (`Database.offloaded()`, for reads over a whole book: scheduled
 scans, statistics, exports; writes ignore it), and the database is not locked by
-another process. A locked
-database answers SQLITE_BUSY at once on the loop (its busy timeout there is 0), and the
-statement is retried on the worker thread, which waits up to BUSY_TIMEOUT_MS for the
-lock, so a writer waits without freezing the bot.
+another process. A locked database answers SQLITE_BUSY at once on the loop (its busy
+timeout there is 0), and the statement is retried on the worker thread, which waits up
+to BUSY_TIMEOUT_MS for the lock, so a writer waits without freezing the bot.
 """
 
 from __future__ import annotations
@@ -57,7 +56,11 @@ class LoopConnection(aiosqlite.Connection):
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                # The primary code: extended ones (SQLITE_BUSY_RECOVERY...) mean the same.
+                if error.sqlite_errorcode & 0xFF not in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_LOCKED,
+                ):
                     raise
             # Locked by another process: nothing was done; wait for it on the worker.
         return await self._on_worker_thread(partial(fn, *args, **kwargs))
