@@ -63,9 +63,13 @@ def label(context: Context, locale: str, key: str, /, **values: object) -> str:
 
 
 async def send_html(
-    context: Context, chat_id: int, text: str, reply_markup: ReplyMarkup | None = None
+    context: Context, chat_id: int, text: str, reply_markup: ReplyMarkup | str | None = None
 ) -> None:
-    """sendMessage (HTML) for a reply the bot never reads back, such as the next question."""
+    """sendMessage (HTML) for a reply the bot never reads back, such as the next question.
+
+    `reply_markup` may be the keyboard's JSON already: PTB sends a string parameter as it
+    is, so a keyboard serialised once is not rebuilt and dumped again for every message.
+    """
     params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
     if reply_markup is not None:
         params["reply_markup"] = reply_markup

@@ -9,10 +9,12 @@ value a user typed is escaped before it reaches an HTML message.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -27,6 +29,12 @@ BABEL_LOCALE = {"en": "en", "zh": "zh_Hans_CN"}
 TEMPLATE_DIR = Path(templates_package.__file__).parent
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# Distinct outputs remembered per memoised function: the common ones are a few hundred
+# (locale x question x step); the rest are one prospect's own price or name.
+MEMO_SIZE = 4096
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def locale_for(language_code: str | None, default: str = "en") -> str:
@@ -41,6 +49,7 @@ class Renderer:
         self.tz = ZoneInfo(timezone)
         self.template_dir = template_dir
         self.envs = {locale: self._environment(locale) for locale in LOCALES}
+        self._memos: dict[Callable[..., object], Callable[..., object]] = {}
 
     def _environment(self, locale: str) -> jinja2.Environment:
         env = jinja2.Environment(
@@ -71,6 +80,21 @@ class Renderer:
 
     def labels(self, locale: str) -> dict[str, str]:
         return dict(_labels(self.template_dir, locale if locale in LOCALES else "en"))
+
+    def memoised(self, function: Callable[Concatenate[Renderer, P], T]) -> Callable[P, T]:
+        """`function(self, ...)`, remembered for this renderer in a bounded LRU.
+
+        Only for output that depends on nothing but the arguments and this renderer's
+        templates and labels: never memoise what reads the clock, a random number or the
+        database. Arguments must be hashable, and equal arguments must give equal output
+        (pass amounts as strings: Decimal("30") == Decimal("30.0")). The memo lives on the
+        renderer, so two renderers (other templates, other time zone) never share one.
+        """
+        memo = self._memos.get(function)
+        if memo is None:
+            memo = lru_cache(maxsize=MEMO_SIZE, typed=True)(partial(function, self))
+            self._memos[function] = memo
+        return memo  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=4)

@@ -46,7 +46,7 @@ async def ask(
     if prefix:
         text = render(context, locale, prefix, question=texts.as_markup(text), **prefix_values)
     message = cast(Message, update.effective_message)
-    await send_html(context, message.chat.id, text, texts.question_markup(context, locale, key))
+    await send_html(context, message.chat.id, text, texts.question_keyboard(context, locale, key))
     return key
 
 
