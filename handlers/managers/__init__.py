@@ -7,26 +7,9 @@ without stopping) when the message is not theirs.
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram import Message
 from telegram.ext import Application
 
 from services import lead_cards, lead_relay
-
-
-def _hook(service_hook: Any) -> Any:
-    """Adapt a services-level hook (no Telegram types) to the outbox's (conn, arg, Message)."""
-
-    async def hook(conn: Any, argument: str, message: Message | None) -> None:
-        await service_hook(
-            conn,
-            argument,
-            message.chat_id if message is not None else None,
-            message.message_id if message is not None else None,
-        )
-
-    return hook
 
 
 def register(application: Application) -> None:
@@ -34,9 +17,9 @@ def register(application: Application) -> None:
 
     sender = getattr(application, "outbox", None)
     if sender is not None:
-        sender.hooks["lead_card"] = _hook(lead_cards.on_card_sent)
-        sender.hooks["lead_digest"] = _hook(lead_cards.on_digest_sent)
-        sender.hooks["lead_relay"] = _hook(lead_relay.on_relay_sent)
+        sender.hooks["lead_card"] = lead_cards.on_card_sent
+        sender.hooks["lead_digest"] = lead_cards.on_digest_sent
+        sender.hooks["lead_relay"] = lead_relay.on_relay_sent
     relay.register(application)
     pipeline.register(application)
     checklist.register(application)

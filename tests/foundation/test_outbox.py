@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -172,6 +174,44 @@ async def test_crash_after_sending_before_marking_resends_on_restart(
     assert [m.text for m in li.bot_messages()].count("your card is ready") == 2
 
 
+async def test_sent_is_committed_before_the_loop_runs_anything_else(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill between Telegram's answer and the commit of "sent" resends the message, so
+    that window must not include a turn of the event loop: other work (a chat update,
+    another send, a write transaction) would run in it and widen it."""
+    people = [world.user(1001 + n, name) for n, name in enumerate(("Li", "Wang", "Zhao"))]
+    for person in people:
+        person.command("/help")
+    await world.settle()
+    for person in people:  # one round sends these three at once, as reminders go out
+        await queue(world, person.id, "your reminder")
+    sender = world.app.outbox
+    real = sender.bot
+    seen: list[str] = []
+
+    def status_of(message_id: int, chat_id: int) -> None:
+        with sqlite3.connect(world.runtime.db.path) as other:  # sees only committed rows
+            (status,) = other.execute(
+                "SELECT status FROM outbox WHERE message_id = ? AND chat_id = ?",
+                (message_id, chat_id),
+            ).fetchone() or ("not committed",)
+        seen.append(status)
+
+    class Answering:
+        async def do_api_request(self, *args: object, **kwargs: object) -> object:
+            result = await real.do_api_request(*args, **kwargs)
+            # The first thing the loop runs once the sender hands control back.
+            asyncio.get_running_loop().call_soon(
+                status_of, result["message_id"], result["chat"]["id"]
+            )
+            return result
+
+    monkeypatch.setattr(sender, "bot", Answering())
+    assert await sender.drain() == 3
+    assert seen == ["sent"] * 3
+
+
 async def test_sender_wakes_and_delivers_in_the_background(world: SandboxWorld) -> None:
     li = world.user(1001, "Li")
     li.command("/help")
@@ -188,3 +228,58 @@ async def test_sender_wakes_and_delivers_in_the_background(world: SandboxWorld) 
 
 def datetime_of(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+class _AnswerOnTheWay:
+    """Telegram took the message; its answer arrives when the test says so."""
+
+    def __init__(self, bot: object) -> None:
+        self.bot = bot
+        self.taken = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def do_api_request(self, *args: object, **kwargs: object) -> object:
+        result = await self.bot.do_api_request(*args, **kwargs)  # type: ignore[attr-defined]
+        self.taken.set()
+        await self.answer.wait()
+        return result
+
+
+async def test_stopping_lets_a_send_in_flight_be_answered_and_marked(world: SandboxWorld) -> None:
+    """A stop (a deploy, SIGTERM) that cancelled a send Telegram had already taken would
+    show the message twice after the restart."""
+    li, wang = world.user(1001, "Li"), world.user(1002, "Wang")
+    for person in (li, wang):
+        person.command("/help")
+    await world.settle()
+    sender = OutboxSender(
+        world.runtime.db, world.app.bot, world.clock, concurrency=1, rng=random.Random(1)
+    )
+    sender.bot = wire = _AnswerOnTheWay(world.app.bot)  # type: ignore[assignment]
+    await queue(world, li.id, "your card is ready")
+    await queue(world, wang.id, "yours too")  # waits for the one slot
+    sender.start(poll_interval=0.01)
+    await asyncio.wait_for(wire.taken.wait(), timeout=5)
+    stopping = asyncio.create_task(sender.stop())
+    await asyncio.sleep(0.01)
+    wire.answer.set()
+    await stopping
+    first, second = await rows(world)
+    assert first["status"] == "sent"
+    assert second["status"] == "pending"  # not started once stopping: the next start sends it
+    assert [m.text for m in li.bot_messages()].count("your card is ready") == 1
+    assert "yours too" not in [m.text for m in wang.bot_messages()]
+
+
+async def test_stopping_gives_up_on_an_answer_that_never_comes(world: SandboxWorld) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+    sender = OutboxSender(world.runtime.db, world.app.bot, world.clock, rng=random.Random(1))
+    sender.bot = wire = _AnswerOnTheWay(world.app.bot)  # type: ignore[assignment]
+    await queue(world, li.id, "your card is ready")
+    sender.start(poll_interval=0.01)
+    await asyncio.wait_for(wire.taken.wait(), timeout=5)
+    await sender.stop(grace=0.05)
+    (row,) = await rows(world)
+    assert row["status"] == "pending"  # at least once: sent again on the next start
