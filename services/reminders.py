@@ -28,6 +28,7 @@ sending finds the rows and sends nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -53,9 +54,18 @@ log = logging.getLogger(__name__)
 # Overdue notices stop this many days after the last configured one (collections take
 # over); it also bounds the scan, so a book full of old defaults stays fast.
 LOOKBACK_BEYOND_LAST = 60
-# Reminders written per transaction: small enough not to hold the write lock for long.
-BATCH = 200
+# Reminders (or staff alerts) written per transaction. A batch runs start to end without
+# giving the event loop a turn (SQLite runs on the loop's thread, storage/db.py), so it
+# must stay short: chats wait for it, and so do the outbox's marks of what Telegram has
+# just accepted (a kill before a mark shows the message twice). 50 take ~10-25 ms.
+BATCH = 50
 COURTESY_PREFIXES = ("before-", "due")
+
+
+async def _between_batches() -> None:
+    # A real pause, not sleep(0): with sleep(0) this task is ready again at once and runs
+    # its next batch before an answer from Telegram, which needs a few turns, is marked.
+    await asyncio.sleep(0.001)
 
 
 def is_courtesy(kind: str) -> bool:
@@ -241,6 +251,8 @@ async def send_due_reminders(runtime: Runtime) -> int:
     chosen = choose(await find_due(runtime.db.conn, rules, today), set())
     queued = 0
     for start in range(0, len(chosen), BATCH):
+        if start:
+            await _between_batches()
         dues = chosen[start : start + BATCH]
         async with runtime.db.transaction() as conn:
             batch = await _batch_context(conn, dues, today)
@@ -388,14 +400,19 @@ async def send_staff_alerts(runtime: Runtime, today: date) -> int:
     if not rows:
         return 0
     queued = 0
-    async with runtime.db.transaction() as conn:
-        for row in rows:
-            now = runtime.clock.now()
-            kind = row["kind"]
-            if not await _claim(conn, row["id"], kind, row["user_id"], today, now.isoformat()):
-                continue
-            days_late = (today - date.fromisoformat(row["due_date"])).days
-            queued += await _queue_alert(conn, runtime, row["loan_id"], row["id"], kind, days_late)
+    for start in range(0, len(rows), BATCH):
+        if start:
+            await _between_batches()
+        async with runtime.db.transaction() as conn:
+            for row in rows[start : start + BATCH]:
+                now = runtime.clock.now()
+                kind = row["kind"]
+                if not await _claim(conn, row["id"], kind, row["user_id"], today, now.isoformat()):
+                    continue
+                days_late = (today - date.fromisoformat(row["due_date"])).days
+                queued += await _queue_alert(
+                    conn, runtime, row["loan_id"], row["id"], kind, days_late
+                )
     return queued
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -195,6 +196,38 @@ async def test_a_restart_in_the_middle_of_sending_sends_nothing_twice(world, mon
     for person in people:
         assert len(reminder_messages(person)) == 1, person.id
     assert len(await sent_reminders(world)) == 30
+
+
+async def test_queueing_gives_the_event_loop_a_turn_between_batches(world, monkeypatch):
+    """A batch runs without yielding (SQLite on the loop's thread); between batches the
+    loop must run what waits, such as the outbox marking what Telegram just accepted."""
+    people = [await borrower(world, 2000 + i, f"B{i}") for i in range(20)]
+    for person in people:
+        await book(world, person.id)
+    world.clock.set(local(date(2026, 3, 31), 9, 30))
+    monkeypatch.setattr(reminders, "BATCH", 8)
+    turns = 0
+    seen = []
+    original = reminders._write_batch
+
+    async def counting(*args, **kwargs):
+        seen.append(turns)
+        return await original(*args, **kwargs)
+
+    async def other_work():
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(reminders, "_write_batch", counting)
+    other = asyncio.create_task(other_work())
+    try:
+        assert await reminders.send_due_reminders(world.runtime) == 20
+    finally:
+        other.cancel()
+    assert len(seen) == 3
+    assert seen[0] < seen[1] < seen[2], seen
 
 
 async def test_a_borrower_who_blocked_the_bot_is_skipped_and_the_manager_told_once(world):
