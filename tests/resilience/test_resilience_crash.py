@@ -9,7 +9,10 @@ was dropped, and no prospect saw their result twice.
 
 A reminder is shown twice only when a kill struck after Telegram took it and before the
 outbox recorded that (bot/outbox.py delivers at least once); the test counts those at
-each kill and requires exactly that many extra copies, no more.
+each kill and requires exactly that many extra copies, no more. That window is the
+answer's way back plus the bot's next turn to read it (a few milliseconds here; the mark
+takes no further turn), but the first kills strike the moment a reminder appears, with up
+to 4 sends in flight, so a run still sees 0-3 such copies.
 
 Reminders use the real clock (the bot is a real process): the test's policy opens the
 reminder window all day, and the loans are booked relative to the real local date, so
