@@ -10,15 +10,13 @@ import functools
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ContextTypes,
     Defaults,
-    TypeHandler,
 )
 from telegram.request import BaseRequest
 
@@ -26,7 +24,6 @@ import handlers
 from bot import jobs
 from bot.config import Settings
 from bot.outbox import OutboxSender
-from handlers import groups
 from lending.policy import Policy, load_policy
 from services import lead_relay, reminders
 from services.clock import Clock, SystemClock
@@ -94,6 +91,16 @@ class AutoloanApplication(Application):
         await super().shutdown()
         await self.runtime.db.close()
 
+    async def process_update(self, update: object) -> None:
+        """Handle the update, then write the conversation state it changed.
+
+        PTB's persistence writes only every few seconds; writing after every update means
+        a crash loses at most the update in hand. Here rather than in a last handler
+        group, so an update a handler ended with ApplicationHandlerStop is saved too.
+        """
+        await super().process_update(update)
+        await self.update_persistence()
+
 
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None
@@ -156,9 +163,6 @@ def build_application(
     application.outbox.on_blocked = functools.partial(_on_blocked, runtime)
     application.bot_data["start_outbox"] = start_outbox
     handlers.register_all(application)
-    # Write conversation state after every update instead of every few seconds, so a crash
-    # loses at most the update being handled (the last group: after all other handlers).
-    application.add_handler(TypeHandler(Update, _save_progress), group=groups.SAVE_PROGRESS)
     return application
 
 
@@ -166,10 +170,6 @@ async def _on_blocked(runtime: Runtime, chat_id: int) -> None:
     """A user blocked the bot (the outbox marked them unreachable): tell whoever must know."""
     note_unreachable(runtime, chat_id)
     await reminders.borrower_unreachable(runtime, chat_id)
-
-
-async def _save_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.update_persistence()
 
 
 def file_base_url(api_base_url: str) -> str:

@@ -25,5 +25,4 @@ LOST_REASON = -2
 CALC_REPLY = -1
 # Commands, buttons and the conversations.
 DEFAULT = 0
-# After everything: write conversation state to the database (see bot/app.py).
-SAVE_PROGRESS = 100
+# (After every update its conversation state is written: AutoloanApplication.process_update.)

@@ -42,3 +42,20 @@ async def test_only_json_is_stored(db_path: Path) -> None:
     stored = await db.fetchval("SELECT data FROM ptb_user_data WHERE user_id = 1")
     assert stored is None
     await db.close()
+
+
+async def test_state_is_written_after_every_update_even_one_a_handler_stopped(world) -> None:
+    """The bot writes what an update changed as soon as it is handled (not every few
+    seconds), also when an early handler ended the update with ApplicationHandlerStop."""
+    from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+
+    async def remember_and_stop(update, context) -> None:
+        context.user_data["seen"] = update.effective_message.text
+        raise ApplicationHandlerStop
+
+    world.app.add_handler(MessageHandler(filters.Regex("^remember"), remember_and_stop), -1000)
+    buyer = world.user(4711, "Buyer")
+    buyer.send("remember this")
+    await world.settle()
+    stored = await world.runtime.db.fetchval("SELECT data FROM ptb_user_data WHERE user_id = 4711")
+    assert stored is not None and '"seen": "remember this"' in stored
