@@ -90,3 +90,22 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_without_freezing_the_bo
         assert await _thread_of_next_statement(db) == threading.get_ident()
     finally:
         await db.close()
+
+
+async def test_checkpoints_run_on_a_thread_not_inside_a_commit(db_path, monkeypatch):
+    """A COMMIT on the loop's thread never copies the WAL into the database file (that
+    stopped every chat for ~100 ms); `checkpoint()` does, on a thread of its own."""
+    from storage import db as db_module
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_SECONDS", 3600)  # only the explicit one here
+    db = await _opened(db_path)
+    try:
+        await db.conn.execute("CREATE TABLE photos (png BLOB)")
+        for _ in range(60):  # ~6 MB of WAL: past the 1000 pages of an automatic checkpoint
+            await db.execute_write("INSERT INTO photos VALUES (randomblob(100000))")
+        assert db_path.stat().st_size < 1_000_000, "a commit checkpointed on the loop"
+        await db.checkpoint()
+        assert db_path.stat().st_size > 6_000_000
+        assert await db.fetchval("SELECT count(*) FROM photos") == 60
+    finally:
+        await db.close()
