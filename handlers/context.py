@@ -25,9 +25,13 @@ from services.users import ensure_user
 Context = ContextTypes.DEFAULT_TYPE
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
-# `send_html` calls `do_api_request` on purpose (see there); PTB's hint to use the named
+# `_unparsed` calls `do_api_request` on purpose (see there); PTB's hint to use the named
 # method instead does not apply.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.(sendMessage|sendPhoto|editMessageReplyMarkup)'",
+    category=PTBUserWarning,
+)
 
 
 def runtime_of(context: Context) -> Runtime:
