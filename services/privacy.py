@@ -22,8 +22,10 @@ with a `user_id` column, so a new table cannot silently escape /mydata.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,6 +44,11 @@ ACTIVE_LEAD_STATUSES = ("claimed", "contacted", "documents", "submitted", "appro
 IDENTITY_ANSWER_KEYS = ("name", "full_name", "phone", "credit_history", "credit_note", "note")
 # Pending messages to the person that only served the application (not the loan).
 DROPPED_PENDING_PREFIXES = ("nudge:", "lead-buyer:", "lead-relay:")
+# Applications the retention purge deletes per transaction. A batch runs on the loop's
+# thread without giving other tasks a turn (storage/db.py), so it must stay short.
+PURGE_BATCH = 100
+# Retention is counted in days: a purge an hour is soon enough, and the scan is not free.
+PURGE_EVERY = timedelta(hours=1)
 # What /mydata reads by user id, besides the rows linked through applications/leads/loans.
 _BY_USER_ID = ("users", "consent_events", "applications", "leads", "loans", "reminders_sent")
 _HANDLED = {
@@ -59,6 +66,39 @@ _HANDLED = {
     "outbox",
     "managers",
 }
+
+# The retention purge's conditions, on an application `a` and its lead `l` (if any).
+_PAST_RETENTION = "COALESCE(a.updated_at, a.submitted_at, a.created_at) < :cutoff"
+# No manager works on it: no lead, or a lost one that no loan came from.
+_LEAD_AT_REST = (
+    "(l.id IS NULL OR (l.status = 'lost'"
+    " AND NOT EXISTS (SELECT 1 FROM loans n WHERE n.lead_id = l.id)))"
+)
+# Two halves, each led by an index of migration 0009 (unfinished applications by age,
+# declined assessments), so that the submitted applications that are kept, which pile up
+# forever, are never read.
+_CANDIDATES = (
+    "SELECT a.id FROM applications a LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE a.status IN ('draft', 'abandoned') AND {_PAST_RETENTION} AND {_LEAD_AT_REST}"
+    " UNION ALL"
+    " SELECT a.id FROM assessments d JOIN applications a ON a.id = d.application_id"
+    " LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE d.decision = 'declined' AND a.status = 'submitted' AND {_PAST_RETENTION}"
+    " AND NOT EXISTS (SELECT 1 FROM assessments t WHERE t.application_id = a.id AND t.id > d.id)"
+    f" AND {_LEAD_AT_REST}"
+    " ORDER BY 1"
+)
+# The same conditions for the given ids (a JSON list), as a batch re-checks them. CROSS
+# JOIN keeps SQLite looking them up by id rather than scanning the index on age for them.
+_STILL_PURGEABLE = (
+    "SELECT a.id, a.status, l.id AS lead_id FROM json_each(:ids) b"
+    " CROSS JOIN applications a ON a.id = b.value"
+    " LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE {_PAST_RETENTION} AND {_LEAD_AT_REST}"
+    " AND (a.status IN ('draft', 'abandoned') OR (a.status = 'submitted'"
+    " AND (SELECT s.decision FROM assessments s WHERE s.application_id = a.id"
+    " ORDER BY s.id DESC LIMIT 1) = 'declined'))"
+)
 
 
 @dataclass(frozen=True)
@@ -178,7 +218,7 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
                 )
             else:
                 await _withdraw_card(conn, runtime, lead["id"], today)
-                await _delete_lead(conn, lead["id"])
+                await _delete_leads(conn, [lead["id"]])
                 deleted_leads += 1
         apps = await _rows(
             conn,
@@ -192,7 +232,7 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
             if app["id"] in kept_apps:
                 continue
             await _count(conn, today, f"forget:{app['decision'] or app['status']}")
-            await _delete_application(conn, app["id"])
+            await _delete_applications(conn, [app["id"]])
             deleted_apps += 1
         await _count(conn, today, "forget")
         await _delete_conversation_state(conn, user_id)
@@ -227,45 +267,66 @@ async def purge_expired_applications(runtime: Runtime) -> int:
     lead, or none). Abandoned: set aside with /cancel, or a draft untouched for as long.
     Leads a manager still works on and loans are never touched. Returns how many
     applications were purged.
+
+    The candidates are read first, outside any transaction; each batch of them is then
+    re-checked and deleted in a short transaction of its own, since a write transaction
+    holds up every chat while it runs (storage/db.py).
     """
     days = runtime.policy.retention.purge_after_days
     cutoff = (runtime.clock.now() - timedelta(days=days)).isoformat()
     today = runtime.local_now().date().isoformat()
-    async with runtime.db.transaction() as conn:
-        rows = await _rows(
-            conn,
-            "SELECT a.id, a.status, l.id AS lead_id, l.status AS lead_status,"
-            " (SELECT decision FROM assessments s WHERE s.application_id = a.id"
-            "  ORDER BY s.id DESC LIMIT 1) AS decision"
-            " FROM applications a LEFT JOIN leads l ON l.application_id = a.id"
-            " WHERE a.status IN ('draft', 'abandoned', 'submitted')"
-            " AND COALESCE(a.updated_at, a.submitted_at, a.created_at) < ?",
-            (cutoff,),
-        )
-        purged = 0
-        for row in rows:
-            declined = row["status"] == "submitted" and row["decision"] == "declined"
-            if not (declined or row["status"] in ("draft", "abandoned")):
-                continue
-            if row["lead_id"] is not None and row["lead_status"] != "lost":
-                continue
-            if row["lead_id"] is not None:
-                if await _val(conn, "SELECT 1 FROM loans WHERE lead_id = ?", (row["lead_id"],)):
-                    continue
-                await _delete_lead(conn, row["lead_id"])
-            kind = "declined" if declined else "abandoned"
-            await _count(conn, today, f"purged:{kind}")
-            await _delete_application(conn, row["id"])
-            purged += 1
+    candidates = await _purge_candidates(runtime, cutoff)
+    purged = 0
+    for start in range(0, len(candidates), PURGE_BATCH):
+        if start:
+            # A real pause, not sleep(0), as in services/reminders.py: the outbox's marks
+            # of what Telegram accepted need a few turns of the loop to land.
+            await asyncio.sleep(0.001)
+        batch = candidates[start : start + PURGE_BATCH]
+        purged += await _purge_batch(runtime, batch, cutoff, today)
     if purged:
         log.info("retention purged %d applications older than %d days", purged, days)
     return purged
 
 
 async def retention_due_work(runtime: Runtime) -> int:
-    """The retention purge as scheduled work: it queues no messages."""
+    """The retention purge as scheduled work, at most once per PURGE_EVERY in a process
+    (the first tick after start always runs it); it queues no messages."""
+    now = runtime.clock.now()
+    last = runtime.retention_purged_at
+    # A clock set back (by hand, or a test's) counts as due rather than as hours to wait.
+    if last is not None and timedelta(0) <= now - last < PURGE_EVERY:
+        return 0
     await purge_expired_applications(runtime)
+    # Only once it succeeded: a failed purge is retried on the next tick.
+    runtime.retention_purged_at = now
     return 0
+
+
+async def _purge_candidates(runtime: Runtime, cutoff: str) -> list[int]:
+    """Ids of the applications the purge would delete, as of now."""
+    # Offloaded even when the caller is not scheduled work (the CLI, a test): it is a read
+    # over every declined or unfinished application, with no reason to hold up chats.
+    with runtime.db.offloaded():
+        rows = await runtime.db.conn.execute_fetchall(_CANDIDATES, {"cutoff": cutoff})
+    return [int(row[0]) for row in rows]
+
+
+async def _purge_batch(runtime: Runtime, ids: list[int], cutoff: str, today: str) -> int:
+    """Delete those of `ids` that are still purgeable; returns how many.
+
+    Checked again inside the transaction: between the read and now a manager may have
+    claimed the lead, the buyer asked for one or picked the draft up again, a loan been
+    booked.
+    """
+    async with runtime.db.transaction() as conn:
+        rows = await _rows(conn, _STILL_PURGEABLE, {"ids": json.dumps(ids), "cutoff": cutoff})
+        await _delete_leads(conn, [row["lead_id"] for row in rows if row["lead_id"] is not None])
+        await _delete_applications(conn, [row["id"] for row in rows])
+        kinds = Counter("declined" if row["status"] == "submitted" else "abandoned" for row in rows)
+        for kind, n in sorted(kinds.items()):
+            await _count(conn, today, f"purged:{kind}", n)
+    return len(rows)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -328,17 +389,29 @@ async def _withdraw_card(
     )
 
 
-async def _delete_lead(conn: aiosqlite.Connection, lead_id: int) -> None:
-    # lead_events, lead_documents and the relay tables go with it (ON DELETE CASCADE).
-    await conn.execute("DELETE FROM leads WHERE id = ?", (lead_id,))
+async def _delete_leads(conn: aiosqlite.Connection, lead_ids: list[int]) -> None:
+    # lead_events, lead_documents and the relay tables go with them (ON DELETE CASCADE).
+    if lead_ids:
+        await conn.execute(
+            "DELETE FROM leads WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(lead_ids),),
+        )
 
 
-async def _delete_application(conn: aiosqlite.Connection, application_id: int) -> None:
+async def _delete_applications(conn: aiosqlite.Connection, application_ids: list[int]) -> None:
+    """Delete the applications (their assessments go with them); their leads must be gone."""
+    if not application_ids:
+        return
+    ids = json.dumps(application_ids)
     # Counter-offer drafts point at the declined application they came from.
     await conn.execute(
-        "UPDATE applications SET based_on = NULL WHERE based_on = ?", (application_id,)
+        "UPDATE applications SET based_on = NULL"
+        " WHERE based_on IN (SELECT value FROM json_each(?))",
+        (ids,),
     )
-    await conn.execute("DELETE FROM applications WHERE id = ?", (application_id,))
+    await conn.execute(
+        "DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+    )
 
 
 async def _delete_conversation_state(conn: aiosqlite.Connection, user_id: int) -> None:
@@ -410,11 +483,11 @@ async def _forget_outbox(
                 )
 
 
-async def _count(conn: aiosqlite.Connection, day: str, kind: str) -> None:
+async def _count(conn: aiosqlite.Connection, day: str, kind: str, n: int = 1) -> None:
     await conn.execute(
-        "INSERT INTO anonymous_counts (day, kind, count) VALUES (?, ?, 1)"
-        " ON CONFLICT (day, kind) DO UPDATE SET count = count + 1",
-        (day, kind),
+        "INSERT INTO anonymous_counts (day, kind, count) VALUES (?, ?, ?)"
+        " ON CONFLICT (day, kind) DO UPDATE SET count = count + excluded.count",
+        (day, kind, n),
     )
 
 
@@ -438,7 +511,9 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+async def _rows(
+    conn: aiosqlite.Connection, sql: str, params: tuple | dict[str, Any] = ()
+) -> list[dict[str, Any]]:
     async with conn.execute(sql, params) as cursor:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]

@@ -45,6 +45,10 @@ class Runtime:
     # to when one is armed, so a buyer's text skips the database when they have none.
     # None: not loaded (CLI, jobs): ask the database.
     relay_waits: set[int] | None = None
+    # When this process last ran the retention purge from scheduled work (services/privacy.py
+    # retention_due_work), so it runs at most hourly; None: not yet, the first tick runs it.
+    # Here, not in a module global, so each runtime (a test's, a restarted world's) starts over.
+    retention_purged_at: datetime | None = None
 
     def local_now(self) -> datetime:
         """Now in the company's time zone: what reminders and working hours are judged by."""
