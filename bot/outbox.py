@@ -53,7 +53,7 @@ class OutboxSender:
         *,
         hooks: dict[str, SentHook] | None = None,
         on_blocked: BlockedHook | None = None,
-        concurrency: int = 8,
+        concurrency: int = 4,
         max_attempts: int = 12,
         base_delay: float = 1.0,
         max_delay: float = 300.0,
@@ -68,11 +68,11 @@ class OutboxSender:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._rng = rng or random.Random()
-        # Sends in flight at once: a crash while sending can show at most these a second
-        # time (crash test, per run: 16 in flight -> 4-7 of 40 borrowers saw a reminder
-        # twice, 4 -> 0-4). 8 keep the 30 messages/s flood ceiling while Telegram answers
-        # within ~260 ms, a realistic round trip from a lender's server (4 would halve a
-        # reminder day's sending rate there, every day, to narrow what only a crash shows).
+        # Sends in flight at once. A kill while sending catches those whose answer is on its
+        # way (crash test, per run: 16 in flight -> 4-7 of 40 borrowers saw a reminder
+        # twice, 4 -> 0-4), and in a burst their answers queue behind each other on the
+        # loop. 4 still reach the 30 messages/s flood ceiling while Telegram answers within
+        # ~130 ms (at 250 ms they go out at ~16/s: slower, the trade for fewer duplicates).
         self._slots = asyncio.Semaphore(concurrency)
         self._batch = concurrency * 4
         self._wake = asyncio.Event()
