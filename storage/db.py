@@ -8,13 +8,17 @@ messages" is one atomic step.
 Where statements run. A chat update makes a few small statements by key, each taking
 10-50 µs in SQLite; handing each to aiosqlite's worker thread and back costs ~110-200 µs
 of thread hand-off, so it was most of an update's time. `LoopConnection` therefore runs
-a statement at once on the event loop's thread when that cannot stall the loop:
-nothing is queued for the worker (so statements keep their order), the caller did not
-ask for the worker (`Database.offloaded()`, for reads over a whole book: scheduled
-scans, statistics, exports; writes ignore it), and the database is not locked by
-another process. A locked database answers SQLITE_BUSY at once on the loop (its busy
+a statement at once on the event loop's thread when that cannot stall the loop: nothing
+is queued for its worker (so statements keep their order) and the database is not locked
+by another process. A locked database answers SQLITE_BUSY at once on the loop (its busy
 timeout there is 0), and the statement is retried on the worker thread, which waits up
 to BUSY_TIMEOUT_MS for the lock, so a writer waits without freezing the bot.
+
+Reads over a whole book (scheduled scans, statistics, exports) would stall every chat
+for their whole length there, so they ask for `Database.offloaded()`: outside a write
+transaction, `Database.conn` is then a second, read-only connection on a thread of its
+own (WAL lets it read beside our writes), which also sees only committed data. Write
+transactions always run on the main connection.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class LoopConnection(aiosqlite.Connection):
         self._on_worker = 0  # calls handed to the worker thread and not yet finished there
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._on_worker == 0 and not _offloaded.get() and self._connection is not None:
+        if self._on_worker == 0 and self._connection is not None:
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as error:
@@ -104,11 +108,20 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
+        """The connection for this caller: the read-only one inside `offloaded()` (outside
+        a write transaction), else the main one."""
+        if _offloaded.get() and self._reader is not None:
+            return self._reader
+        return self._main
+
+    @property
+    def _main(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("Database is not open; call `await db.open()` first")
         return self._conn
@@ -116,6 +129,8 @@ class Database:
     async def open(self) -> Database:
         if self._conn is None:
             self._conn = await connect(self.path)
+            if self.path != ":memory:":  # another connection would see another database
+                self._reader = await connect_reader(self.path)
             self._checkpoints = asyncio.create_task(
                 self._checkpoint_after_writes(), name="database-checkpoints"
             )
@@ -129,6 +144,9 @@ class Database:
             except asyncio.CancelledError:
                 pass
             self._checkpoints = None
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         if self._conn is not None:
             await self._conn.close()  # the last connection to close checkpoints the rest
             self._conn = None
@@ -145,7 +163,7 @@ class Database:
 
     async def _checkpoint_after_writes(self) -> None:
         """Every CHECKPOINT_SECONDS, a checkpoint if anything was written since the last."""
-        changes = self.conn.total_changes
+        changes = self._main.total_changes
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
             if self._conn is None or self._conn.total_changes == changes:
@@ -165,8 +183,8 @@ class Database:
     @staticmethod
     @contextmanager
     def offloaded() -> Iterator[None]:
-        """Run the statements of this block (in this task and the tasks it starts) on the
-        worker thread: for reads over many rows, which would hold up every chat."""
+        """Read through the read-only connection on its own thread in this block (and the
+        tasks it starts): for reads over many rows, which would hold up every chat."""
         with _offloading(True):
             yield
 
@@ -174,11 +192,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
 
-        Its statements run on the loop's thread even inside `offloaded()`: a write
-        transaction is short, and every other writer (the outbox marking what Telegram
-        accepted among them) waits for it, so it must not take worker trips."""
+        Always on the main connection, also inside `offloaded()`: its reads must see its
+        own writes."""
         async with self._write_lock:
-            conn = self.conn
+            conn = self._main
             with _offloading(False):
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -191,18 +208,15 @@ class Database:
 
     async def execute_write(self, sql: str, params: Iterable[Any] = ()) -> None:
         """One statement on its own, which SQLite commits by itself; serialised with
-        `transaction()` so it never lands inside another coroutine's transaction (and on
-        the loop's thread like one)."""
+        `transaction()` so it never lands inside another coroutine's transaction."""
         async with self._write_lock:
-            with _offloading(False):
-                await self.conn.execute(sql, tuple(params))
+            await self._main.execute(sql, tuple(params))
 
     async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """One writing statement with a RETURNING clause, committed by itself, and its rows;
         serialised with `transaction()` like `execute_write`."""
         async with self._write_lock:
-            with _offloading(False):
-                return list(await self.conn.execute_fetchall(sql, tuple(params)))
+            return list(await self._main.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """The first row; for queries that return a few rows (by key, or with LIMIT), since
@@ -222,6 +236,15 @@ class Database:
 def _checkpoint(path: str) -> None:
     with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+async def connect_reader(path: str) -> aiosqlite.Connection:
+    """A read-only connection (query_only) for `Database.offloaded()`, on aiosqlite's
+    own worker thread."""
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 async def connect(path: str) -> aiosqlite.Connection:

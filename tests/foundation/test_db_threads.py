@@ -1,7 +1,8 @@
 """Where statements run: on the event loop's thread when that is safe (a chat update's
-few small statements, every write transaction), on aiosqlite's worker when asked
-(`offloaded()` reads), while the worker is busy (order is kept) or while another process
-holds the write lock (the bot waits for it without freezing)."""
+few small statements, every write transaction); on a read-only connection with a thread
+of its own for `offloaded()` reads, which chats do not wait behind; on the main
+connection's worker while another process holds the write lock (the bot waits for it
+without freezing) and behind such a wait (order is kept)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from storage.db import Database
 from storage.migrations import migrate
+
+COUNT_TO_A_MILLION = (
+    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000000)"
+    " SELECT max(n) FROM c"
+)
 
 
 async def _thread_of_next_statement(db: Database) -> int:
@@ -21,16 +29,18 @@ async def _thread_of_next_statement(db: Database) -> int:
 async def _opened(db_path: Path) -> Database:
     db = await Database(db_path).open()
     await db.conn.create_function("thread_id", 0, threading.get_ident)
+    with db.offloaded():
+        await db.conn.create_function("thread_id", 0, threading.get_ident)
     return db
 
 
-async def test_small_statements_run_on_the_loop_and_offloaded_ones_on_the_worker(db_path):
+async def test_small_statements_run_on_the_loop_and_offloaded_reads_elsewhere(db_path):
     db = await _opened(db_path)
     try:
         assert await _thread_of_next_statement(db) == threading.get_ident()
         with db.offloaded():
             assert await _thread_of_next_statement(db) != threading.get_ident()
-            # A write transaction stays on the loop: others wait for it to end.
+            # A write transaction stays on the main connection, on the loop.
             async with db.transaction() as conn:
                 async with conn.execute("SELECT thread_id()") as cursor:
                     row = await cursor.fetchone()
@@ -41,25 +51,56 @@ async def test_small_statements_run_on_the_loop_and_offloaded_ones_on_the_worker
         await db.close()
 
 
-async def test_a_statement_waits_its_turn_behind_work_on_the_worker(db_path):
+async def test_chats_do_not_wait_behind_an_offloaded_read(db_path):
     db = await _opened(db_path)
     try:
-        await db.conn.execute("CREATE TABLE seen (n INTEGER, thread INTEGER)")
+        await db.conn.execute("CREATE TABLE answers (n INTEGER)")
 
-        async def long_scan() -> None:
+        async def long_report() -> int:
             with db.offloaded():
-                await db.conn.execute(
-                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c"
-                    " WHERE n < 300000) INSERT INTO seen SELECT max(n), thread_id() FROM c"
-                )
+                return await db.fetchval(COUNT_TO_A_MILLION)
 
-        scan = asyncio.create_task(long_scan())
-        await asyncio.sleep(0)  # the scan is now on the worker
-        await db.execute_write("INSERT INTO seen VALUES (-1, thread_id())")
-        await scan
-        rows = await db.fetchall("SELECT n, thread FROM seen ORDER BY rowid")
-        assert [row["n"] for row in rows] == [300000, -1], "the later write overtook the scan"
-        assert rows[1]["thread"] != threading.get_ident(), "it ran beside the worker"
+        report = asyncio.create_task(long_report())
+        await asyncio.sleep(0)  # the report is now reading on its own thread
+        for n in range(20):
+            await db.execute_write("INSERT INTO answers VALUES (?)", (n,))
+        assert not report.done(), "the writes waited for the report"
+        assert await report == 1_000_000
+        assert await db.fetchval("SELECT count(*) FROM answers") == 20
+    finally:
+        await db.close()
+
+
+async def test_offloaded_reads_cannot_write(db_path):
+    db = await _opened(db_path)
+    try:
+        await db.conn.execute("CREATE TABLE answers (n INTEGER)")
+        with db.offloaded(), pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await db.conn.execute("INSERT INTO answers VALUES (1)")
+        assert await db.fetchval("SELECT count(*) FROM answers") == 0
+    finally:
+        await db.close()
+
+
+async def test_a_statement_waits_its_turn_behind_one_waiting_on_the_worker(db_path):
+    db = await _opened(db_path)
+    try:
+        await migrate(db.conn)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+        write = asyncio.create_task(
+            db.execute_write(
+                "INSERT INTO users (user_id, locale, created_at, updated_at)"
+                " VALUES (6, 'en', 't', 't')"
+            )
+        )
+        await asyncio.sleep(0.05)  # the write is waiting for the lock on the worker
+        row = await db.fetchone("SELECT thread_id() AS thread, count(*) AS n FROM users")
+        await write
+        other.close()
+        assert row["thread"] != threading.get_ident(), "it ran beside the waiting write"
+        assert row["n"] == 1, "the later read overtook the write"
     finally:
         await db.close()
 
