@@ -149,7 +149,8 @@ def build_application(
         .concurrent_updates(False)
     )
     if rate_limiter == "default":
-        # Retries here cover 429s on direct replies; the outbox handles its own.
+        # Up to 3 waits on a 429 for every call, the outbox's too (PTB reads a per-call 0
+        # as "use the default"); the outbox reschedules a row only if a 4th 429 comes.
         rate_limiter = AIORateLimiter(max_retries=3)
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
