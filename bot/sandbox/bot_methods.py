@@ -107,7 +107,11 @@ class BotApiMethods:
             # up, not when the bot's own calls change something (each of those woke it,
             # and the bot made an empty round trip per message it sent).
             deadline = time.monotonic() + timeout
-            while not self._updates and (remaining := deadline - time.monotonic()) > 0:
+            while (
+                not self._updates
+                and self.long_polls_open
+                and (remaining := deadline - time.monotonic()) > 0
+            ):
                 await self.wait_for_new_update(remaining)
                 self._drop_unwanted()
         return self._updates[:limit]

@@ -90,6 +90,7 @@ class SandboxCore(BotApiMethods):
         self._file_ids = itertools.count(1)
         self._waiters: set[asyncio.Future[None]] = set()  # woken by any change
         self._update_waiters: set[asyncio.Future[None]] = set()  # woken by a new update
+        self.long_polls_open = True  # False while the HTTP door stops: polls answer at once
         self._last_bot_call = time.monotonic()
         self.group = SandboxChat(
             id=manager_chat_id,
@@ -325,6 +326,16 @@ class SandboxCore(BotApiMethods):
     async def wait_for_new_update(self, seconds: float) -> None:
         """Wait until an update is pushed or `seconds` pass (getUpdates' long poll)."""
         await _wait(self._update_waiters, seconds)
+
+    async def end_long_polls(self) -> None:
+        """Answer the long polls waiting now (with what there is), as a server going down
+        does, instead of leaving them to be cancelled with the event loop (which tornado
+        reports as a 500 each)."""
+        self.long_polls_open = False
+        while self._update_waiters:
+            _wake(self._update_waiters)
+            await asyncio.sleep(0)
+        self.long_polls_open = True
 
     def _notify(self) -> None:
         _wake(self._waiters)

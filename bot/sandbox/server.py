@@ -152,6 +152,7 @@ class SandboxServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
+            await self.core.end_long_polls()
             await self._server.close_all_connections()
             self._server = None
 
