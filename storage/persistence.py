@@ -1,7 +1,7 @@
 """python-telegram-bot persistence on our SQLite database, stored as JSON (never pickle).
 
-Only what a conversation in progress needs lives here (`user_data`, `chat_data`, the
-conversation states); everything else is in our own tables. Values must be JSON types:
+Only what a conversation in progress needs lives here (`user_data` and the conversation
+states); everything else is in our own tables. Values must be JSON types:
 a handler that stores a Decimal or a date stores its string form.
 """
 
@@ -19,12 +19,13 @@ JsonDict = dict[str, Any]
 
 
 class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
-    """Stores user_data, chat_data and conversations; bot_data and callback_data are not kept
-    (the bot keeps shared state in its own tables and uses its own callback data)."""
+    """Stores user_data and conversations. bot_data and callback_data are not kept (the bot
+    keeps shared state in its own tables and uses its own callback data), nor chat_data,
+    which no handler uses: PTB would copy and offer it for writing after every update."""
 
     def __init__(self, db: Database, update_interval: float = 5) -> None:
         super().__init__(
-            store_data=PersistenceInput(bot_data=False, callback_data=False),
+            store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
             update_interval=update_interval,
         )
         self.db = db
