@@ -1,4 +1,4 @@
-"""The SQLite database: one connection per process, tuned for a chat bot.
+"""The SQLite database: one writing connection per process, tuned for a chat bot.
 
 WAL lets readers proceed while a writer commits; a second writer (the CLI, a backup,
 another process) is waited for instead of failing; writes go through `transaction()`,
@@ -18,7 +18,8 @@ Reads over a whole book (scheduled scans, statistics, exports) would stall every
 for their whole length there, so they ask for `Database.offloaded()`: outside a write
 transaction, `Database.conn` is then a second, read-only connection on a thread of its
 own (WAL lets it read beside our writes), which also sees only committed data. Write
-transactions always run on the main connection.
+transactions always run on the main connection. WAL checkpoints, which SQLite would run
+inside a COMMIT, run on a thread of their own (`Database.checkpoint`).
 """
 
 from __future__ import annotations
