@@ -22,10 +22,10 @@ with a `user_id` column, so a new table cannot silently escape /mydata.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from markupsafe import escape
 
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import in_batches
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,7 @@ ACTIVE_LEAD_STATUSES = ("claimed", "contacted", "documents", "submitted", "appro
 IDENTITY_ANSWER_KEYS = ("name", "full_name", "phone", "credit_history", "credit_note", "note")
 # Pending messages to the person that only served the application (not the loan).
 DROPPED_PENDING_PREFIXES = ("nudge:", "lead-buyer:", "lead-relay:")
-# Applications the retention purge deletes per transaction. A batch runs on the loop's
-# thread without giving other tasks a turn (storage/db.py), so it must stay short.
+# Applications the retention purge deletes per transaction (storage.db.in_batches).
 PURGE_BATCH = 100
 # Retention is counted in days: a purge an hour is soon enough, and the scan is not free.
 PURGE_EVERY = timedelta(hours=1)
@@ -277,12 +277,7 @@ async def purge_expired_applications(runtime: Runtime) -> int:
     today = runtime.local_now().date().isoformat()
     candidates = await _purge_candidates(runtime, cutoff)
     purged = 0
-    for start in range(0, len(candidates), PURGE_BATCH):
-        if start:
-            # A real pause, not sleep(0), as in services/reminders.py: the outbox's marks
-            # of what Telegram accepted need a few turns of the loop to land.
-            await asyncio.sleep(0.001)
-        batch = candidates[start : start + PURGE_BATCH]
+    async for batch in in_batches(candidates, PURGE_BATCH):
         purged += await _purge_batch(runtime, batch, cutoff, today)
     if purged:
         log.info("retention purged %d applications older than %d days", purged, days)
@@ -312,7 +307,7 @@ async def _purge_candidates(runtime: Runtime, cutoff: str) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-async def _purge_batch(runtime: Runtime, ids: list[int], cutoff: str, today: str) -> int:
+async def _purge_batch(runtime: Runtime, ids: Sequence[int], cutoff: str, today: str) -> int:
     """Delete those of `ids` that are still purgeable; returns how many.
 
     Checked again inside the transaction: between the read and now a manager may have
@@ -320,7 +315,7 @@ async def _purge_batch(runtime: Runtime, ids: list[int], cutoff: str, today: str
     booked.
     """
     async with runtime.db.transaction() as conn:
-        rows = await _rows(conn, _STILL_PURGEABLE, {"ids": json.dumps(ids), "cutoff": cutoff})
+        rows = await _rows(conn, _STILL_PURGEABLE, {"ids": json.dumps(list(ids)), "cutoff": cutoff})
         await _delete_leads(conn, [row["lead_id"] for row in rows if row["lead_id"] is not None])
         await _delete_applications(conn, [row["id"] for row in rows])
         kinds = Counter("declined" if row["status"] == "submitted" else "abandoned" for row in rows)

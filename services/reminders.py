@@ -28,7 +28,6 @@ sending finds the rows and sends nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,24 +47,17 @@ from services.loans import (
 )
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import in_batches
 
 log = logging.getLogger(__name__)
 
 # Overdue notices stop this many days after the last configured one (collections take
 # over); it also bounds the scan, so a book full of old defaults stays fast.
 LOOKBACK_BEYOND_LAST = 60
-# Reminders (or staff alerts) written per transaction. A batch runs start to end without
-# giving the event loop a turn (SQLite runs on the loop's thread, storage/db.py), so it
-# must stay short: chats wait for it, and so do the outbox's marks of what Telegram has
-# just accepted (a kill before a mark shows the message twice). 50 take ~10-25 ms.
+# Reminders (or staff alerts) written per transaction (storage.db.in_batches says why
+# batches must stay short): 50 take ~10-25 ms.
 BATCH = 50
 COURTESY_PREFIXES = ("before-", "due")
-
-
-async def _between_batches() -> None:
-    # A real pause, not sleep(0): with sleep(0) this task is ready again at once and runs
-    # its next batch before an answer from Telegram, which needs a few turns, is marked.
-    await asyncio.sleep(0.001)
 
 
 def is_courtesy(kind: str) -> bool:
@@ -250,10 +242,7 @@ async def send_due_reminders(runtime: Runtime) -> int:
     today = runtime.local_now().date()
     chosen = choose(await find_due(runtime.db.conn, rules, today), set())
     queued = 0
-    for start in range(0, len(chosen), BATCH):
-        if start:
-            await _between_batches()
-        dues = chosen[start : start + BATCH]
+    async for dues in in_batches(chosen, BATCH):
         async with runtime.db.transaction() as conn:
             batch = await _batch_context(conn, dues, today)
             for due in dues:
@@ -400,11 +389,9 @@ async def send_staff_alerts(runtime: Runtime, today: date) -> int:
     if not rows:
         return 0
     queued = 0
-    for start in range(0, len(rows), BATCH):
-        if start:
-            await _between_batches()
+    async for batch in in_batches(rows, BATCH):
         async with runtime.db.transaction() as conn:
-            for row in rows[start : start + BATCH]:
+            for row in batch:
                 now = runtime.clock.now()
                 kind = row["kind"]
                 if not await _claim(conn, row["id"], kind, row["user_id"], today, now.isoformat()):

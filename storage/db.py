@@ -27,17 +27,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_SECONDS = 1.0
+# The pause between the write batches of `in_batches`: a real one, not sleep(0), since a
+# task ready again at once runs its next batch before an answer from Telegram, which
+# needs a few turns of the loop, is marked sent.
+BATCH_PAUSE_SECONDS = 0.001
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +238,19 @@ class Database:
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+async def in_batches(items: Sequence[T], size: int) -> AsyncIterator[Sequence[T]]:
+    """`items` in slices of `size`, with a short pause before each slice but the first.
+
+    For work written one transaction per slice: a transaction runs on the loop's thread
+    without giving other tasks a turn, so a long one holds up every chat and the outbox's
+    marks of what Telegram accepted (a kill before a mark shows a message twice).
+    """
+    for start in range(0, len(items), size):
+        if start:
+            await asyncio.sleep(BATCH_PAUSE_SECONDS)
+        yield items[start : start + size]
 
 
 def _checkpoint(path: str) -> None:
