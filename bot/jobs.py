@@ -41,8 +41,8 @@ async def run_due_work(runtime: Runtime) -> int:
     queued = 0
     for work in DUE_WORK:
         try:
-            # Scans over the whole book run on the database's worker thread, so chats
-            # answered meanwhile are not held up (storage/db.py).
+            # Scans over the whole book read through the read-only connection on its own
+            # thread, so chats answered meanwhile are not held up (storage/db.py).
             with runtime.db.offloaded():
                 queued += await work(runtime)
         except Exception:
