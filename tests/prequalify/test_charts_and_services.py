@@ -45,3 +45,13 @@ def test_a_single_installment_and_a_long_term_draw() -> None:
     for term in (1, 120):
         schedule = build_schedule(Decimal(50000), Decimal("3.8"), term, date(2026, 3, 3))
         assert schedule_chart(schedule.installments, schedule.principal).startswith(b"\x89PNG")
+
+
+def test_a_chart_does_not_carry_the_previous_charts_bars() -> None:
+    """The grid, axes, legend and labels are drawn once and pasted: a chart drawn after a
+    longer, bigger one is the same picture as when it is drawn first."""
+    small = build_schedule(Decimal(30000), Decimal("4.8"), 12, date(2026, 3, 3))
+    big = build_schedule(Decimal(900000), Decimal("6.5"), 84, date(2026, 3, 3))
+    alone = schedule_chart(small.installments, small.principal)
+    schedule_chart(big.installments, big.principal)
+    assert schedule_chart(small.installments, small.principal) == alone
