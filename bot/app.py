@@ -6,6 +6,7 @@ templates, the outbox sender, the handlers and the scheduled work.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from typing import Any
@@ -24,6 +25,7 @@ import handlers
 from bot import jobs
 from bot.config import Settings
 from bot.outbox import OutboxSender
+from bot.state_writes import write_changed_state
 from lending.policy import Policy, load_policy
 from services import lead_relay, reminders
 from services.clock import Clock, SystemClock
@@ -77,6 +79,7 @@ class AutoloanApplication(Application):
 
     runtime: Runtime
     outbox: OutboxSender
+    _state_lock: asyncio.Lock | None = None
 
     async def initialize(self) -> None:
         await self.runtime.db.open()
@@ -100,6 +103,20 @@ class AutoloanApplication(Application):
         """
         await super().process_update(update)
         await self.update_persistence()
+
+    async def update_persistence(self) -> None:
+        """PTB's write of changed state, without its copies and tasks (bot/state_writes.py).
+        One run at a time, as PTB's: a scheduled run and an update's may overlap."""
+        persistence = self.persistence
+        if persistence is None:
+            return
+        if persistence.store_data.bot_data or persistence.store_data.callback_data:
+            await super().update_persistence()  # kinds of data write_changed_state leaves out
+            return
+        if self._state_lock is None:
+            self._state_lock = asyncio.Lock()
+        async with self._state_lock:
+            await write_changed_state(self)
 
 
 def build_runtime(

@@ -10,7 +10,6 @@ Try it offline: `python -m bot demo`, /start, answer a few questions, /mydata, /
 
 from __future__ import annotations
 
-import asyncio
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -31,7 +30,6 @@ from services.consent import CONSENT_VERSION
 
 FORGET_ACTION = "privacy_forget"
 PRIVATE = filters.ChatType.PRIVATE
-_PENDING: set[asyncio.Task[None]] = set()  # keeps the clean-up tasks referenced until done
 
 
 async def my_data(update: Update, context: Context) -> None:
@@ -107,13 +105,6 @@ async def answer_forget(update: Update, context: Context) -> None:
     result = await privacy.forget_user(runtime_of(context), user_id, CONSENT_VERSION)
     forget_in_memory(context.application, user_id, chat.id)
     await context.application.update_persistence()
-    # PTB marks this update's user and chat for a persistence write after the handler
-    # returns, which would bring back an empty row: drop them again once that has happened.
-    task = asyncio.get_running_loop().create_task(
-        _drop_again(context.application, user_id, chat.id)
-    )
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
     await query.edit_message_text(
         render(
             context,
@@ -138,13 +129,6 @@ def forget_in_memory(application: Application, user_id: int, chat_id: int) -> No
                 states = handler._conversations  # noqa: SLF001 - no public API for this
                 for key in [k for k in states if user_id in k or chat_id in k]:
                     del states[key]
-
-
-async def _drop_again(application: Application, user_id: int, chat_id: int) -> None:
-    await asyncio.sleep(0)
-    application.drop_user_data(user_id)
-    application.drop_chat_data(chat_id)
-    await application.update_persistence()
 
 
 def register(application: Application) -> None:

@@ -59,3 +59,25 @@ async def test_state_is_written_after_every_update_even_one_a_handler_stopped(wo
     await world.settle()
     stored = await world.runtime.db.fetchval("SELECT data FROM ptb_user_data WHERE user_id = 4711")
     assert stored is not None and '"seen": "remember this"' in stored
+
+
+async def test_a_failed_state_write_reaches_the_error_handlers_and_the_rest_is_written(
+    world,
+) -> None:
+    """One write failing (the disk, a lock) is reported like any error (the sandbox's
+    error handler raises it from settle), and the other writes of the run still happen."""
+    store = world.app.persistence
+    first_write = store.update_user_data
+
+    async def failing(user_id, data) -> None:
+        raise OSError("disk full")
+
+    store.update_user_data = failing
+    world.user(4713, "Buyer").send("/start")  # its locale and its conversation state change
+    with pytest.raises(OSError, match="disk full"):
+        await world.settle()
+    store.update_user_data = first_write
+    state = await world.runtime.db.fetchval(
+        "SELECT state FROM ptb_conversations WHERE key = '[4713, 4713]'"
+    )
+    assert state == '"consent"'
