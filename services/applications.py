@@ -25,14 +25,6 @@ from services.runtime import Runtime
 
 
 @dataclass(frozen=True)
-class Assessed:
-    """The decision on a set of answers and, for a decline, the plans that would qualify."""
-
-    assessment: Assessment
-    offers: list[Offer]
-
-
-@dataclass(frozen=True)
 class Submission:
     application_id: int
     assessment: Assessment
@@ -153,14 +145,6 @@ async def abandon_draft(runtime: Runtime, user_id: int) -> bool:
     return cursor.rowcount > 0
 
 
-def assess_application(runtime: Runtime, answers: Answers, today: date | None = None) -> Assessed:
-    """The policy's decision on `answers` today, with counter-offers for a decline."""
-    today = today or runtime.local_now().date()
-    assessment = assess(answers, runtime.policy, today)
-    offers = counter_offers(answers, runtime.policy, today) if not assessment.prequalified else []
-    return Assessed(assessment, offers)
-
-
 async def submit(
     runtime: Runtime,
     user_id: int,
@@ -171,17 +155,15 @@ async def submit(
     locale: str,
     based_on: int | None = None,
     today: date | None = None,
-    assessed: Assessed | None = None,
 ) -> Submission:
     """Assess and store the application; open the lead and queue the managers' card.
 
     A declined application is stored with its assessment but opens no lead: the buyer sees
-    counter-offers and may still ask for a manager (which opens one then). `assessed` is
-    `assess_application` of these answers when the caller already has it (the chat starts
-    drawing the schedule chart from it while this stores the application).
+    counter-offers and may still ask for a manager (which opens one then).
     """
-    assessed = assessed or assess_application(runtime, answers, today)
-    assessment, offers = assessed.assessment, assessed.offers
+    today = today or runtime.local_now().date()
+    assessment = assess(answers, runtime.policy, today)
+    offers = counter_offers(answers, runtime.policy, today) if not assessment.prequalified else []
     record = assessment_record(assessment)
     now = runtime.clock.now().isoformat()
     answers_json = answers.model_dump_json()
