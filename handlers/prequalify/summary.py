@@ -7,37 +7,42 @@ longer fit.
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
 from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
 from services.callbacks import pack, unpack
+from services.keyboards import inline_keyboard
+from services.rendering import Renderer
 
 EDIT_ACTION = "pqe"
 CONFIRM_ACTION = "pqok"
 
 
-def summary_markup(context: Context, locale: str) -> InlineKeyboardMarkup:
-    answers = texts.answers_of(context)
+def summary_markup(context: Context, locale: str) -> str:
+    """The Edit buttons of the questions this prospect was asked, then Confirm (as JSON,
+    remembered: the same for every prospect with a new car, and for every used car)."""
+    keys = tuple(q.key for q in states.applicable(texts.answers_of(context)))
+    return runtime_of(context).renderer.memoised(_summary_keyboard_json)(locale, keys)
+
+
+def _summary_keyboard_json(renderer: Renderer, locale: str, keys: tuple[str, ...]) -> str:
     buttons = [
-        InlineKeyboardButton(
-            label(context, locale, "apply_edit", field=label(context, locale, f"apply_field_{q.key}")),
-            callback_data=pack(EDIT_ACTION, q.key),
+        (
+            renderer.label(
+                locale, "apply_edit", field=renderer.label(locale, f"apply_field_{key}")
+            ),
+            pack(EDIT_ACTION, key),
         )
-        for q in states.applicable(answers)
-    ]  # fmt: skip
+        for key in keys
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                label(context, locale, "apply_confirm"), callback_data=pack(CONFIRM_ACTION)
-            )
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
+    rows.append([(renderer.label(locale, "apply_confirm"), pack(CONFIRM_ACTION))])
+    return json.dumps(inline_keyboard(rows))
 
 
 def summary_text(context: Context, locale: str) -> str:

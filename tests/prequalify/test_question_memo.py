@@ -130,3 +130,25 @@ def test_two_renderers_never_share_what_they_remember(tmp_path: Path) -> None:
     assert "new or used" in shipped.memoised(ask)()
     assert "NEW OR USED" in edited.memoised(ask)()
     assert "new or used" in shipped.memoised(ask)()
+
+
+async def test_the_summary_edits_only_the_questions_each_prospect_was_asked(
+    world: SandboxWorld,
+) -> None:
+    """The summary's keyboard is remembered per language and per set of questions: a used
+    car's summary edits the car's age, a new car's, shown after it, does not."""
+    used = world.user(2311, "Wang", "en")
+    new = world.user(2312, "Li", "en")
+    chinese = world.user(2313, "Zhang", "zh-hans")
+    for buyer, locale, answers in ((used, "en", OLDER), (new, "en", GOOD), (chinese, "zh", GOOD)):
+        await begin(world, buyer, locale)
+        await answer_all(world, buyer, locale, answers)
+    age = label("en", "apply_edit", field=label("en", "apply_field_vehicle_age_years"))
+
+    def inline(buyer: ScriptedUser) -> list[str]:
+        return [button.text for button in buyer.buttons() if button.kind == "inline"]
+
+    assert age in inline(used) and age not in inline(new)
+    assert len(inline(new)) == len(inline(used)) - 1
+    assert label("zh", "apply_confirm") in inline(chinese)
+    assert label("en", "apply_confirm") not in inline(chinese)
