@@ -110,7 +110,8 @@ class AutoloanApplication(Application):
         persistence = self.persistence
         if persistence is None:
             return
-        if persistence.store_data.bot_data or persistence.store_data.callback_data:
+        stored = persistence.store_data
+        if stored.chat_data or stored.bot_data or stored.callback_data:
             await super().update_persistence()  # kinds of data write_changed_state leaves out
             return
         if self._state_lock is None:

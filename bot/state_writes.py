@@ -3,8 +3,8 @@
 The bot writes after every update, so that a crash loses at most the update in hand.
 python-telegram-bot's own `update_persistence` deep-copies each user's data and runs every
 write as a task of its own, then gathers them: about 130 µs an update, more than the two
-small writes themselves. `write_changed_state` does the same bookkeeping (the user and
-chat ids PTB marked, the conversation states its handlers tracked) and awaits the writes
+small writes themselves. `write_changed_state` does the same bookkeeping (the user ids
+PTB marked, the conversation states its handlers tracked) and awaits the writes
 one by one on the data as it is, about 50 µs. No copy is needed because
 `SqlitePersistence` serialises the data before its first await.
 
@@ -22,25 +22,25 @@ from telegram.ext._utils.trackingdict import TrackingDict
 
 
 async def write_changed_state(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Write every user's and chat's data marked since the last run, and every changed
-    conversation state. A failed write goes to the error handlers, as PTB does; the
-    others are still written."""
+    """Write every user's data marked since the last run, and every changed conversation
+    state (the kinds SqlitePersistence stores). A failed write goes to the error handlers,
+    as PTB does; the others are still written."""
     persistence = application.persistence
     if persistence is None:
         return
-    writes = []
-    if persistence.store_data.user_data:
-        updated, dropped = _take_marked(application, "user")
-        # A marked id with no data left (dropped by /forget during its own update) has
-        # nothing to write; PTB would bring it back as an empty dict.
-        data = application.user_data
-        writes += [(persistence.update_user_data, uid, data[uid]) for uid in updated if uid in data]
-        writes += [(persistence.drop_user_data, uid) for uid in dropped]
-    if persistence.store_data.chat_data:
-        updated, dropped = _take_marked(application, "chat")
-        data = application.chat_data
-        writes += [(persistence.update_chat_data, cid, data[cid]) for cid in updated if cid in data]
-        writes += [(persistence.drop_chat_data, cid) for cid in dropped]
+    marked = application._user_ids_to_be_updated_in_persistence
+    dropped = application._user_ids_to_be_deleted_in_persistence
+    application._user_ids_to_be_updated_in_persistence = set()
+    application._user_ids_to_be_deleted_in_persistence = set()
+    # A marked id with no data left (dropped by /forget during its own update) has nothing
+    # to write; PTB would bring it back as an empty dict.
+    data = application.user_data
+    writes: list[tuple[Any, ...]] = [
+        (persistence.update_user_data, uid, data[uid])
+        for uid in sorted(marked - dropped)
+        if uid in data
+    ]
+    writes += [(persistence.drop_user_data, uid) for uid in sorted(dropped)]
     for name, states in application._conversation_handler_conversations.items():
         for key, state in states.pop_accessed_write_items():
             if isinstance(state, PendingState):
@@ -58,14 +58,3 @@ async def write_changed_state(application: Application[Any, Any, Any, Any, Any, 
             await write(*args)
         except Exception as error:  # handed to the error handlers, as PTB does
             await application.process_error(update=None, error=error)
-
-
-def _take_marked(application: Application[Any, Any, Any, Any, Any, Any], kind: str):
-    """The ids PTB marked for writing and for dropping since the last run (and clears them)."""
-    updated_attr = f"_{kind}_ids_to_be_updated_in_persistence"
-    dropped_attr = f"_{kind}_ids_to_be_deleted_in_persistence"
-    updated: set[int] = getattr(application, updated_attr)
-    dropped: set[int] = getattr(application, dropped_attr)
-    setattr(application, updated_attr, set())
-    setattr(application, dropped_attr, set())
-    return sorted(updated - dropped), sorted(dropped)

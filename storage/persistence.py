@@ -21,7 +21,7 @@ JsonDict = dict[str, Any]
 class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
     """Stores user_data and conversations. bot_data and callback_data are not kept (the bot
     keeps shared state in its own tables and uses its own callback data), nor chat_data,
-    which no handler uses: PTB would copy and offer it for writing after every update."""
+    which no handler uses."""
 
     def __init__(self, db: Database, update_interval: float = 5) -> None:
         super().__init__(
