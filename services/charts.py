@@ -24,6 +24,9 @@ from lending.schedule import Installment
 
 WIDTH, HEIGHT = 960, 540
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 90, 90, 60, 60
+PLOT_W = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+PLOT_H = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+BOTTOM = MARGIN_TOP + PLOT_H  # the x axis
 BACKGROUND = (255, 255, 255)
 AXIS = (90, 90, 90)
 GRID = (228, 228, 228)
@@ -84,9 +87,6 @@ def schedule_chart(
     image = _background(cjk).copy()
     draw = ImageDraw.Draw(image)
 
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    bottom = MARGIN_TOP + plot_h
     # A balloon's last payment dwarfs the others; cap the bar scale at the regular
     # payments so they stay readable, and let the balloon bar reach the top.
     payments = [i.payment for i in installments]
@@ -96,26 +96,26 @@ def schedule_chart(
 
     # Labels of the 4 steps on each scale.
     for step in range(5):
-        y = round(bottom - plot_h * step / 4) - 8
+        y = round(BOTTOM - PLOT_H * step / 4) - 8
         image.paste(_label(_short(pay_max * step / 4), PRINCIPAL), (8, y))
-        image.paste(_label(_short(balance_max * step / 4), BALANCE), (MARGIN_LEFT + plot_w + 8, y))
+        image.paste(_label(_short(balance_max * step / 4), BALANCE), (MARGIN_LEFT + PLOT_W + 8, y))
 
     count = len(installments)
-    slot = plot_w / count
+    slot = PLOT_W / count
     bar = max(1.0, slot * 0.7)
-    scale = plot_h / float(pay_max)
+    scale = PLOT_H / float(pay_max)
     principal_ink, interest_ink = _ink(PRINCIPAL), _ink(INTEREST)
     points = [(MARGIN_LEFT, MARGIN_TOP)]  # the balance starts at the full loan
     for index, item in enumerate(installments):
         x0 = MARGIN_LEFT + index * slot + (slot - bar) / 2
-        p_h = min(float(item.principal) * scale, plot_h)
-        i_h = min(float(item.interest) * scale, plot_h - p_h)
+        p_h = min(float(item.principal) * scale, PLOT_H)
+        i_h = min(float(item.interest) * scale, PLOT_H - p_h)
         if p_h > 0:
-            draw.rectangle([x0, bottom - p_h, x0 + bar, bottom], fill=principal_ink)
+            draw.rectangle([x0, BOTTOM - p_h, x0 + bar, BOTTOM], fill=principal_ink)
         if i_h > 0:
-            draw.rectangle([x0, bottom - p_h - i_h, x0 + bar, bottom - p_h], fill=interest_ink)
+            draw.rectangle([x0, BOTTOM - p_h - i_h, x0 + bar, BOTTOM - p_h], fill=interest_ink)
         x_end = MARGIN_LEFT + (index + 1) * slot
-        y_balance = bottom - plot_h * float(item.balance) / float(balance_max)
+        y_balance = BOTTOM - PLOT_H * float(item.balance) / float(balance_max)
         points.append((x_end, y_balance))
     draw.line(points, fill=_ink(BALANCE), width=3)
 
@@ -123,7 +123,7 @@ def schedule_chart(
     every = max(1, count // 6)
     for index in range(0, count, every):
         x = MARGIN_LEFT + index * slot + slot / 2
-        image.paste(_label(str(installments[index].n), AXIS), (round(x - 6), bottom + 8))
+        image.paste(_label(str(installments[index].n), AXIS), (round(x - 6), BOTTOM + 8))
 
     buffer = io.BytesIO()
     # compress_level=1: ~1 ms for ~16 kB; higher levels cost several times that for a
@@ -137,14 +137,11 @@ def _background(cjk: bool) -> Image.Image:
     """What every chart has: white, the grid, the axes and the legend (palette image)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    bottom = MARGIN_TOP + plot_h
     for step in range(5):
-        y = bottom - plot_h * step / 4
-        draw.line([(MARGIN_LEFT, y), (MARGIN_LEFT + plot_w, y)], fill=GRID)
-    draw.line([(MARGIN_LEFT, MARGIN_TOP), (MARGIN_LEFT, bottom)], fill=AXIS, width=2)
-    draw.line([(MARGIN_LEFT, bottom), (MARGIN_LEFT + plot_w, bottom)], fill=AXIS, width=2)
+        y = BOTTOM - PLOT_H * step / 4
+        draw.line([(MARGIN_LEFT, y), (MARGIN_LEFT + PLOT_W, y)], fill=GRID)
+    draw.line([(MARGIN_LEFT, MARGIN_TOP), (MARGIN_LEFT, BOTTOM)], fill=AXIS, width=2)
+    draw.line([(MARGIN_LEFT, BOTTOM), (MARGIN_LEFT + PLOT_W, BOTTOM)], fill=AXIS, width=2)
     legend_font = _font(18, cjk)
     x = MARGIN_LEFT
     names = LEGENDS["zh" if cjk else "en"]
