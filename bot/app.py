@@ -79,9 +79,10 @@ class AutoloanApplication(Application):
 
     runtime: Runtime
     outbox: OutboxSender
-    _state_lock: asyncio.Lock | None = None
+    _state_lock: asyncio.Lock
 
     async def initialize(self) -> None:
+        self._state_lock = asyncio.Lock()  # update_persistence: one run at a time
         await self.runtime.db.open()
         applied = await migrate(self.runtime.db.conn)
         if applied:
@@ -114,8 +115,6 @@ class AutoloanApplication(Application):
         if stored.chat_data or stored.bot_data or stored.callback_data:
             await super().update_persistence()  # kinds of data write_changed_state leaves out
             return
-        if self._state_lock is None:
-            self._state_lock = asyncio.Lock()
         async with self._state_lock:
             await write_changed_state(self)
 

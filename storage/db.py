@@ -136,11 +136,13 @@ class Database:
     async def open(self) -> Database:
         if self._conn is None:
             self._conn = await connect(self.path)
-            if self.path != ":memory:":  # another connection would see another database
+            # An in-memory database has no file: another connection would see another
+            # database, and there is no WAL to checkpoint.
+            if self.path != ":memory:":
                 self._reader = await connect_reader(self.path)
-            self._checkpoints = asyncio.create_task(
-                self._checkpoint_after_writes(), name="database-checkpoints"
-            )
+                self._checkpoints = asyncio.create_task(
+                    self._checkpoint_after_writes(), name="database-checkpoints"
+                )
         return self
 
     async def close(self) -> None:
