@@ -33,6 +33,7 @@ from bot.sandbox.world import SandboxWorld
 
 FIRST_USER_ID = 2_000_000
 WARM_UP_USER_ID = 1_999_999
+WARM_UP_PROSPECTS = 10  # ids cover every income (id % 5) and both languages (n % 3)
 ROOT = Path(__file__).resolve().parents[1]
 OURS = re.escape(str(ROOT)) + r"/(handlers|services|storage|lending|bot/(?!sandbox))"
 
@@ -50,12 +51,18 @@ async def measure(
         async with SandboxWorld.create(Path(folder) / "bench.sqlite3") as world:
             assert world.app is not None
             driver = TimedDriver(world.core, world.app, drains=[world.app.outbox.drain])
-            # Warm-up, as the floor has: one prospect's whole journey, not counted, so the
-            # first-call costs (templates compiled, statements prepared, imports done late)
-            # do not land on the 1-prospect figure.
-            warm_up = world.user(WARM_UP_USER_ID, "Warm-up", "en")
+            # Warm-up, as the floor has: journeys not counted, so the first-call costs
+            # (templates compiled, statements prepared, imports done late) do not land on
+            # the 1-prospect figure. One journey would warm only its own branch: the
+            # prospects below cover both languages and every income, so both outcomes
+            # (a schedule picture, counter-offers) are warm too.
+            warm_ups = [
+                world.user(WARM_UP_USER_ID - n, f"Warm-up{n}", _language(n))
+                for n in range(WARM_UP_PROSPECTS)
+            ]
             for step in journey:
-                step.act(warm_up)
+                for warm_up in warm_ups:
+                    step.act(warm_up)
                 await driver.settle()
             driver.latencies.clear()
             driver.processed = 0
