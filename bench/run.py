@@ -78,7 +78,11 @@ def conversation_section(report: Report) -> None:
         ratio = rate / report.floor if report.floor else None
         met = rate >= 1000 and (ratio is None or ratio >= 0.3)
         done = run.get("completed")
-        completed = f", {done}/{run['prospects']} completed" if done is not None else ""
+        journeys = run["prospects"] * run["cohorts"]
+        completed = f", {done}/{journeys} completed" if done is not None else ""
+        one_after_another = (
+            f" ({run['cohorts']} groups one after another)" if run["cohorts"] > 1 else ""
+        )
         report.add(
             Figure(
                 f"Conversation ({run['journey']}), {run['prospects']} prospects",
@@ -86,7 +90,7 @@ def conversation_section(report: Report) -> None:
                 "updates/s",
                 "≥ 1,000/s and ≥ 0.30× floor",
                 met,
-                f"{report.ratio(rate)}; {run['updates']} updates{completed}",
+                f"{report.ratio(rate)}; {run['updates']} updates{completed}{one_after_another}",
             )
         )
         lat = run["latency"]

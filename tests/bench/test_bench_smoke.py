@@ -29,15 +29,17 @@ def test_floor_echoes_every_message() -> None:
 
 
 async def test_every_prospect_finishes_the_pre_qualification_in_process() -> None:
-    result = await bench_conversation.measure(3)
+    # Two groups of three, one after the other: six journeys, three at a time.
+    result = await bench_conversation.measure(3, min_journeys=5)
     assert result["journey"] == "prequalify"
-    assert result["completed"] == 3
-    assert result["updates"] == 3 * result["steps"]
+    assert result["cohorts"] == 2
+    assert result["completed"] == 6
+    assert result["updates"] == 6 * result["steps"]
     assert set(result["latency"]) == {"p50_ms", "p95_ms", "p99_ms", "max_ms"}
 
 
 def test_the_profile_names_our_handlers() -> None:
-    report = bench_conversation.profile(prospects=2, top=40)
+    report = bench_conversation.profile(prospects=2, top=40, min_journeys=2)
     assert "process_update" in report["cumulative"]
 
 
