@@ -115,7 +115,9 @@ class TimedDriver:
             for drain in self.drains:
                 drained = bool(await drain()) or drained
             await self._handler_tasks()
-            if not updates and not drained and not self.core.pending_updates:
+            # Nothing sent means no sent-hook ran and no task was started, so nothing new
+            # can be due; looking again would be a query the running bot never makes.
+            if not drained and not self.core.pending_updates:
                 break
         self.processed += processed
         return processed

@@ -86,22 +86,28 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """One round: deliver the rows whose time has come; returns how many were sent."""
-        async with self._round_lock:
-            rows = await outbox.due_rows(self.db.conn, self.clock.now(), self._batch)
-            if not rows:
-                return 0
-            results = await asyncio.gather(*(self._deliver(row) for row in rows))
-            return sum(results)
+        return (await self._round())[1]
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Deliver until nothing is due now (tests and the demo call this)."""
         sent = 0
         for _ in range(max_rounds):
-            before = await outbox.pending_count(self.db.conn)
-            sent += await self.send_due()
-            if before == 0 or not await outbox.due_rows(self.db.conn, self.clock.now(), 1):
+            # Rows refused or put off count as handled, so the next round looks again;
+            # a round that found nothing due ends the drain after its one query.
+            handled, delivered = await self._round()
+            sent += delivered
+            if not handled or self._stopping:
                 break
         return sent
+
+    async def _round(self) -> tuple[int, int]:
+        """(rows handled, rows sent) for one batch of due rows."""
+        async with self._round_lock:
+            rows = await outbox.due_rows(self.db.conn, self.clock.now(), self._batch)
+            if not rows:
+                return 0, 0
+            results = await asyncio.gather(*(self._deliver(row) for row in rows))
+            return len(rows), sum(results)
 
     def start(self, poll_interval: float = 1.0) -> None:
         if self._task is None:
