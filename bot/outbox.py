@@ -40,6 +40,10 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 # message id of the message Telegram returned, or None when the call returns no message).
 SentHook = Callable[[aiosqlite.Connection, str, int | None, int | None], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
+# Makes a render-at-send row's parameters from the database as it is when the row leaves:
+# (connection, renderer argument) -> parameters added to the stored payload, or None when
+# there is nothing left to send (the row is dropped).
+Renderer = Callable[[aiosqlite.Connection, str], Awaitable[dict[str, Any] | None]]
 
 NOT_MODIFIED = "message is not modified"
 
@@ -63,6 +67,7 @@ class OutboxSender:
         self.bot = bot
         self.clock = clock
         self.hooks: dict[str, SentHook] = dict(hooks or {})
+        self.renderers: dict[str, Renderer] = {}
         self.on_blocked = on_blocked
         self.max_attempts = max_attempts
         self.base_delay = base_delay
@@ -154,10 +159,11 @@ class OutboxSender:
         async with self._slots:
             if self._stopping:
                 return 0  # still pending: the next start sends it
+            params = await self._params(row)
+            if params is None:
+                return 0
             try:
-                result = await self.bot.do_api_request(
-                    row.method, api_kwargs=_with_files(row.payload)
-                )
+                result = await self.bot.do_api_request(row.method, api_kwargs=params)
             except RetryAfter as error:
                 wait = _seconds(error)
                 await self._retry(
@@ -165,7 +171,7 @@ class OutboxSender:
                 )
                 return 0
             except Forbidden as error:
-                await self._final(row, "dropped", f"403 {error.message}")
+                await self._final(row, "dropped", f"403 {error.message}", unreachable=True)
                 if self.on_blocked is not None:
                     await self.on_blocked(row.chat_id)
                 return 0
@@ -178,16 +184,40 @@ class OutboxSender:
                 return 0
             except (NetworkError, TelegramError) as error:
                 # TimedOut is a NetworkError; 5xx answers arrive as NetworkError too.
-                if row.attempts + 1 >= self.max_attempts:
-                    await self._final(row, "failed", f"gave up: {type(error).__name__}")
-                    log.error("outbox row %s gave up after %s attempts", row.id, row.attempts + 1)
-                    return 0
-                await self._retry(
-                    row, self._backoff(row.attempts), type(error).__name__, count=True
-                )
+                await self._put_off(row, type(error).__name__)
                 return 0
             await self._sent(row, result)
             return 1
+
+    async def _params(self, row: outbox.OutboxRow) -> dict[str, Any] | None:
+        """The call's parameters. A render-at-send row gets its renderer's on top of what
+        was stored; None when it has nothing to send now (put off, or final)."""
+        if row.render is None:
+            return _with_files(row.payload)
+        name, _, argument = row.render.partition(":")
+        renderer = self.renderers.get(name)
+        if renderer is None:
+            log.error("outbox row %s names unknown renderer %r", row.id, name)
+            await self._final(row, "failed", f"unknown renderer {name}")
+            return None
+        try:
+            rendered = await renderer(self.db.conn, argument)
+        except Exception:
+            log.exception("outbox row %s (%s) could not be rendered", row.id, name)
+            await self._put_off(row, "render failed")
+            return None
+        if rendered is None:
+            await self._final(row, "dropped", "nothing left to send")
+            return None
+        return _with_files({**row.payload, **rendered})
+
+    async def _put_off(self, row: outbox.OutboxRow, error: str) -> None:
+        """Try again later, with backoff; after `max_attempts` the row has failed."""
+        if row.attempts + 1 >= self.max_attempts:
+            await self._final(row, "failed", f"gave up: {error}")
+            log.error("outbox row %s gave up after %s attempts", row.id, row.attempts + 1)
+            return
+        await self._retry(row, self._backoff(row.attempts), error, count=True)
 
     def _backoff(self, attempts: int) -> timedelta:
         ceiling = min(self.max_delay, self.base_delay * (2**attempts))
@@ -199,10 +229,12 @@ class OutboxSender:
         async with self.db.transaction() as conn:
             await outbox.mark_retry(conn, row.id, self.clock.now() + delay, error, count=count)
 
-    async def _final(self, row: outbox.OutboxRow, status: str, error: str) -> None:
+    async def _final(
+        self, row: outbox.OutboxRow, status: str, error: str, *, unreachable: bool = False
+    ) -> None:
         async with self.db.transaction() as conn:
             await outbox.mark_final(conn, row.id, status, error)
-            if status == "dropped":
+            if unreachable:
                 await conn.execute(
                     "UPDATE users SET unreachable_at = COALESCE(unreachable_at, ?)"
                     " WHERE user_id = ?",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ DIGEST_DELAY = timedelta(seconds=10)  # a digest waits this long for more leads 
 DIGEST_SPACING = timedelta(seconds=20)  # and digests leave at least this far apart
 DIGEST_MAX_LEADS = 24  # keeps a digest well inside 4096 characters and 100 buttons
 JOIN_MARGIN = timedelta(seconds=2)  # never touch a digest about to be sent
+DIGEST_RENDERER = "lead_digest"  # the outbox renderer that makes a digest's message
 
 STATUSES = (
     "new",
@@ -142,8 +144,8 @@ async def load_lead(conn: aiosqlite.Connection, lead_id: int) -> LeadView | None
 
 
 async def load_digest_leads(conn: aiosqlite.Connection, digest_id: int) -> list[LeadView]:
-    """The digest's leads, by id: the views `load_lead` gives, in a fixed few queries. The
-    digest is rebuilt on every join, so loading lead by lead cost n²/2 loads for n leads."""
+    """The digest's leads, by id: the views `load_lead` gives, in a fixed few queries
+    (not one load per lead) each time the digest, or an edit of it, is sent."""
     return await _load_views(
         conn, f"{_LEAD_ROWS} WHERE l.digest_id = ? ORDER BY l.id", (digest_id,)
     )
@@ -304,7 +306,7 @@ async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int)
         and await sent_to_group_recently(conn, chat_id, now) >= GROUP_CARD_BUDGET
     ):
         # Before loading the lead: the digest loads all of its leads at once anyway.
-        await _join_digest(conn, runtime, chat_id, lead_id, now)
+        await _join_digest(conn, chat_id, lead_id, now)
         return
     view = await load_lead(conn, lead_id)
     assert view is not None
@@ -356,7 +358,7 @@ async def sent_to_group_recently(conn: aiosqlite.Connection, chat_id: int, now: 
 
 
 async def _join_digest(
-    conn: aiosqlite.Connection, runtime: Runtime, chat_id: int, lead_id: int, now: datetime
+    conn: aiosqlite.Connection, chat_id: int, lead_id: int, now: datetime
 ) -> None:
     """Add the lead to the digest still waiting to leave, or start the next digest."""
     row = await _one(
@@ -373,16 +375,8 @@ async def _join_digest(
         and await _digest_row_pending(conn, row["id"])
     )
     if joinable:
-        digest_id = row["id"]
-        await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (digest_id, lead_id))
-        payload = await digest_payload(conn, runtime, digest_id)
-        await conn.execute(
-            "UPDATE outbox SET payload = ? WHERE dedup_key = ? AND status = 'pending'",
-            (
-                json.dumps({"chat_id": chat_id, **payload}, ensure_ascii=False),
-                f"lead-digest:{digest_id}",
-            ),
-        )
+        # Joining is a link: the digest's text is made when it leaves (`digest_for_send`).
+        await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (row["id"], lead_id))
         return
     last = await _one(conn, "SELECT MAX(send_at) FROM lead_digests WHERE chat_id = ?", (chat_id,))
     send_at = now + DIGEST_DELAY
@@ -398,11 +392,12 @@ async def _join_digest(
         conn,
         chat_id=chat_id,
         method="sendMessage",
-        payload=await digest_payload(conn, runtime, digest_id),
+        payload={},
         now=now,
         dedup_key=f"lead-digest:{digest_id}",
         on_sent=f"lead_digest:{digest_id}",
         not_before=send_at,
+        render=f"{DIGEST_RENDERER}:{digest_id}",
     )
 
 
@@ -416,12 +411,25 @@ async def _digest_row_pending(conn: aiosqlite.Connection, digest_id: int) -> boo
     return row is not None and row["attempts"] == 0
 
 
+def digest_for_send(runtime: Runtime) -> Callable[[aiosqlite.Connection, str], Awaitable[Any]]:
+    """The outbox renderer of digests (DIGEST_RENDERER): the digest as it is when its
+    message, or an edit of it, leaves. None (nothing to send) once it has no leads left."""
+
+    async def render(conn: aiosqlite.Connection, argument: str) -> dict[str, Any] | None:
+        return await digest_payload(conn, runtime, int(argument)) if argument.isdigit() else None
+
+    return render
+
+
 async def digest_payload(
     conn: aiosqlite.Connection, runtime: Runtime, digest_id: int
-) -> dict[str, Any]:
-    """One message listing the digest's leads (best first), a Claim button for each new one."""
+) -> dict[str, Any] | None:
+    """One message listing the digest's leads (best first), a Claim button for each new
+    one; None when no lead is left in it (all forgotten)."""
     locale = runtime.default_locale
     views = sorted(await load_digest_leads(conn, digest_id), key=priority_key)
+    if not views:
+        return None
     text = runtime.renderer.render(
         locale,
         "lead_digest",
@@ -447,17 +455,18 @@ def priority_key(view: LeadView) -> tuple[int, int, str]:
 async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
     """Show the lead's current state on its group card (or its digest), in the transaction.
 
-    A card not yet sent is re-rendered in its pending outbox row; a sent one is edited.
+    A card not yet sent is re-rendered in its pending outbox row; a sent one is edited. A
+    digest is made when its message (or the edit) leaves, so a waiting one needs nothing.
     """
     view = await load_lead(conn, lead_id)
     if view is None:
         return
-    now = runtime.clock.now()
-    locale = runtime.default_locale
+    render: str | None = None
     if view.digest_id is not None:
-        payload = await digest_payload(conn, runtime, view.digest_id)
-        key = f"lead-digest:{view.digest_id}"
+        payload: dict[str, Any] = {}
+        key, render = f"lead-digest:{view.digest_id}", f"{DIGEST_RENDERER}:{view.digest_id}"
     else:
+        locale = runtime.default_locale
         payload = message_payload(
             card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
         )
@@ -467,6 +476,8 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
         "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
         (key,),
     )
+    if pending is not None and render is not None:
+        return
     if pending is not None and pending["attempts"] == 0:
         await conn.execute(
             "UPDATE outbox SET payload = ? WHERE id = ?",
@@ -484,7 +495,8 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
         chat_id=chat_id,
         method="editMessageText",
         payload={"message_id": message_id, **payload},
-        now=now,
+        now=runtime.clock.now(),
+        render=render,
     )
 
 

@@ -29,6 +29,7 @@ class OutboxRow:
     on_sent: str | None
     attempts: int
     dedup_key: str | None
+    render: str | None = None  # "renderer:argument": the payload is made when it is sent
 
 
 async def enqueue(
@@ -41,15 +42,18 @@ async def enqueue(
     dedup_key: str | None = None,
     on_sent: str | None = None,
     not_before: datetime | None = None,
+    render: str | None = None,
 ) -> bool:
     """Queue one call; False when a row with the same dedup key was queued before.
 
     Call inside `Database.transaction()` with the state change that causes the message.
+    With `render` ("renderer:argument"), the renderer's parameters are added to `payload`
+    when the row is sent (see bot/outbox.py).
     """
     params = {"chat_id": chat_id, **payload}
     cursor = await conn.execute(
         "INSERT INTO outbox (dedup_key, chat_id, method, payload, on_sent, next_attempt_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        " created_at, render) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
         (
             dedup_key,
             chat_id,
@@ -58,6 +62,7 @@ async def enqueue(
             on_sent,
             (not_before or now).isoformat(),
             now.isoformat(),
+            render,
         ),
     )
     return cursor.rowcount == 1
@@ -116,6 +121,7 @@ async def due_rows(conn: aiosqlite.Connection, now: datetime, limit: int) -> lis
             on_sent=row["on_sent"],
             attempts=row["attempts"],
             dedup_key=row["dedup_key"],
+            render=row["render"],
         )
         for row in rows
     ]

@@ -283,3 +283,74 @@ async def test_stopping_gives_up_on_an_answer_that_never_comes(world: SandboxWor
     await sender.stop(grace=0.05)
     (row,) = await rows(world)
     assert row["status"] == "pending"  # at least once: sent again on the next start
+
+
+async def queue_rendered(world: SandboxWorld, chat_id: int, render: str) -> None:
+    async with world.runtime.db.transaction() as conn:
+        await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            method="sendMessage",
+            payload={"parse_mode": "HTML"},
+            now=world.clock.now(),
+            render=render,
+        )
+
+
+async def test_a_row_rendered_at_send_shows_the_database_as_it_is_when_it_leaves(
+    world: SandboxWorld,
+) -> None:
+    li = world.user(1001, "Li")
+    li.command("/help")
+    await world.settle()
+
+    async def users_known(conn, argument):
+        count = (await conn.execute_fetchall("SELECT COUNT(*) FROM users"))[0][0]
+        return {"text": f"<b>{argument}</b>: {count} users"}
+
+    world.app.outbox.renderers["count"] = users_known
+    await queue_rendered(world, li.id, "count:Today")
+    world.user(1002, "Wang").command("/help")  # a user more before the row leaves
+    await world.settle()
+    assert li.last_text() == "Today: 2 users"
+    (row,) = await rows(world)
+    assert row["status"] == "sent"
+
+
+async def test_a_render_that_fails_is_put_off_and_one_with_nothing_to_send_is_dropped(
+    world: SandboxWorld,
+) -> None:
+    li, wang = world.user(1001, "Li"), world.user(1002, "Wang")
+    for person in (li, wang):
+        person.command("/help")
+    await world.settle()
+    failing = [True]
+
+    async def flaky(conn, argument):
+        if failing[0]:
+            raise sqlite3.OperationalError("disk I/O error")
+        return {"text": "at last"}
+
+    async def nothing(conn, argument):
+        return None
+
+    world.app.outbox.renderers.update(flaky=flaky, nothing=nothing)
+    await queue_rendered(world, li.id, "flaky:")
+    await queue_rendered(world, wang.id, "nothing:")
+    await queue_rendered(world, 1003, "missing:")
+    await world.settle()
+    flaky_row, nothing_row, missing_row = await rows(world)
+    assert flaky_row["status"] == "pending" and flaky_row["attempts"] == 1
+    assert flaky_row["last_error"] == "render failed"
+    assert (
+        nothing_row["status"] == "dropped" and nothing_row["last_error"] == "nothing left to send"
+    )
+    assert missing_row["status"] == "failed" and "unknown renderer" in missing_row["last_error"]
+    unreachable = await world.runtime.db.fetchval(
+        "SELECT unreachable_at FROM users WHERE user_id = ?", (wang.id,)
+    )
+    assert unreachable is None  # nothing to send is not a blocked user
+    failing[0] = False
+    world.clock.set(datetime_of(flaky_row["next_attempt_at"]))
+    await world.settle()
+    assert li.last_text() == "at last"

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.sandbox.world import MANAGER_IDS
+from services import lead_cards, leads
+from services.lead_cards import GROUP_CARD_BUDGET
 from tests.managers.conftest import group_messages, open_test_lead
 
 GROUP_LIMIT = 20
@@ -56,3 +59,42 @@ async def test_a_lead_claimed_from_a_digest_shows_its_owner_there(world):
     digest = world.core.find_message(digest.chat_id, digest.message_id)
     assert f"Claim #{lead_id}" not in str(digest.inline_keyboard)
     assert "👔 Manager1" in digest.text
+
+
+async def test_a_digest_is_made_once_when_it_leaves_with_every_lead_as_it_is_then(
+    world, monkeypatch
+):
+    """Leads join a waiting digest without rendering it (a campaign's burst rendered it
+    once per join); it is made when it leaves, so a claim before that shows there too."""
+    calls = []
+    payload = lead_cards.digest_payload
+
+    async def counted(*args, **kwargs):
+        calls.append(args[-1])
+        return await payload(*args, **kwargs)
+
+    monkeypatch.setattr(lead_cards, "digest_payload", counted)
+    for n in range(GROUP_CARD_BUDGET):
+        await open_test_lead(world, 31000 + n, f"Early {n}")
+    await world.settle()
+    joined = [await open_test_lead(world, 32000 + n, f"Buyer {n}") for n in range(8)]
+    await world.settle()
+    manager = world.manager(0)
+    manager.command("/back")
+    await world.settle()
+    await leads.claim_lead(world.runtime, joined[2], MANAGER_IDS[0])
+    await world.settle()
+    assert calls == []  # eight joins and a claim, and the digest not made once
+    before = len(group_messages(world))
+
+    await world.travel(timedelta(seconds=30), step=timedelta(seconds=5))
+    (digest,) = group_messages(world)[before:]
+    assert len(calls) == 1
+    assert all(f"#{lead_id}" in digest.text for lead_id in joined)
+    assert "👔 Manager1" in digest.text
+    claims = str(digest.inline_keyboard)
+    assert f"Claim #{joined[2]}" not in claims and f"Claim #{joined[3]}" in claims
+    placed = await world.runtime.db.fetchval(
+        "SELECT COUNT(*) FROM leads WHERE card_message_id = ?", (digest.message_id,)
+    )
+    assert placed == len(joined)
