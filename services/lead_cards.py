@@ -455,29 +455,23 @@ def priority_key(view: LeadView) -> tuple[int, int, str]:
 async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
     """Show the lead's current state on its group card (or its digest), in the transaction.
 
-    A card not yet sent is re-rendered in its pending outbox row; a sent one is edited. A
-    digest is made when its message (or the edit) leaves, so a waiting one needs nothing.
+    A card not yet sent is re-rendered in its pending outbox row; a sent one is edited.
     """
     view = await load_lead(conn, lead_id)
     if view is None:
         return
-    render: str | None = None
     if view.digest_id is not None:
-        payload: dict[str, Any] = {}
-        key, render = f"lead-digest:{view.digest_id}", f"{DIGEST_RENDERER}:{view.digest_id}"
-    else:
-        locale = runtime.default_locale
-        payload = message_payload(
-            card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
-        )
-        key = f"lead-card:{lead_id}"
+        await refresh_digest(conn, runtime, view.digest_id)
+        return
+    locale = runtime.default_locale
+    payload = message_payload(
+        card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
+    )
     pending = await _one(
         conn,
         "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (key,),
+        (f"lead-card:{lead_id}",),
     )
-    if pending is not None and render is not None:
-        return
     if pending is not None and pending["attempts"] == 0:
         await conn.execute(
             "UPDATE outbox SET payload = ? WHERE id = ?",
@@ -496,7 +490,32 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
         method="editMessageText",
         payload={"message_id": message_id, **payload},
         now=runtime.clock.now(),
-        render=render,
+    )
+
+
+async def refresh_digest(conn: aiosqlite.Connection, runtime: Runtime, digest_id: int) -> None:
+    """Show the digest's leads as they are now, in the transaction. A digest still waiting
+    is made when it leaves, so it needs nothing; a sent one gets an edit, made when the
+    edit leaves."""
+    pending = await _one(
+        conn,
+        "SELECT 1 FROM outbox WHERE dedup_key = ? AND status = 'pending'",
+        (f"lead-digest:{digest_id}",),
+    )
+    if pending is not None:
+        return
+    sent = await _one(
+        conn, "SELECT chat_id, message_id FROM lead_digests WHERE id = ?", (digest_id,)
+    )
+    if sent is None or sent["message_id"] is None:
+        return  # never sent (it failed for good): nothing to edit
+    await outbox.enqueue(
+        conn,
+        chat_id=sent["chat_id"],
+        method="editMessageText",
+        payload={"message_id": sent["message_id"]},
+        now=runtime.clock.now(),
+        render=f"{DIGEST_RENDERER}:{digest_id}",
     )
 
 

@@ -217,8 +217,21 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
                     (lead["id"], note, now_iso),
                 )
             else:
-                await _withdraw_card(conn, runtime, lead["id"], today)
+                # A digest shared with other leads loses this one; a card of its own is
+                # edited to say the buyer withdrew.
+                digest_id = await _val(
+                    conn, "SELECT digest_id FROM leads WHERE id = ?", (lead["id"],)
+                )
+                shared = digest_id is not None and await _val(
+                    conn,
+                    "SELECT count(*) FROM leads WHERE digest_id = ? AND id != ?",
+                    (digest_id, lead["id"]),
+                )
+                if not shared:
+                    await _withdraw_card(conn, runtime, lead["id"], today)
                 await _delete_leads(conn, [lead["id"]])
+                if shared:
+                    await lead_cards.refresh_digest(conn, runtime, digest_id)
                 deleted_leads += 1
         apps = await _rows(
             conn,

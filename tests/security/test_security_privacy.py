@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from bot.sandbox.world import SandboxWorld
 from services import leads, privacy
+from services.lead_cards import GROUP_CARD_BUDGET
 from tests.loans.helpers import book
+from tests.managers.conftest import open_test_lead
 from tests.prequalify.journey import DECLINED, GOOD, NAME, answer_all, begin, confirm, label
 
 PHONE_DIGITS = "138"  # the shared contact is +86138<user id, 8 digits>
@@ -264,3 +266,23 @@ async def test_retention_purges_old_declined_and_abandoned_applications(world: S
     counts = await privacy.anonymous_counts(world.runtime)
     assert counts == {"purged:declined": 1, "purged:abandoned": 1}
     assert declined.bot_messages()  # nothing was sent about the purge
+
+
+async def test_forget_a_lead_in_a_sent_digest_leaves_the_other_leads_there(world: SandboxWorld):
+    """The digest message lists many buyers: a forgotten one leaves it, the others stay
+    (editing it into a "withdrew consent" card would hide every other lead)."""
+    for n in range(GROUP_CARD_BUDGET):
+        await open_test_lead(world, 33000 + n, f"Early {n}")
+    staying = await open_test_lead(world, 33100, "Wu Stays")
+    leaving = await _submitted(world, 3107)
+    leaving_id = await world.runtime.db.fetchval("SELECT id FROM leads WHERE user_id = 3107")
+    await world.travel(timedelta(seconds=30), step=timedelta(seconds=5))
+    digest = [m for m in world.core.chat_messages(world.core.group.id) if m.from_bot][-1]
+    assert f"#{staying}" in digest.text and f"#{leaving_id}" in digest.text
+
+    await _forget(world, leaving)
+    await world.travel(timedelta(seconds=5))
+    edited = world.core.find_message(digest.chat_id, digest.message_id)
+    assert f"#{staying}" in edited.text and "Wu Stays" in edited.text
+    assert f"#{leaving_id}" not in edited.text and "Zhang" not in edited.text
+    assert f"Claim #{leaving_id}" not in str(edited.inline_keyboard)
