@@ -83,6 +83,8 @@ def conversation_section(report: Report) -> None:
         one_after_another = (
             f" ({run['cohorts']} groups one after another)" if run["cohorts"] > 1 else ""
         )
+        if run["due_unsent"]:
+            completed += f", {run['due_unsent']} queued without waking the outbox"
         report.add(
             Figure(
                 f"Conversation ({run['journey']}), {run['prospects']} prospects",

@@ -34,6 +34,7 @@ async def test_every_prospect_finishes_the_pre_qualification_in_process() -> Non
     assert result["journey"] == "prequalify"
     assert result["cohorts"] == 2
     assert result["completed"] == 6
+    assert result["due_unsent"] == 0  # every queued message woke the sender
     assert result["updates"] == 6 * result["steps"]
     assert set(result["latency"]) == {"p50_ms", "p95_ms", "p99_ms", "max_ms"}
 
