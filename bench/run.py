@@ -63,7 +63,8 @@ def floor_section(report: Report) -> None:
             "Floor: PTB echo bot, in-process door",
             result["updates_per_second"],
             "updates/s",
-            note=f"{result['updates']} updates, p99 {result['latency']['p99_ms']} ms",
+            note=f"{result['updates']} updates, p99 {result['latency']['p99_ms']} ms; median of "
+            + ", ".join(f"{r:,.0f}" for r in result["runs_updates_per_second"]),
         )
     )
 
@@ -83,6 +84,9 @@ def conversation_section(report: Report) -> None:
         one_after_another = (
             f" ({run['cohorts']} groups one after another)" if run["cohorts"] > 1 else ""
         )
+        rates = run.get("runs_updates_per_second", [rate])
+        if len(rates) > 1:
+            one_after_another += f"; median of {', '.join(f'{r:,.0f}' for r in rates)}"
         if run["due_unsent"]:
             completed += f", {run['due_unsent']} queued without waking the outbox"
         report.add(
