@@ -271,11 +271,11 @@ async def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def run(quick: bool = False, *, prospects: int = 200) -> dict[str, Any]:
     """200 prospects paced (over a 60 s window) and hurried; flat out, the bot and the echo
-    floor over the same door, 200 each (quick: 200 paced over 25 s, 100 hurried and 50 flat
+    floor over the same door, 200 each (quick: 200 paced over 20 s, 100 hurried and 50 flat
     out, to stay well inside two minutes)."""
     flat = 50 if quick else prospects
     return {
-        "paced": asyncio.run(measure(prospects, (2.0, 8.0), window=25 if quick else 60)),
+        "paced": asyncio.run(measure(prospects, (2.0, 8.0), window=20 if quick else 60)),
         "hurried": asyncio.run(measure(100 if quick else prospects, (0.5, 1.5))),
         "flat_out": asyncio.run(measure(flat, (0.0, 0.0))),
         "floor_flat_out": asyncio.run(measure(flat, (0.0, 0.0), echo=True)),
