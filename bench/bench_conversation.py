@@ -56,6 +56,7 @@ async def measure(
 ) -> dict[str, Any]:
     if journey is None:
         name, journey = default_journey()
+    cohorts = _cohorts(prospects, min_journeys)
     with tempfile.TemporaryDirectory(prefix="bench-conversation-") as folder:
         async with SandboxWorld.create(Path(folder) / "bench.sqlite3") as world:
             assert world.app is not None
@@ -63,60 +64,77 @@ async def measure(
             # plain drain after every batch looks for due rows once an update when alone.)
             outbox = world.app.outbox
             driver = TimedDriver(world.core, world.app, drains=[outbox.drain_if_woken])
-            # Warm-up, as the floor has: journeys not counted, so the first-call costs
-            # (templates compiled, statements prepared, imports done late) do not land on
-            # the 1-prospect figure. One journey would warm only its own branch: the
-            # prospects below cover both languages and every income, so both outcomes
-            # (a schedule picture, counter-offers) are warm too.
-            warm_ups = [
-                world.user(WARM_UP_USER_ID - n, f"Warm-up{n}", _language(n))
-                for n in range(WARM_UP_PROSPECTS)
-            ]
-            for step in journey:
-                for warm_up in warm_ups:
-                    step.act(warm_up)
-                await driver.settle()
-            driver.latencies.clear()
-            driver.processed = 0
+            await _warm_up(world, driver, journey)
             gc.freeze()  # as the running bot does once started (bot/app.py, _on_start)
-            # Only the bot's side is timed (settle: updates through the door, handlers,
-            # database, replies); the scripted people typing and pressing are not.
-            elapsed = 0.0
-            wall_started = time.perf_counter()
-            for cohort in range(_cohorts(prospects, min_journeys)):
-                first = cohort * prospects
-                users = [
-                    world.user(FIRST_USER_ID + n, f"Prospect{n}", _language(n))
-                    for n in range(first, first + prospects)
-                ]
-                for step in journey:
-                    for user in users:
-                        step.act(user)
-                    started = time.perf_counter()
-                    await driver.settle()
-                    elapsed += time.perf_counter() - started
-            wall = time.perf_counter() - wall_started
-            gc.unfreeze()  # the next size builds its own world in this process
+            try:
+                elapsed, wall = await _timed(world, driver, journey, prospects, cohorts)
+            finally:
+                gc.unfreeze()  # the next size builds its own world in this process
             # A row queued without waking the sender would wait here for a poll: counted,
             # so a missing wake shows as a number rather than as a faster benchmark.
-            unwoken = len(await outbox_rows.due_rows(world.runtime.db.conn, world.clock.now(), 100))
-            errors = driver.errors
+            unwoken = await outbox_rows.due_rows(world.runtime.db.conn, world.clock.now(), 100)
             completed = await _completed(world, name)
-    if errors:
-        raise RuntimeError(f"the bot failed during the journey: {errors[0]!r}") from errors[0]
+    if driver.errors:
+        error = driver.errors[0]
+        raise RuntimeError(f"the bot failed during the journey: {error!r}") from error
     return {
         "prospects": prospects,
-        "cohorts": _cohorts(prospects, min_journeys),
+        "cohorts": cohorts,
         "journey": name,
         "steps": len(journey),
         "updates": driver.processed,
         "completed": completed,
-        "due_unsent": unwoken,
+        "due_unsent": len(unwoken),
         "seconds": round(elapsed, 3),
         "wall_seconds": round(wall, 3),
         "updates_per_second": round(driver.processed / elapsed, 1),
         "latency": latency_summary(driver.latencies),
     }
+
+
+async def _warm_up(world: SandboxWorld, driver: TimedDriver, journey: tuple[Step, ...]) -> None:
+    """Journeys not counted, as the floor has a warm-up round, so the first-call costs
+    (templates compiled, statements prepared, imports done late) do not land on the
+    1-prospect figure. One journey would warm only its own branch: these prospects cover
+    both languages and every income, so both outcomes (a schedule picture, counter-offers)
+    are warm too."""
+    warm_ups = [
+        world.user(WARM_UP_USER_ID - n, f"Warm-up{n}", _language(n))
+        for n in range(WARM_UP_PROSPECTS)
+    ]
+    for step in journey:
+        for warm_up in warm_ups:
+            step.act(warm_up)
+        await driver.settle()
+    driver.latencies.clear()
+    driver.processed = 0
+
+
+async def _timed(
+    world: SandboxWorld,
+    driver: TimedDriver,
+    journey: tuple[Step, ...],
+    prospects: int,
+    cohorts: int,
+) -> tuple[float, float]:
+    """(the bot's seconds, wall seconds) for `cohorts` groups of `prospects`, one group
+    after another. Only the bot's side is timed (settle: updates through the door,
+    handlers, database, replies); the scripted people typing and pressing are not."""
+    elapsed = 0.0
+    wall_started = time.perf_counter()
+    for cohort in range(cohorts):
+        first = cohort * prospects
+        users = [
+            world.user(FIRST_USER_ID + n, f"Prospect{n}", _language(n))
+            for n in range(first, first + prospects)
+        ]
+        for step in journey:
+            for user in users:
+                step.act(user)
+            started = time.perf_counter()
+            await driver.settle()
+            elapsed += time.perf_counter() - started
+    return elapsed, time.perf_counter() - wall_started
 
 
 def _cohorts(prospects: int, min_journeys: int) -> int:
