@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import aiosqlite
 
@@ -21,12 +23,14 @@ from lending.apr import annualized_rate
 from lending.dates import add_months
 from lending.money import HUNDRED, ZERO, money
 from lending.schedule import RepaymentMethod, Schedule, build_schedule
-from services import managers
+from services import charts, managers
 from services.keyboards import inline_keyboard
 from services.runtime import Runtime
 from storage import outbox
 
 log = logging.getLogger(__name__)
+
+CHART_RENDERER = "loan_chart"  # the outbox renderer that draws a new loan's schedule
 
 RATE_TYPES = ("fixed", "floating")
 MAX_TERM_MONTHS = 120
@@ -511,14 +515,29 @@ def schedule_rows(loan: LoanView, *, remaining_only: bool, limit: int = SCHEDULE
 def schedule_picture(loan: LoanView, locale: str) -> bytes | None:
     """The schedule as a PNG, drawn by services.charts; None if it cannot be drawn."""
     try:
-        from services import charts
-    except ImportError:  # the chart module is another issue's; text still goes out without it
-        return None
-    try:
         return charts.schedule_chart(loan.installments, loan.principal, locale)  # type: ignore[arg-type]
     except Exception:
         log.exception("schedule chart for loan %s failed", loan.id)
         return None
+
+
+def chart_for_send(runtime: Runtime) -> Callable[[aiosqlite.Connection, str], Awaitable[Any]]:
+    """The outbox renderer of the welcome's schedule picture (CHART_RENDERER), drawn when
+    it leaves: not inside the transaction that books the loan (a chart is ~2 ms, and a
+    write transaction holds up every chat), nor kept in the outbox as 20 kB of base64 per
+    loan of an import. None (nothing to send) if the loan is gone or cannot be drawn."""
+
+    async def render(conn: aiosqlite.Connection, argument: str) -> dict[str, Any] | None:
+        loan = await loan_in_conn(conn, int(argument)) if argument.isdigit() else None
+        picture = schedule_picture(loan, loan.locale) if loan is not None else None
+        if loan is None or picture is None:
+            return None
+        return {
+            "photo": outbox.file_field(picture, f"schedule-{loan.id}.png"),
+            "caption": runtime.renderer.render(loan.locale, "loan_chart_caption", loan=loan),
+        }
+
+    return render
 
 
 def borrower_buttons(runtime: Runtime, locale: str, loan: LoanView, installment_id: int | None):
@@ -563,20 +582,15 @@ async def queue_welcome(conn: aiosqlite.Connection, runtime: Runtime, loan_id: i
         now=now,
         dedup_key=f"loan-welcome:{loan.id}",
     )
-    picture = schedule_picture(loan, locale)
-    if picture is not None:
-        await outbox.enqueue(
-            conn,
-            chat_id=loan.user_id,
-            method="sendPhoto",
-            payload={
-                "photo": outbox.file_field(picture, f"schedule-{loan.id}.png"),
-                "caption": runtime.renderer.render(locale, "loan_chart_caption", loan=loan),
-                "parse_mode": "HTML",
-            },
-            now=now,
-            dedup_key=f"loan-chart:{loan.id}",
-        )
+    await outbox.enqueue(
+        conn,
+        chat_id=loan.user_id,
+        method="sendPhoto",
+        payload={"parse_mode": "HTML"},
+        now=now,
+        dedup_key=f"loan-chart:{loan.id}",
+        render=f"{CHART_RENDERER}:{loan.id}",
+    )
 
 
 # --- the book as a whole -----------------------------------------------------------------

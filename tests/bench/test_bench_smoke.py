@@ -66,7 +66,9 @@ def test_the_table_shows_targets_and_misses() -> None:
     report.floor = 1000.0
     report.add(Figure("Conversation", 500.0, "updates/s", "≥ 1,000/s", False, report.ratio(500)))
     table = run.format_table(report)
-    assert "NO" in table and "0.50× floor" in table
+    assert "NO" in table and "0.500× floor" in table
+    # Cut, not rounded: just under the target never reads as reaching it.
+    assert report.ratio(299.96) == "0.299× floor"
 
 
 def test_an_unknown_section_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

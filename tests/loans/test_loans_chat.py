@@ -107,6 +107,13 @@ async def test_the_owner_disburses_with_terms_prefilled_and_corrected(world):
     welcome = [m for m in li.bot_messages() if "has been paid out" in m.text]
     assert len(welcome) == 1 and "Wang Fang" in welcome[0].text
     assert any(m.data.get("photo") for m in li.bot_messages())
+    # The picture is drawn when it leaves, not in the transaction that booked the loan,
+    # and the outbox keeps no copy of it.
+    chart = await world.runtime.db.fetchone(
+        "SELECT payload, render, status FROM outbox WHERE dedup_key = ?", (f"loan-chart:{loan.id}",)
+    )
+    assert chart["render"] == f"{loans.CHART_RENDERER}:{loan.id}" and chart["status"] == "sent"
+    assert "__file__" not in chart["payload"]
 
 
 async def test_only_the_owner_or_an_admin_may_disburse(world):
