@@ -151,6 +151,20 @@ async def load_digest_leads(conn: aiosqlite.Connection, digest_id: int) -> list[
     )
 
 
+async def load_leads_page(
+    conn: aiosqlite.Connection, *, after_id: int, limit: int, since: str | None = None
+) -> list[LeadView]:
+    """Up to `limit` leads with ids above `after_id` (opened at `since` or later), by id,
+    in a fixed few queries: a whole book page by page (exports), not one load per lead."""
+    where, params = "l.id > ?", [after_id]
+    if since is not None:
+        where += " AND l.created_at >= ?"
+        params.append(since)
+    return await _load_views(
+        conn, f"{_LEAD_ROWS} WHERE {where} ORDER BY l.id LIMIT ?", (*params, limit)
+    )
+
+
 async def _load_views(conn: aiosqlite.Connection, sql: str, params: tuple) -> list[LeadView]:
     """Views of the `_LEAD_ROWS` rows; each owner and each source is looked up once."""
     # As dicts: sqlite3.Row finds a name by comparing it with each of its ~35 columns in

@@ -12,8 +12,10 @@ import csv
 import io
 from datetime import timedelta
 
+import aiosqlite
+
 from services import managers
-from services.lead_cards import load_lead, mask_phone
+from services.lead_cards import load_leads_page, mask_phone
 from services.runtime import Runtime
 
 COLUMNS = (
@@ -35,6 +37,7 @@ COLUMNS = (
     "history",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PAGE = 500  # leads loaded at a time: a few queries each, not a few per lead
 
 
 def _safe(value: object) -> str:
@@ -49,52 +52,55 @@ async def export_rows(runtime: Runtime, days: int | None = None) -> list[dict[st
 
 
 async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str]]:
-    if days is None:
-        rows = await runtime.db.fetchall("SELECT id FROM leads ORDER BY id")
-    else:
+    since = None
+    if days is not None:
         since = (runtime.clock.now() - timedelta(days=days)).isoformat()
-        rows = await runtime.db.fetchall(
-            "SELECT id FROM leads WHERE created_at >= ? ORDER BY id", (since,)
-        )
-    events = await runtime.db.fetchall(
-        "SELECT lead_id, actor_id, kind, to_status, note, at FROM lead_events ORDER BY id"
-    )
-    history: dict[int, list[str]] = {}
     conn = runtime.db.conn
-    names: dict[int, str] = {}
+    history = await _histories(conn, since)
+    out = []
+    after = 0
+    while page := await load_leads_page(conn, after_id=after, limit=PAGE, since=since):
+        after = page[-1].id
+        for view in page:
+            values = {
+                "lead_id": view.id,
+                "created_at": view.created_at,
+                "status": view.status,
+                "decision": view.decision,
+                "tier": view.tier,
+                "human_requested": "yes" if view.human_requested else "no",
+                "buyer_name": view.buyer_name,
+                "phone": mask_phone(view.phone) if view.phone else "",
+                "owner_id": view.owner_id,
+                "owner_name": view.owner_name,
+                "claimed_at": view.claimed_at,
+                "contacted_at": view.contacted_at,
+                "lost_reason": view.lost_reason,
+                "monthly_payment": view.monthly_payment,
+                "loan_amount": view.loan_amount,
+                "history": " | ".join(history.get(view.id, [])),
+            }
+            out.append({key: _safe(values[key]) for key in COLUMNS})
+    return out
+
+
+async def _histories(conn: aiosqlite.Connection, since: str | None) -> dict[int, list[str]]:
+    """Each exported lead's events as "when step by whom (note)", oldest first."""
+    sql = "SELECT lead_id, actor_id, kind, to_status, note, at FROM lead_events"
+    params: tuple = ()
+    if since is not None:
+        sql += " WHERE lead_id IN (SELECT id FROM leads WHERE created_at >= ?)"
+        params = (since,)
+    events = await conn.execute_fetchall(sql + " ORDER BY id", params)
+    names = await managers.display_names(conn, (event["actor_id"] for event in events))
+    history: dict[int, list[str]] = {}
     for event in events:
         actor = event["actor_id"]
-        if actor is not None and actor not in names:
-            names[actor] = await managers.display_name(conn, actor)
         who = names[actor] if actor is not None else "system"
         step = event["to_status"] or event["kind"]
         note = f" ({event['note']})" if event["note"] else ""
         history.setdefault(event["lead_id"], []).append(f"{event['at']} {step} by {who}{note}")
-    out = []
-    for row in rows:
-        view = await load_lead(conn, row["id"])
-        if view is None:
-            continue
-        values = {
-            "lead_id": view.id,
-            "created_at": view.created_at,
-            "status": view.status,
-            "decision": view.decision,
-            "tier": view.tier,
-            "human_requested": "yes" if view.human_requested else "no",
-            "buyer_name": view.buyer_name,
-            "phone": mask_phone(view.phone) if view.phone else "",
-            "owner_id": view.owner_id,
-            "owner_name": view.owner_name,
-            "claimed_at": view.claimed_at,
-            "contacted_at": view.contacted_at,
-            "lost_reason": view.lost_reason,
-            "monthly_payment": view.monthly_payment,
-            "loan_amount": view.loan_amount,
-            "history": " | ".join(history.get(view.id, [])),
-        }
-        out.append({key: _safe(values[key]) for key in COLUMNS})
-    return out
+    return history
 
 
 async def export_csv(runtime: Runtime, days: int | None = None) -> tuple[bytes, int]:

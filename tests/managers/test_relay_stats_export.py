@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.cli.main import main as cli_main
-from services import leads
+from services import lead_export, leads
 from tests.managers.conftest import lead_row, open_test_lead, reply
 
 
@@ -138,3 +138,25 @@ def test_cli_export_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys)
     assert "DATABASE_PATH" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["leads", "export"])
+
+
+async def test_export_pages_through_the_book_and_a_window_keeps_only_its_leads(world, monkeypatch):
+    """Loaded a page at a time (a few queries each, not a few per lead): every lead once,
+    in order, with its own history; `days` keeps only the leads opened in the window."""
+    monkeypatch.setattr(lead_export, "PAGE", 2)
+    old = [await open_test_lead(world, 5001 + n, f"Old {n}") for n in range(2)]
+    world.clock.advance(timedelta(days=10))
+    recent = [await open_test_lead(world, 5101 + n, f"Recent {n}") for n in range(3)]
+    await leads.claim_lead(world.runtime, recent[1], world.manager(0).id)
+    await world.settle()
+
+    rows = await lead_export.export_rows(world.runtime)
+    assert [int(r["lead_id"]) for r in rows] == old + recent
+    by_id = {int(r["lead_id"]): r for r in rows}
+    assert "claimed by" in by_id[recent[1]]["history"]
+    assert "claimed" not in by_id[recent[0]]["history"]
+    assert [r["buyer_name"] for r in rows] == [f"Old {n}" for n in range(2)] + [
+        f"Recent {n}" for n in range(3)
+    ]
+    window = await lead_export.export_rows(world.runtime, days=5)
+    assert [int(r["lead_id"]) for r in window] == recent
