@@ -416,13 +416,18 @@ async def _join_digest(
 
 
 async def _digest_row_pending(conn: aiosqlite.Connection, digest_id: int) -> bool:
-    row = await _one(
-        conn,
-        "SELECT attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (f"lead-digest:{digest_id}",),
-    )
+    row = await _pending_row(conn, f"lead-digest:{digest_id}")
     # A row the sender already tried may be in flight again; only untouched rows change.
     return row is not None and row["attempts"] == 0
+
+
+async def _pending_row(conn: aiosqlite.Connection, dedup_key: str) -> Any:
+    """The outbox row queued under `dedup_key` and not yet sent (id, chat_id, attempts)."""
+    return await _one(
+        conn,
+        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
+        (dedup_key,),
+    )
 
 
 def digest_for_send(runtime: Runtime) -> Callable[[aiosqlite.Connection, str], Awaitable[Any]]:
@@ -481,11 +486,7 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
     payload = message_payload(
         card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
     )
-    pending = await _one(
-        conn,
-        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (f"lead-card:{lead_id}",),
-    )
+    pending = await _pending_row(conn, f"lead-card:{lead_id}")
     if pending is not None and pending["attempts"] == 0:
         await conn.execute(
             "UPDATE outbox SET payload = ? WHERE id = ?",
@@ -508,21 +509,13 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
 
 
 async def refresh_digest(conn: aiosqlite.Connection, runtime: Runtime, digest_id: int) -> None:
-    """Show the digest's leads as they are now, in the transaction. A digest still waiting
-    is made when it leaves, so it needs nothing; a sent one gets an edit, made when the
-    edit leaves."""
-    pending = await _one(
-        conn,
-        "SELECT 1 FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (f"lead-digest:{digest_id}",),
-    )
-    if pending is not None:
-        return
+    """Show the digest's leads as they are now, in the transaction. A sent one gets an
+    edit, made when the edit leaves."""
     sent = await _one(
         conn, "SELECT chat_id, message_id FROM lead_digests WHERE id = ?", (digest_id,)
     )
     if sent is None or sent["message_id"] is None:
-        return  # never sent (it failed for good): nothing to edit
+        return  # still waiting (made when it leaves) or failed for good: nothing to edit
     await outbox.enqueue(
         conn,
         chat_id=sent["chat_id"],
