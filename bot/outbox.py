@@ -40,10 +40,6 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 # message id of the message Telegram returned, or None when the call returns no message).
 SentHook = Callable[[aiosqlite.Connection, str, int | None, int | None], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
-# Makes a render-at-send row's parameters from the database as it is when the row leaves:
-# (connection, renderer argument) -> parameters added to the stored payload, or None when
-# there is nothing left to send (the row is dropped).
-Renderer = Callable[[aiosqlite.Connection, str], Awaitable[dict[str, Any] | None]]
 
 NOT_MODIFIED = "message is not modified"
 
@@ -67,7 +63,7 @@ class OutboxSender:
         self.bot = bot
         self.clock = clock
         self.hooks: dict[str, SentHook] = dict(hooks or {})
-        self.renderers: dict[str, Renderer] = {}
+        self.renderers: dict[str, outbox.RowRenderer] = {}
         self.on_blocked = on_blocked
         self.max_attempts = max_attempts
         self.base_delay = base_delay

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -430,7 +429,7 @@ async def _pending_row(conn: aiosqlite.Connection, dedup_key: str) -> Any:
     )
 
 
-def digest_for_send(runtime: Runtime) -> Callable[[aiosqlite.Connection, str], Awaitable[Any]]:
+def digest_for_send(runtime: Runtime) -> outbox.RowRenderer:
     """The outbox renderer of digests (DIGEST_RENDERER): the digest as it is when its
     message, or an edit of it, leaves. None (nothing to send) once it has no leads left."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -521,7 +520,7 @@ def schedule_picture(loan: LoanView, locale: str) -> bytes | None:
         return None
 
 
-def chart_for_send(runtime: Runtime) -> Callable[[aiosqlite.Connection, str], Awaitable[Any]]:
+def chart_for_send(runtime: Runtime) -> outbox.RowRenderer:
     """The outbox renderer of the welcome's schedule picture (CHART_RENDERER), drawn when
     it leaves: not inside the transaction that books the loan (a chart is ~2 ms, and a
     write transaction holds up every chat), nor kept in the outbox as 20 kB of base64 per

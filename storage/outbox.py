@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
+
+# Makes a render-at-send row's parameters from the database as it is when the row leaves
+# (bot/outbox.py): (connection, renderer argument) -> parameters added to the stored
+# payload, or None when there is nothing left to send (the row is dropped). Services write
+# them; the sender calls them by the name in the row's `render`.
+RowRenderer = Callable[[aiosqlite.Connection, str], Awaitable[dict[str, Any] | None]]
 
 
 def file_field(data: bytes, filename: str) -> dict[str, str]:
