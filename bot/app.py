@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.outbox import OutboxSender
 from bot.state_writes import write_changed_state
 from lending.policy import Policy, load_policy
-from services import lead_relay, reminders
+from services import lead_cards, lead_relay, loans, reminders
 from services.clock import Clock, SystemClock
 from services.rendering import Renderer
 from services.runtime import Runtime
@@ -177,12 +177,30 @@ def build_application(
     application: AutoloanApplication = builder.build()  # type: ignore[assignment]
     application.runtime = runtime
     application.bot_data["runtime"] = runtime
-    application.outbox = OutboxSender(runtime.db, application.bot, runtime.clock)
+    application.outbox = _outbox_sender(runtime, application)
     runtime.wake_outbox = application.outbox.wake
     application.outbox.on_blocked = functools.partial(_on_blocked, runtime)
     application.bot_data["start_outbox"] = start_outbox
     handlers.register_all(application)
     return application
+
+
+def _outbox_sender(runtime: Runtime, application: Application) -> OutboxSender:
+    """The sender, with what the services name in their rows: the hooks run once a row is
+    sent, the renderers that make a row's message when it leaves."""
+    sender = OutboxSender(
+        runtime.db,
+        application.bot,
+        runtime.clock,
+        hooks={
+            "lead_card": lead_cards.on_card_sent,
+            "lead_digest": lead_cards.on_digest_sent,
+            "lead_relay": lead_relay.on_relay_sent,
+        },
+    )
+    sender.renderers[lead_cards.DIGEST_RENDERER] = lead_cards.digest_for_send(runtime)
+    sender.renderers[loans.CHART_RENDERER] = loans.chart_for_send(runtime)
+    return sender
 
 
 async def _on_blocked(runtime: Runtime, chat_id: int) -> None:

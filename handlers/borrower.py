@@ -141,10 +141,6 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    sender = getattr(application, "outbox", None)
-    if sender is not None:
-        runtime = application.bot_data["runtime"]
-        sender.renderers[loans.CHART_RENDERER] = loans.chart_for_send(runtime)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("schedule", show_schedule, filters=private))
     application.add_handler(CommandHandler("loan", show_loan, filters=private))
