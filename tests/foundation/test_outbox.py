@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.outbox import OutboxSender
+from bot.sandbox.users import ChatView
 from bot.sandbox.world import SandboxWorld
 from storage import outbox
 
@@ -26,15 +27,21 @@ async def queue(world: SandboxWorld, chat_id: int, text: str, key: str | None = 
         )
 
 
+async def in_chat(world: SandboxWorld, user_id: int, name: str) -> ChatView:
+    """A user who has opened their private chat with the bot (/help), so it can write."""
+    person = world.user(user_id, name)
+    person.command("/help")
+    await world.settle()
+    return person
+
+
 async def rows(world: SandboxWorld) -> list[dict]:
     found = await world.runtime.db.fetchall("SELECT * FROM outbox ORDER BY id")
     return [dict(row) for row in found]
 
 
 async def test_messages_arrive_in_order_and_are_marked_sent(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")  # opens the private chat
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     for n in range(5):
         await queue(world, li.id, f"note {n}")
     await world.settle()
@@ -43,9 +50,7 @@ async def test_messages_arrive_in_order_and_are_marked_sent(world: SandboxWorld)
 
 
 async def test_dedup_key_queues_a_message_once(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     assert await queue(world, li.id, "reminder", key="inst-1:due") is True
     assert await queue(world, li.id, "reminder", key="inst-1:due") is False
     await world.settle()
@@ -55,9 +60,7 @@ async def test_dedup_key_queues_a_message_once(world: SandboxWorld) -> None:
 async def test_server_errors_retry_with_growing_backoff_and_lose_nothing(
     world: SandboxWorld,
 ) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     world.core.faults.fail_next("sendMessage", 3, status=502)
     await queue(world, li.id, "after the storm")
     delays = []
@@ -78,9 +81,7 @@ async def test_server_errors_retry_with_growing_backoff_and_lose_nothing(
 
 
 async def test_timeouts_retry_too(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     world.core.faults.fail_next("sendMessage", 1, timeout=True)
     await queue(world, li.id, "late but here")
     await world.settle()
@@ -90,9 +91,7 @@ async def test_timeouts_retry_too(world: SandboxWorld) -> None:
 
 
 async def test_retry_after_is_honoured_and_order_kept(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     world.core.faults.flood_limits(private_per_second=1, private_burst=2)
     for n in range(4):
         await queue(world, li.id, f"m{n}")
@@ -108,9 +107,7 @@ async def test_retry_after_is_honoured_and_order_kept(world: SandboxWorld) -> No
 
 
 async def test_blocked_user_is_final_and_marked_unreachable(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     world.core.faults.block(li.id)
     await queue(world, li.id, "anyone there?")
     await world.settle()
@@ -133,9 +130,7 @@ async def test_refused_call_is_final_not_retried(world: SandboxWorld) -> None:
 
 
 async def test_gives_up_after_max_attempts(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     world.core.faults.fail(1.0, methods={"sendMessage"})
     await queue(world, li.id, "never")
     for _ in range(world.app.outbox.max_attempts + 1):
@@ -148,9 +143,7 @@ async def test_gives_up_after_max_attempts(world: SandboxWorld) -> None:
 async def test_crash_after_sending_before_marking_resends_on_restart(
     world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     await queue(world, li.id, "your card is ready")
 
     class Killed(Exception):
@@ -213,9 +206,7 @@ async def test_sent_is_committed_before_the_loop_runs_anything_else(
 
 
 async def test_sender_wakes_and_delivers_in_the_background(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     sender = OutboxSender(world.runtime.db, world.app.bot, world.clock, rng=random.Random(1))
     sender.start(poll_interval=0.01)
     try:
@@ -248,10 +239,7 @@ class _AnswerOnTheWay:
 async def test_stopping_lets_a_send_in_flight_be_answered_and_marked(world: SandboxWorld) -> None:
     """A stop (a deploy, SIGTERM) that cancelled a send Telegram had already taken would
     show the message twice after the restart."""
-    li, wang = world.user(1001, "Li"), world.user(1002, "Wang")
-    for person in (li, wang):
-        person.command("/help")
-    await world.settle()
+    li, wang = await in_chat(world, 1001, "Li"), await in_chat(world, 1002, "Wang")
     sender = OutboxSender(
         world.runtime.db, world.app.bot, world.clock, concurrency=1, rng=random.Random(1)
     )
@@ -272,9 +260,7 @@ async def test_stopping_lets_a_send_in_flight_be_answered_and_marked(world: Sand
 
 
 async def test_stopping_gives_up_on_an_answer_that_never_comes(world: SandboxWorld) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
     sender = OutboxSender(world.runtime.db, world.app.bot, world.clock, rng=random.Random(1))
     sender.bot = wire = _AnswerOnTheWay(world.app.bot)  # type: ignore[assignment]
     await queue(world, li.id, "your card is ready")
@@ -300,9 +286,7 @@ async def queue_rendered(world: SandboxWorld, chat_id: int, render: str) -> None
 async def test_a_row_rendered_at_send_shows_the_database_as_it_is_when_it_leaves(
     world: SandboxWorld,
 ) -> None:
-    li = world.user(1001, "Li")
-    li.command("/help")
-    await world.settle()
+    li = await in_chat(world, 1001, "Li")
 
     async def users_known(conn, argument):
         count = (await conn.execute_fetchall("SELECT COUNT(*) FROM users"))[0][0]
@@ -320,10 +304,7 @@ async def test_a_row_rendered_at_send_shows_the_database_as_it_is_when_it_leaves
 async def test_a_render_that_fails_is_put_off_and_one_with_nothing_to_send_is_dropped(
     world: SandboxWorld,
 ) -> None:
-    li, wang = world.user(1001, "Li"), world.user(1002, "Wang")
-    for person in (li, wang):
-        person.command("/help")
-    await world.settle()
+    li, wang = await in_chat(world, 1001, "Li"), await in_chat(world, 1002, "Wang")
     failing = [True]
 
     async def flaky(conn, argument):
