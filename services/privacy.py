@@ -33,6 +33,7 @@ from typing import Any
 import aiosqlite
 from markupsafe import escape
 
+from services import lead_cards
 from services.runtime import Runtime
 from storage import outbox
 from storage.db import in_batches
@@ -167,8 +168,6 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
 
     One transaction: either all of it happens or none (a crash half-way deletes nothing).
     """
-    from services import lead_cards  # the card shows the buyer: re-render it afterwards
-
     now = runtime.clock.now()
     now_iso = now.isoformat()
     today = runtime.local_now().date().isoformat()
@@ -187,7 +186,9 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
             conn, "SELECT count(*) FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
         )
         leads = await _rows(
-            conn, "SELECT id, status, application_id FROM leads WHERE user_id = ?", (user_id,)
+            conn,
+            "SELECT id, status, application_id, digest_id FROM leads WHERE user_id = ?",
+            (user_id,),
         )
         # Applications of any loan (even a repaid one) stay: a loan row references its lead.
         any_loan_leads = {
@@ -217,21 +218,7 @@ async def forget_user(runtime: Runtime, user_id: int, consent_version: str) -> F
                     (lead["id"], note, now_iso),
                 )
             else:
-                # A digest shared with other leads loses this one; a card of its own is
-                # edited to say the buyer withdrew.
-                digest_id = await _val(
-                    conn, "SELECT digest_id FROM leads WHERE id = ?", (lead["id"],)
-                )
-                shared = digest_id is not None and await _val(
-                    conn,
-                    "SELECT count(*) FROM leads WHERE digest_id = ? AND id != ?",
-                    (digest_id, lead["id"]),
-                )
-                if not shared:
-                    await _withdraw_card(conn, runtime, lead["id"], today)
-                await _delete_leads(conn, [lead["id"]])
-                if shared:
-                    await lead_cards.refresh_digest(conn, runtime, digest_id)
+                await _withdraw_lead(conn, runtime, lead["id"], lead["digest_id"], today)
                 deleted_leads += 1
         apps = await _rows(
             conn,
@@ -368,6 +355,26 @@ async def _anonymise_application(
         )
 
 
+async def _withdraw_lead(
+    conn: aiosqlite.Connection,
+    runtime: Runtime,
+    lead_id: int,
+    digest_id: int | None,
+    today: str,
+) -> None:
+    """Delete the lead and take it out of the group: a digest shared with other leads
+    loses it (edited into a withdrawal card, the others would be hidden); a card of its
+    own says the buyer withdrew."""
+    shared = digest_id is not None and await _val(
+        conn, "SELECT count(*) FROM leads WHERE digest_id = ? AND id != ?", (digest_id, lead_id)
+    )
+    if not shared:
+        await _withdraw_card(conn, runtime, lead_id, today)
+    await _delete_leads(conn, [lead_id])
+    if shared:
+        await lead_cards.refresh_digest(conn, runtime, digest_id)
+
+
 async def _withdraw_card(
     conn: aiosqlite.Connection, runtime: Runtime, lead_id: int, today: str
 ) -> None:
@@ -435,15 +442,13 @@ async def _delete_conversation_state(conn: aiosqlite.Connection, user_id: int) -
 async def _identities(conn: aiosqlite.Connection, user_id: int) -> set[str]:
     """The strings that identify the person in messages: names and phones as typed, the
     masked phone of group cards. Read before anything is deleted."""
-    from services.lead_cards import mask_phone
-
     found: set[str] = set()
     for row in await _rows(
         conn, "SELECT full_name, phone FROM applications WHERE user_id = ?", (user_id,)
     ):
         found.update(v for v in (row["full_name"], row["phone"]) if v)
         if row["phone"]:
-            found.add(mask_phone(row["phone"]))
+            found.add(lead_cards.mask_phone(row["phone"]))
     first = await _val(conn, "SELECT first_name FROM users WHERE user_id = ?", (user_id,))
     if first and len(first) >= 3:  # "Li" would match half the outbox
         found.add(first)
