@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from services.spoken import clean, digits, drop_hedges, drop_per_month, is_nothing, read_duration, whole
+
 # The largest amount anyone could mean in a car-loan chat: a billion yuan. Anything above is
 # a typo, and keeping Decimal digits bounded keeps the arithmetic fast and exact.
 AMOUNT_CEILING = Decimal(1_000_000_000)
@@ -190,6 +192,57 @@ def parse_count(text: str) -> int:
     if value > 10_000:
         raise InputError("too_large")
     return int(value)
+
+
+# --- answers as people say them --------------------------------------------------------------
+# The parsers above read digits; these first bring words to digits (services/spoken.py):
+# "大概一万五左右", "about 8000 a month", "none", "首付三成", "两年半".
+
+
+def parse_spoken_amount(text: str) -> Decimal:
+    """`parse_amount` after the words: "none"/没有 is 0, hedges and "a month" go, and
+    Chinese or English numerals become digits (`二十万`, `15万5`, `twenty thousand`)."""
+    if is_nothing(text):
+        return Decimal("0.00")
+    return parse_amount(digits(drop_per_month(drop_hedges(clean(text)))))
+
+
+_HALF_SHARE = re.compile(r"^(\d+)成半$")
+
+
+def parse_spoken_down_payment(text: str, price: Decimal) -> DownPayment:
+    """`parse_down_payment` after the words: `首付三成`, `三十%`, `百分之三十`, `三成半`."""
+    spoken = digits(drop_hedges(clean(text))).replace(" ", "")
+    half = _HALF_SHARE.match(spoken)
+    if half:  # "三成半" is 35%
+        percent = Decimal(half.group(1)) * 10 + 5
+        return DownPayment(_share(price, percent), percent)
+    return parse_down_payment(spoken, price)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A whole number in the unit asked for; `sure` is False when it came from another
+    unit or was rounded, so the reader is asked to confirm it."""
+
+    value: int
+    sure: bool
+
+
+def parse_duration(text: str, unit: str) -> Count:
+    """Months or years (`unit`) as people give them: `3年` is 36 months, `18个月` is
+    2 years (rounded), `两年半`, `2.5 years`, `1年3个月`; a bare number is in `unit`."""
+    if is_nothing(text):
+        return Count(0, sure=True)
+    duration = read_duration(text, unit)
+    if duration is None:
+        return Count(parse_count(text), sure=True)  # its error says what is wrong
+    value = whole(duration.value)
+    if not duration.had_unit and value != duration.value:
+        raise InputError("not_whole")
+    if value > 10_000:
+        raise InputError("too_large")
+    return Count(value, sure=not duration.converted and value == duration.value)
 
 
 def check_range(value: Decimal | int, low: Decimal | int, high: Decimal | int) -> None:

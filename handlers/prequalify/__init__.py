@@ -31,7 +31,9 @@ PRIVATE = filters.ChatType.PRIVATE
 
 # Buttons that belong to a step of the open conversation; pressed at another step (an old
 # message) they are stale. Result buttons (offers, status, manager) stay valid anywhere.
-STEP_ACTIONS = (opening.CONSENT_ACTION, summary.EDIT_ACTION, summary.CONFIRM_ACTION)
+STEP_ACTIONS = (
+    opening.CONSENT_ACTION, summary.EDIT_ACTION, summary.CONFIRM_ACTION, questions.CHECK_ACTION,
+)  # fmt: skip
 
 
 def build_conversation(passing: frozenset[str] = frozenset()) -> ConversationHandler:

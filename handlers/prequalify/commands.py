@@ -20,7 +20,7 @@ from handlers.prequalify.opening import HUMAN_ACTION, NEW_ACTION
 from lending.schedule import RepaymentMethod, build_schedule
 from services import applications
 from services.callbacks import pack
-from services.parsing import InputError, parse_amount, parse_count
+from services.parsing import InputError, parse_duration, parse_spoken_amount
 
 
 async def status(update: Update, context: Context) -> None:
@@ -118,14 +118,14 @@ def calculate(context: Context, locale: str, text: str) -> str:
     values: list[Decimal] = []
     for part, field in zip(parts[:2], ("price", "down_payment"), strict=True):
         try:
-            values.append(parse_amount(part))
+            values.append(parse_spoken_amount(part))
         except InputError as error:
             return render(
                 context, locale, "apply_calc_invalid", code="field", reason=error.code,
                 field=label(context, locale, f"apply_field_{field}"),
             )  # fmt: skip
     try:
-        term = parse_count(parts[2].replace("期", ""))
+        term = parse_duration(parts[2], "months").value  # 36, 36期, 3年
     except InputError:
         term = 0
     if not 1 <= term <= 120:

@@ -9,23 +9,37 @@ when they no longer fit.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import Context, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from services import applications
+from services.answer_words import match_choice
+from services.callbacks import pack, pattern, unpack
 from services.parsing import (
     InputError,
     check_range,
-    parse_amount,
-    parse_count,
-    parse_down_payment,
+    parse_duration,
     parse_name,
     parse_phone,
+    parse_spoken_amount,
+    parse_spoken_down_payment,
 )
+
+# The "Did you mean 36 months? ✓ / ✗" buttons under an answer read with some doubt.
+CHECK_ACTION = "pqk"
+# Questions whose count is in years (the others in months).
+_YEAR_COUNTS = (states.AGE, states.VEHICLE_AGE)
+
+
+class Reading(NamedTuple):
+    """An answer's stored values, and whether it is clear enough to use without asking."""
+
+    values: dict[str, Any]
+    sure: bool = True
 
 
 async def ask(
@@ -71,21 +85,15 @@ async def _save(update: Update, context: Context, key: str) -> None:
     )
 
 
-def _parse(context: Context, locale: str, key: str, text: str) -> dict[str, Any]:
-    """The answer's stored values for `key`, or InputError with a code for the reader."""
+def _parse(context: Context, locale: str, key: str, text: str) -> Reading:
+    """What the answer says for `key`, or InputError with a code for the reader."""
     question = states.BY_KEY[key]
     policy = runtime_of(context).policy
     answers = texts.answers_of(context)
     if question.kind == "choice":
-        wanted = " ".join(text.split()).casefold()
-        for choice in question.choices:
-            for lang in ("en", "zh"):
-                shown = label(context, lang, states.choice_label_key(choice))
-                if wanted in (shown.casefold(), choice):
-                    return {key: choice}
-        raise InputError("choice")
+        return _choice(context, key, text)
     if question.kind == "amount":
-        value = parse_amount(text)
+        value = parse_spoken_amount(text)
         check_range(value, question.low, question.high)
         if key == states.PRICE:
             trial = {**answers, states.PRICE: str(value)}
@@ -98,18 +106,18 @@ def _parse(context: Context, locale: str, key: str, text: str) -> dict[str, Any]
                         "high": str(question.high),
                     },
                 )
-        return {key: str(value)}
+        return Reading({key: str(value)})
     if question.kind == "count":
-        count = parse_count(text)
-        check_range(count, question.low, question.high)
-        if key == states.VEHICLE_AGE and not states.car_terms({**answers, key: count}, policy):
+        count = parse_duration(text, "years" if key in _YEAR_COUNTS else "months")
+        check_range(count.value, question.low, question.high)
+        if key == states.VEHICLE_AGE and not states.car_terms({**answers, key: count.value}, policy):
             raise InputError(
                 "car_too_old", {"max_age": str(policy.terms.used_max_age_at_end_years)}
             )
-        return {key: count}
+        return Reading({key: count.value}, count.sure)
     if question.kind == "down":
         price = Decimal(answers[states.PRICE])
-        down = parse_down_payment(text, price)
+        down = parse_spoken_down_payment(text, price)
         low, high = states.down_bounds(answers, policy)
         if down.amount < low:
             raise InputError("below_min_down", {"min_down": str(low)})
@@ -117,17 +125,39 @@ def _parse(context: Context, locale: str, key: str, text: str) -> dict[str, Any]
             params = {"min_loan": str(policy.eligibility.min_loan_amount), "max_down": str(high)}
             raise InputError("above_max_down", params)
         percent = None if down.percent is None else format(down.percent.normalize(), "f")
-        return {key: str(down.amount), "down_payment_percent": percent}
+        return Reading({key: str(down.amount), "down_payment_percent": percent})
     if question.kind == "term":
-        term = parse_count(text.replace("期", ""))
-        if term not in states.car_terms(answers, policy):
-            raise InputError("term_not_allowed")
-        return {key: term}
+        return _term(text, states.car_terms(answers, policy))
     if question.kind == "name":
-        return {key: parse_name(text)}
+        return Reading({key: parse_name(text)})
     if question.kind == "phone":
-        return {key: parse_phone(text)}
+        return Reading({key: parse_phone(text)})
     raise AssertionError(f"unknown question kind {question.kind}")  # pragma: no cover
+
+
+def _choice(context: Context, key: str, text: str) -> Reading:
+    """A button's label in either language, or words that name a choice (`EV`, `自用`).
+    Credit history in a person's own words is always read back for a tap."""
+    wanted = " ".join(text.split()).casefold()
+    for choice in states.BY_KEY[key].choices:
+        for lang in ("en", "zh"):
+            shown = label(context, lang, states.choice_label_key(choice))
+            if wanted in (shown.casefold(), choice):
+                return Reading({key: choice})
+    match = match_choice(key, text)
+    if match is None:
+        raise InputError("choice")
+    return Reading({key: match.choice}, match.outright and key != states.CREDIT_HISTORY)
+
+
+def _term(text: str, terms: list[int]) -> Reading:
+    """`36`, `36期`, `3年`; a bare `3` when 3 months is not offered but 3 years is."""
+    count = parse_duration(text, "months")
+    if count.value in terms:
+        return Reading({states.TERM: count.value}, count.sure)
+    if count.sure and count.value * 12 in terms:
+        return Reading({states.TERM: count.value * 12}, sure=False)
+    raise InputError("term_not_allowed")
 
 
 async def _accept(update: Update, context: Context, key: str, values: dict[str, Any]) -> str:
@@ -162,14 +192,60 @@ def text_answer(key: str):
 
             await show_comparison_in_progress(update, context, locale)
             return await ask(update, context, key)
+        texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
         try:
-            values = _parse(context, locale, key, text)
+            reading = _parse(context, locale, key, text)
         except InputError as error:
             return await _refuse(update, context, key, error)
-        return await _accept(update, context, key, values)
+        if not reading.sure:
+            return await _ask_to_check(update, context, key, reading.values)
+        return await _accept(update, context, key, reading.values)
 
     answer.__name__ = f"answer_{key}"
     return answer
+
+
+async def _ask_to_check(
+    update: Update, context: Context, key: str, values: dict[str, Any]
+) -> str:
+    """Echo an answer read with some doubt ("36 months?") with ✓ and ✗ to tap."""
+    locale = await locale_of(update, context)
+    texts.pq(context)["pending"] = {"key": key, "values": values}
+    shown = texts.display(context, locale, key, {**texts.answers_of(context), **values})
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label(context, locale, "apply_check_yes"), callback_data=pack(CHECK_ACTION, key, "y")),
+                InlineKeyboardButton(label(context, locale, "apply_check_no"), callback_data=pack(CHECK_ACTION, key, "n")),
+            ]
+        ]
+    )  # fmt: skip
+    chat_id = cast(Message, update.effective_message).chat.id
+    await send_html(context, chat_id, render(context, locale, "apply_check", shown=shown), keyboard)
+    return key
+
+
+def check_answer(key: str):
+    async def checked(update: Update, context: Context) -> str:
+        """✓ keeps the answer read back and goes on; ✗ asks the question again."""
+        from handlers.prequalify import robustness
+
+        query = update.callback_query
+        assert query is not None
+        callback = unpack(query.data, actions={CHECK_ACTION})
+        pending = texts.pq(context).get("pending") or {}
+        args = callback.args if callback else ()
+        if len(args) != 2 or args[0] != key or pending.get("key") != key:
+            return await robustness.stale_button(update, context)
+        texts.pq(context).pop("pending", None)
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        if args[1] == "y":
+            return await _accept(update, context, key, pending["values"])
+        return await ask(update, context, key)
+
+    checked.__name__ = f"check_{key}"
+    return checked
 
 
 def _labels(context: Context, key: str) -> set[str]:
@@ -215,7 +291,10 @@ async def go_back(update: Update, context: Context, key: str) -> str:
 def handlers_for(key: str) -> list[BaseHandler]:
     """The handlers of one question's state (garbage and stale buttons are fallbacks)."""
     typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-    handlers: list[BaseHandler] = [MessageHandler(typed, text_answer(key))]
+    handlers: list[BaseHandler] = [
+        MessageHandler(typed, text_answer(key)),
+        CallbackQueryHandler(check_answer(key), pattern=pattern(CHECK_ACTION)),
+    ]
     if key == states.PHONE:
         handlers.append(
             MessageHandler(filters.UpdateType.MESSAGE & filters.CONTACT, contact_answer)

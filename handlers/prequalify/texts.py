@@ -62,6 +62,9 @@ def display(context: Context, locale: str, key: str, answers: dict[str, Any]) ->
         return shown
     if question.kind == "term":
         return label(context, locale, "apply_term_option", term=value)
+    if question.kind == "count":
+        unit = {states.AGE: "age", states.VEHICLE_AGE: "years"}.get(key, "months")
+        return label(context, locale, f"apply_count_{unit}", count=value)
     return str(value)
 
 

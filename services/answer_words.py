@@ -1,0 +1,115 @@
+"""The words people use for a button's choice, in both languages: `EV` and `电车` are the
+new-energy button, `自用` the personal one, "late once last year" a late payment.
+
+`match_choice` returns the choice and whether the words said it outright (the whole
+answer is one of the words: use it) or only contain it (a sentence around a word: echo it
+back for a tap to confirm). Both languages are read whatever the chat's language is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.spoken import clean
+
+# For each question's choices, in the order they are tried: the first that matches wins,
+# so a negation ("no late payments") comes before the word it negates ("late"), and a
+# vague word ("good", "没有") after both. A choice may appear twice for that reason.
+CHOICE_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "vehicle_condition": (
+        ("used", ("used", "used car", "second hand", "second-hand", "secondhand", "pre-owned",
+                  "preowned", "二手", "二手车", "旧车", "旧的", "中古车")),
+        ("new", ("new", "new car", "brand new", "brand-new", "新", "新车", "全新", "新的", "买新车")),
+    ),
+    "powertrain": (
+        ("nev", ("nev", "ev", "bev", "phev", "erev", "electric", "electric car", "e-car", "plug-in",
+                 "plug in hybrid", "plug-in hybrid", "plugin hybrid", "new energy", "new-energy",
+                 "新能源", "新能源车", "电车", "电动", "电动车", "纯电", "纯电动", "插混", "插电",
+                 "插电混动", "增程", "增程式", "绿牌")),
+        ("fuel", ("fuel", "petrol", "gas", "gasoline", "diesel", "ice", "combustion", "燃油",
+                  "燃油车", "油车", "汽油", "汽油车", "柴油", "柴油车", "蓝牌")),
+    ),
+    "use": (
+        ("business", ("business", "commercial", "company", "company car", "taxi",
+                      "ride-hailing", "ride hailing", "didi", "delivery", "商用", "营运", "运营",
+                      "公司", "公司用", "生意", "做生意", "网约车", "跑网约车", "出租车", "拉货",
+                      "跑滴滴", "公用")),
+        ("personal", ("personal", "private", "personal use", "own use", "for myself", "myself",
+                      "family", "me", "自用", "个人", "个人用", "个人自用", "私人", "私用", "家用",
+                      "自己用", "私家车", "家里用")),
+    ),
+    "method": (
+        ("equal-principal", ("equal principal", "principal", "declining", "decreasing",
+                             "等额本金", "本金")),
+        ("balloon", ("balloon", "balloon payment", "lump sum", "final payment", "尾款",
+                     "弹性尾款", "气球贷", "尾付")),
+        ("annuity", ("equal payments", "equal payment", "equal", "fixed", "same every month",
+                     "annuity", "等额本息", "本息", "等额", "每月一样", "月供固定", "固定月供")),
+    ),
+    "employment": (
+        ("business_owner", ("business owner", "owner", "i own a company", "entrepreneur",
+                            "boss", "company owner", "企业主", "老板", "开公司", "自己开公司",
+                            "创业", "公司老板", "私营业主")),
+        ("self_employed", ("self-employed", "self employed", "freelance", "freelancer",
+                           "contractor", "gig worker", "sole trader", "自由职业", "自由职业者",
+                           "个体", "个体户", "自雇", "自己干", "灵活就业")),
+        ("retired", ("retired", "pensioner", "retiree", "on a pension", "退休", "已退休",
+                     "退休了", "退休人员")),
+        ("salaried", ("salaried", "employee", "employed", "staff", "office worker", "worker",
+                      "full-time", "full time", "salary", "i have a job", "civil servant",
+                      "在职", "在职员工", "员工", "工薪", "工薪族", "上班", "上班族", "打工",
+                      "公务员", "职员", "受薪", "受薪人士", "白领", "蓝领", "国企", "事业单位")),
+        ("other", ("other", "student", "unemployed", "none", "其他", "学生", "无业", "待业",
+                   "自由")),
+    ),
+    "credit_history": (
+        ("clean", ("no late payments", "no late payment", "never late", "never missed",
+                   "never missed a payment", "never been late", "always on time", "always paid on time",
+                   "无逾期", "没有逾期", "没逾期", "从未逾期", "从没逾期", "从来没逾期", "从来没有逾期",
+                   "无逾期记录", "没有过逾期", "不曾逾期", "按时还款", "一直按时", "从不逾期")),
+        ("default", ("default", "defaulted", "in default", "currently overdue", "overdue now",
+                     "behind now", "behind on payments", "collections", "in collections",
+                     "blacklisted", "bad debt", "目前有逾期", "现在有逾期", "正在逾期", "当前逾期",
+                     "目前逾期", "还有逾期", "违约", "呆账", "坏账", "黑名单", "失信", "被执行",
+                     "催收", "还没还上")),
+        ("late", ("late", "late payment", "late payments", "was late", "missed", "missed a payment",
+                  "once late", "a few times late", "overdue", "逾期过", "有过逾期", "有逾期",
+                  "逾期", "晚还", "迟还", "忘还", "晚了几天", "逾期一次", "逾期两次")),
+        ("clean", ("clean", "good", "very good", "excellent", "perfect", "fine", "ok", "okay",
+                   "on time", "no problems", "no problem", "no issues", "none", "no", "nothing",
+                   "良好", "很好", "不错", "正常", "挺好", "信用良好", "信用很好", "没问题",
+                   "没有", "无", "干净", "好")),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChoiceMatch:
+    choice: str
+    outright: bool  # the whole answer was one of the words
+
+
+_TRIM = " .!?,;:。！？，；：~"
+
+
+def match_choice(question: str, text: str) -> ChoiceMatch | None:
+    """The choice `text` names for `question`, or None when it names none."""
+    table = CHOICE_WORDS.get(question, ())
+    wanted = clean(text).strip(_TRIM)
+    if not wanted:
+        return None
+    for choice, words in table:
+        if wanted in words:
+            return ChoiceMatch(choice, outright=True)
+    for choice, words in table:
+        if any(_contains(wanted, word) for word in words):
+            return ChoiceMatch(choice, outright=False)
+    return None
+
+
+def _contains(text: str, word: str) -> bool:
+    """`word` inside `text`: as a whole word for Latin script, anywhere for Chinese."""
+    if word.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
+    return word in text
