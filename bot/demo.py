@@ -1,9 +1,12 @@
 """The offline demo: the whole bot against the sandbox, in the terminal, no token needed.
 
 You are a car buyer. Bot messages print with their buttons numbered; type text, or a
-button's number to press it (a number larger than the buttons shown is typed as text, and
-`=TEXT` always types TEXT, e.g. `=1` to answer "1"). Demo commands:
+button's number to press it. A number is typed as text when it can be the answer to the
+open question (an amount, an age, "send 0") or is larger than the buttons shown, and
+`=TEXT` always types TEXT, e.g. `=1` to answer "1". A message the bot asked you to reply
+to (/calc) gets your next line as its reply. Demo commands:
 
+    /reply TEXT             reply to the bot's latest message with TEXT
     /as buyer NAME [LANG]   be a (new or known) buyer; LANG e.g. en, zh-hans
     /as manager NAME        be a loan manager (sees the managers' group, prefixed [managers])
     /group TEXT             as a manager, write TEXT in the managers' group
@@ -31,6 +34,7 @@ from bot.sandbox.errors import SandboxScriptError
 from bot.sandbox.transcript import Transcript
 from bot.sandbox.users import ChatView, ScriptedUser
 from bot.sandbox.world import MANAGER_IDS, SandboxWorld
+from handlers.prequalify import states
 
 FIRST_BUYER_ID = 1001
 _DURATION = re.compile(r"(\d+)\s*([dhm])")
@@ -133,13 +137,39 @@ class Demo:
             if not self.personas.is_manager:
                 raise DemoInputError("only managers write in the managers' group")
             user.group.send(rest)
+        elif word == "/reply":
+            user.reply(rest)
         elif line.startswith("="):
             user.send(line[1:])
-        elif line.isdigit() and int(line) <= len(self.personas.keyboard_chat().buttons()):
+        elif self._presses(line):
             self.personas.keyboard_chat().press_number(int(line))
+        elif self._reply_asked():
+            user.reply(line)
         else:
             user.send(line)
         await self.world.settle()
+
+    def _presses(self, line: str) -> bool:
+        """A number presses a button only when it cannot be the answer being asked for."""
+        if not line.isdigit() or not 1 <= int(line) <= len(self.personas.keyboard_chat().buttons()):
+            return False
+        if self.personas.is_manager:
+            return True
+        if self._reply_asked():
+            return False
+        user = self.personas.current
+        assert user is not None
+        pq = self.world.app.user_data.get(user.id, {}).get("pq", {})
+        question = states.BY_KEY.get(pq.get("step", ""))
+        typed = question is not None and question.kind not in ("choice", "term")
+        return not typed or "pending" in pq  # ✓/✗ under a doubtful answer wait for a tap
+
+    def _reply_asked(self) -> bool:
+        """The buyer's latest bot message asks for a reply (ForceReply), as /calc's does."""
+        user = self.personas.current
+        if user is None or self.personas.is_manager or not user.bot_messages():
+            return False
+        return bool((user.last_message().markup or {}).get("force_reply"))
 
     def _switch(self, words: list[str]) -> None:
         if len(words) < 2 or words[0] not in ("buyer", "manager"):

@@ -65,6 +65,13 @@ class ChatView:
             ]
         return self._post(content)
 
+    def reply(self, text: str, to: SandboxMessage | None = None) -> SandboxMessage:
+        """Reply to `to` (the bot's latest message by default) with `text`, as a person does
+        by swiping a message, or as the client does on its own after a ForceReply."""
+        if not text.strip():
+            raise SandboxScriptError("Telegram clients do not send empty messages")
+        return self._post({"text": text}, reply_to=to or self.last_message())
+
     def command(self, text: str) -> SandboxMessage:
         """Send a command such as "/start payload"."""
         if not _LEADING_COMMAND.match(text):
@@ -159,8 +166,10 @@ class ChatView:
     def unblock_bot(self) -> None:
         self.core.faults.unblock(self.id)
 
-    def _post(self, content: dict[str, Any]) -> SandboxMessage:
-        message = self.core.store_message(self.chat, self.id, content)
+    def _post(
+        self, content: dict[str, Any], reply_to: SandboxMessage | None = None
+    ) -> SandboxMessage:
+        message = self.core.store_message(self.chat, self.id, content, reply_to=reply_to)
         self.core.push_update("message", message.view())
         return message
 
@@ -218,9 +227,11 @@ class ScriptedUser(ChatView):
         chat = core.chats.get(user.id) or SandboxChat(id=user.id, type="private", user=user)
         super().__init__(core, user, chat)
 
-    def _post(self, content: dict[str, Any]) -> SandboxMessage:
+    def _post(
+        self, content: dict[str, Any], reply_to: SandboxMessage | None = None
+    ) -> SandboxMessage:
         self.chat = self.core.private_chat(self.id)  # the first message opens the chat
-        return super()._post(content)
+        return super()._post(content, reply_to)
 
     def screen(self) -> list[SandboxMessage]:
         self.chat = self.core.chats.get(self.id, self.chat)

@@ -125,3 +125,10 @@ def register(application: Application) -> None:
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL), commands.document)
     )  # fmt: skip
+    # Last of all: text no conversation or dialog took ("hello") still gets an answer.
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+            opening.outside_conversation,
+        )
+    )

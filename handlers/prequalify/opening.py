@@ -7,6 +7,7 @@ application; someone half-way through is taken back to their open question.
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -15,8 +16,9 @@ from telegram.ext import ConversationHandler
 from handlers.context import Context, clear_buttons, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
-from services import applications, consent
+from services import applications, consent, loans, managers
 from services.callbacks import pack, unpack
+from services.keyboards import inline_keyboard
 
 CONSENT_ACTION = "pqc"
 NEW_ACTION = "pqn"
@@ -156,3 +158,30 @@ async def new_application(update: Update, context: Context) -> str:
         await query.answer()
         await query.edit_message_reply_markup(None)
     return await begin(update, context)
+
+
+async def outside_conversation(update: Update, context: Context) -> None:
+    """Text in a private chat with no question open ("hello", "我想贷款买车"): a short
+    reply with what the bot does and a Start button, and a borrower's loan buttons."""
+    locale = await locale_of(update, context)
+    user = update.effective_user
+    assert user is not None
+    runtime = runtime_of(context)
+    if await managers.is_manager(runtime, user.id):
+        await send_html(context, user.id, render(context, locale, "apply_outside", manager=True))
+        return
+    standing = await applications.standing(runtime, user.id)
+    borrowed = await loans.loans_of_user(runtime, user.id)
+    rows = [[(label(context, locale, "apply_start"), pack(NEW_ACTION))]]
+    if standing is not None:
+        rows[0].append((label(context, locale, "apply_status"), pack(STATUS_ACTION)))
+    markup = inline_keyboard(rows)
+    for loan in borrowed:
+        markup["inline_keyboard"] += loans.borrower_buttons(runtime, locale, loan, None)[
+            "inline_keyboard"
+        ]
+    text = render(
+        context, locale, "apply_outside", manager=False, applied=standing is not None,
+        borrower=bool(borrowed), name=_first_name(update),
+    )  # fmt: skip
+    await send_html(context, user.id, text, json.dumps(markup))
