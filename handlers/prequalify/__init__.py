@@ -33,6 +33,7 @@ PRIVATE = filters.ChatType.PRIVATE
 # message) they are stale. Result buttons (offers, status, manager) stay valid anywhere.
 STEP_ACTIONS = (
     opening.CONSENT_ACTION, summary.EDIT_ACTION, summary.CONFIRM_ACTION, questions.CHECK_ACTION,
+    summary.GROUP_ACTION,
 )  # fmt: skip
 
 
@@ -46,6 +47,7 @@ def build_conversation(passing: frozenset[str] = frozenset()) -> ConversationHan
         ],
         states.SUMMARY: [
             CallbackQueryHandler(summary.edit, pattern=pattern(summary.EDIT_ACTION)),
+            CallbackQueryHandler(summary.edit_group, pattern=pattern(summary.GROUP_ACTION)),
             CallbackQueryHandler(result.confirm, pattern=pattern(summary.CONFIRM_ACTION)),
         ],
     }

@@ -74,6 +74,12 @@ QUESTIONS: tuple[Question, ...] = (
 BY_KEY = {q.key: q for q in QUESTIONS}
 QUESTION_STATES = tuple(BY_KEY)
 CAR_KEYS = (VEHICLE_CONDITION, POWERTRAIN, USE, PRICE, VEHICLE_AGE)
+# The summary shows the answers in three groups, each with one Edit button.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "car": CAR_KEYS,
+    "plan": (DOWN_PAYMENT, TERM, METHOD),
+    "you": (EMPLOYMENT, EMPLOYMENT_MONTHS, INCOME, DEBT, CREDIT_HISTORY, AGE, FULL_NAME, PHONE),
+}
 
 
 def choice_label_key(value: str) -> str:

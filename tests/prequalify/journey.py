@@ -89,6 +89,24 @@ async def confirm(world: SandboxWorld, user: ScriptedUser, locale: str) -> None:
     await world.settle()
 
 
+# Where each answer sits on the summary (written here, not read from the code).
+SUMMARY_GROUPS = {
+    "car": ("vehicle_condition", "powertrain", "use", "price", "vehicle_age_years"),
+    "plan": ("down_payment", "term_months", "method"),
+    "you": ("employment", "employment_months", "monthly_income", "monthly_debt",
+            "credit_history", "age", "full_name", "phone"),
+}  # fmt: skip
+
+
+async def edit_answer(world: SandboxWorld, user: ScriptedUser, locale: str, key: str) -> None:
+    """From the summary: the group's Edit button, then the question's."""
+    group = next(name for name, keys in SUMMARY_GROUPS.items() if key in keys)
+    user.press(label(locale, "apply_edit", field=label(locale, f"apply_group_{group}")))
+    await world.settle()
+    user.press(label(locale, "apply_edit", field=label(locale, f"apply_field_{key}")))
+    await world.settle()
+
+
 async def rows(world: SandboxWorld, sql: str, *params: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in await world.runtime.db.fetchall(sql, params)]
 

@@ -15,6 +15,7 @@ from tests.prequalify.journey import (
     assert_name_intact,
     begin,
     confirm,
+    edit_answer,
     label,
     stored,
 )
@@ -164,8 +165,7 @@ async def test_back_twice_then_edit_the_car_from_the_summary(
 
     # Make it a used car: its age is asked, then the term (48 is not offered for used cars)
     # and the down payment still fits, so only those two come before the summary.
-    buyer.press(label(locale, "apply_edit", field=label(locale, "apply_field_vehicle_condition")))
-    await world.settle()
+    await edit_answer(world, buyer, locale, "vehicle_condition")
     buyer.press(label(locale, "apply_choice_used"))
     await world.settle()
     assert buyer.last_text().startswith("5/16")
@@ -177,8 +177,7 @@ async def test_back_twice_then_edit_the_car_from_the_summary(
     summary = buyer.last_text()
     assert label(locale, "apply_choice_used") in summary
     # Edit the price upwards: the down payment is now under the used-car minimum (30%).
-    buyer.press(label(locale, "apply_edit", field=label(locale, "apply_field_price")))
-    await world.settle()
+    await edit_answer(world, buyer, locale, "price")
     buyer.send("30万")
     await world.settle()
     assert buyer.last_text().startswith("6/16")

@@ -13,7 +13,16 @@ from bot.sandbox.users import ScriptedUser
 from bot.sandbox.world import SandboxWorld
 from handlers.prequalify import states
 from services.rendering import TEMPLATE_DIR, Renderer
-from tests.prequalify.journey import GOOD, RENDERER, act, answer_all, begin, keys_for, label
+from tests.prequalify.journey import (
+    GOOD,
+    RENDERER,
+    act,
+    answer_all,
+    begin,
+    edit_answer,
+    keys_for,
+    label,
+)
 
 # Two used cars at the same steps, differing only in price and age (so in the minimum
 # down payment and the terms offered).
@@ -105,8 +114,7 @@ async def test_back_and_the_current_answer_only_where_they_belong(world: Sandbox
     await answer_all(world, first, "en", GOOD, skip=1)
 
     # The first question again, from the summary: Back (to the summary) and the answer now.
-    first.press(label("en", "apply_edit", field=label("en", "apply_field_vehicle_condition")))
-    await world.settle()
+    await edit_answer(world, first, "en", states.VEHICLE_CONDITION)
     now = f"Now: {label('en', 'apply_choice_new')}"
     assert first.last_text().startswith("1/15") and now in first.last_text()
     assert back in keyboard(first)
@@ -135,8 +143,8 @@ def test_two_renderers_never_share_what_they_remember(tmp_path: Path) -> None:
 async def test_the_summary_edits_only_the_questions_each_prospect_was_asked(
     world: SandboxWorld,
 ) -> None:
-    """The summary's keyboard is remembered per language and per set of questions: a used
-    car's summary edits the car's age, a new car's, shown after it, does not."""
+    """The summary's keyboards are remembered per language and per set of questions: a used
+    car's group "The car" edits the car's age, a new car's, shown after it, does not."""
     used = world.user(2311, "Wang", "en")
     new = world.user(2312, "Li", "en")
     chinese = world.user(2313, "Zhang", "zh-hans")
@@ -148,7 +156,12 @@ async def test_the_summary_edits_only_the_questions_each_prospect_was_asked(
     def inline(buyer: ScriptedUser) -> list[str]:
         return [button.text for button in buyer.buttons() if button.kind == "inline"]
 
-    assert age in inline(used) and age not in inline(new)
-    assert len(inline(new)) == len(inline(used)) - 1
     assert label("zh", "apply_confirm") in inline(chinese)
     assert label("en", "apply_confirm") not in inline(chinese)
+    car = label("en", "apply_edit", field=label("en", "apply_group_car"))
+    for buyer in (used, new):
+        assert len(inline(buyer)) == 4  # three groups and Confirm
+        buyer.press(car)
+        await world.settle()
+    assert age in inline(used) and age not in inline(new)
+    assert len(inline(new)) == len(inline(used)) - 1

@@ -24,6 +24,7 @@ from tests.prequalify.journey import (
     assert_name_intact,
     begin,
     confirm,
+    edit_answer,
     keys_for,
     label,
     stored,
@@ -197,8 +198,7 @@ async def test_stale_buttons_say_so_and_show_the_current_step(world: SandboxWorl
     confirm_data = next(
         b.button["callback_data"] for b in buyer.buttons() if b.text == label("en", "apply_confirm")
     )
-    buyer.press(label("en", "apply_edit", field=label("en", "apply_field_price")))
-    await world.settle()
+    await edit_answer(world, buyer, "en", "price")
     world.core.new_callback_query(2204, summary, confirm_data)  # the old summary's Confirm
     await world.settle()
     assert buyer.toasts()[-1] == label("en", "apply_stale")
