@@ -49,7 +49,7 @@ TOUR_STEPS: list[str] = [
     "1",  # New car
     "1",  # Petrol / diesel
     "1",  # Personal
-    "20万",  # the price, as people type it (a bare number would press a button here)
+    "20万",  # the price, as people type it
     "30%",  # the down payment, as a percent of the price
     "3",  # 36 months
     "1",  # Equal payments
@@ -61,7 +61,7 @@ TOUR_STEPS: list[str] = [
     "35 years",
     "Mei Lin",
     "/contact",
-    "16",  # Confirm and submit, under the summary's 15 Edit buttons
+    "4",  # Confirm and submit, under the summary's three groups' Edit buttons
     "# Mei compares the three repayment methods for her own numbers",
     "2",  # ⚖️ Compare methods, on the result
     "/status",

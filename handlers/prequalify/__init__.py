@@ -123,6 +123,9 @@ def register(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(result.show_declined, pattern=pattern(result.DECLINED_ACTION))
     )
+    application.add_handler(
+        CallbackQueryHandler(result.explain_terms, pattern=pattern(result.TERMS_ACTION))
+    )
     application.add_handler(CallbackQueryHandler(_stale_outside, pattern=pattern(*STEP_ACTIONS)))
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL), commands.document)

@@ -38,6 +38,7 @@ from services.rendering import TEXT_LIMIT
 OFFER_ACTION = "pqo"
 TAKE_ACTION = "pqt"
 DECLINED_ACTION = "pqd"
+TERMS_ACTION = "pqx"
 
 ANSWER_KEYS = (
     "vehicle_condition", "powertrain", "use", "price", "vehicle_age_years", "down_payment",
@@ -76,12 +77,32 @@ def _human_row(context: Context, locale: str) -> list[InlineKeyboardButton]:
 
 
 def _result_markup(context: Context, locale: str, application_id: int) -> InlineKeyboardMarkup:
-    """Talk to a manager, and (issue 10) Compare methods for the buyer's own numbers."""
+    """Talk to a manager, Compare methods for the buyer's own numbers, and what the
+    result's words (tier, APR, subsidy) mean."""
     from handlers.desk import compare_button
 
     return InlineKeyboardMarkup(
-        [_human_row(context, locale), [compare_button(context, locale, application_id)]]
+        [
+            _human_row(context, locale),
+            [compare_button(context, locale, application_id)],
+            [_terms_button(context, locale)],
+        ]
     )
+
+
+def _terms_button(context: Context, locale: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label(context, locale, "apply_explain"), callback_data=pack(TERMS_ACTION)
+    )
+
+
+async def explain_terms(update: Update, context: Context) -> None:
+    """ "What do these mean?": tier, rate, APR and the subsidy in plain words."""
+    query = update.callback_query
+    assert query is not None
+    locale = await locale_of(update, context)
+    await query.answer()
+    await send_html(context, query.from_user.id, render(context, locale, "apply_terms"))
 
 
 async def confirm(update: Update, context: Context) -> str | int:
