@@ -85,7 +85,7 @@ async def _save(update: Update, context: Context, key: str) -> None:
     )
 
 
-def _parse(context: Context, locale: str, key: str, text: str) -> Reading:
+def read_answer(context: Context, key: str, text: str) -> Reading:
     """What the answer says for `key`, or InputError with a code for the reader."""
     question = states.BY_KEY[key]
     policy = runtime_of(context).policy
@@ -194,7 +194,7 @@ def text_answer(key: str):
             return await ask(update, context, key)
         texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
         try:
-            reading = _parse(context, locale, key, text)
+            reading = read_answer(context, key, text)
         except InputError as error:
             return await _refuse(update, context, key, error)
         if not reading.sure:
