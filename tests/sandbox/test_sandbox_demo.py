@@ -71,3 +71,22 @@ def test_the_tour_runs_offline_from_the_command_line(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "bot → Li: Hello, Li!" in done.stdout and "我可以帮您" in done.stdout
+
+
+async def test_calc_then_a_plain_line_is_the_reply_it_asked_for():
+    code, text = await play("/calc", "200000 60000 36", "/calc", "/reply 20万 6万 3年")
+    assert code == 0
+    assert text.count("Tier A at 3.8%: ¥4,120.91 a month") == 2
+
+
+async def test_a_number_that_can_be_the_answer_is_typed_not_pressed():
+    """At "Send 0 if nothing" (two buttons shown), 0 and 2 are answers, not buttons."""
+    code, text = await play(
+        "/start", "1", "1", "1", "1", "200000", "30%", "3", "1", "1", "24", "12000", "0",
+    )
+    assert code == 0, text
+    assert "Li: 0\n" in text and "12/15" in text  # the debts answered, on to credit history
+    code, text = await play(
+        "/start", "1", "1", "1", "1", "200000", "30%", "3", "1", "1", "24", "12000", "2",
+    )
+    assert code == 0 and "Li: 2\n" in text and "Li presses" not in text.split("12000")[-1]
