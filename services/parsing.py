@@ -237,11 +237,11 @@ def parse_duration(text: str, unit: str) -> Count:
     duration = read_duration(text, unit)
     if duration is None:
         return Count(parse_count(text), sure=True)  # its error says what is wrong
+    if duration.value > 10_000:  # before rounding: Decimal cannot round a 40-digit number
+        raise InputError("too_large")
     value = whole(duration.value)
     if not duration.had_unit and value != duration.value:
         raise InputError("not_whole")
-    if value > 10_000:
-        raise InputError("too_large")
     return Count(value, sure=not duration.converted and value == duration.value)
 
 

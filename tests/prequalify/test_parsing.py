@@ -8,15 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.answer_words import match_choice
 from services.parsing import (
     InputError,
     mask_phone,
     parse_amount,
     parse_count,
     parse_down_payment,
+    parse_duration,
     parse_name,
     parse_percent,
     parse_phone,
+    parse_spoken_amount,
+    parse_spoken_down_payment,
 )
 
 
@@ -168,3 +172,32 @@ def test_record_numbers_typed_after_a_command() -> None:
     assert parse_id("42") == 42 and parse_id("#42") == 42 and parse_id(" 7 ") == 7
     for bad in ("", "0", "-3", "4.2", "²", "１２", "9" * 20, "12abc"):
         assert parse_id(bad) is None, bad
+
+
+SPOKEN_PIECES = st.sampled_from(
+    ["一", "二", "两", "十", "百", "千", "万", "亿", "零", "半", "年", "个月", "成", "%", "百分之",
+     "大概", "左右", "每月", "没有", "无", "thirty", "five", "thousand", "and", "a", "half",
+     "year", "months", "about", "none", "/month", "1", "5", "0", ".", ",", "-", " ", "e", "w", "k",
+     "¥", "元", "岁", "期", "and a half", "point"]
+)  # fmt: skip
+
+
+@given(
+    st.lists(SPOKEN_PIECES, max_size=8).map("".join)
+    | st.text(max_size=30)
+    | st.sampled_from(["9" * 40 + "个月", "九" * 40, "１２３４５６７８９０" * 3 + "年", "半半年"])
+)
+def test_any_spoken_answer_is_a_value_or_a_reason(text: str) -> None:
+    """Whatever words are typed, each reader gives a value or an InputError, nothing else."""
+    readers = (
+        parse_spoken_amount,
+        lambda t: parse_spoken_down_payment(t, Decimal(200000)),
+        lambda t: parse_duration(t, "months"),
+        lambda t: parse_duration(t, "years"),
+    )
+    for read in readers:
+        try:
+            read(text)
+        except InputError:
+            pass
+    match_choice("credit_history", text)
