@@ -14,7 +14,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from services.spoken import clean, digits, drop_hedges, drop_per_month, is_nothing, read_duration, whole
+from services.spoken import (
+    clean,
+    digits,
+    drop_hedges,
+    drop_per_month,
+    is_nothing,
+    read_duration,
+    whole,
+)
 
 # The largest amount anyone could mean in a car-loan chat: a billion yuan. Anything above is
 # a typo, and keeping Decimal digits bounded keeps the arithmetic fast and exact.

@@ -65,7 +65,7 @@ def clean(text: str) -> str:
 
 
 def is_nothing(text: str) -> bool:
-    """"none", "没有", "无", "0": the answer is zero."""
+    """ "none", "没有", "无", "0": the answer is zero."""
     return clean(text).strip(" .!。！") in NOTHING
 
 

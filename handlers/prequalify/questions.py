@@ -11,7 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import Context, label, locale_of, render, runtime_of, send_html
@@ -110,7 +116,9 @@ def read_answer(context: Context, key: str, text: str) -> Reading:
     if question.kind == "count":
         count = parse_duration(text, "years" if key in _YEAR_COUNTS else "months")
         check_range(count.value, question.low, question.high)
-        if key == states.VEHICLE_AGE and not states.car_terms({**answers, key: count.value}, policy):
+        if key == states.VEHICLE_AGE and not states.car_terms(
+            {**answers, key: count.value}, policy
+        ):
             raise InputError(
                 "car_too_old", {"max_age": str(policy.terms.used_max_age_at_end_years)}
             )
@@ -205,9 +213,7 @@ def text_answer(key: str):
     return answer
 
 
-async def _ask_to_check(
-    update: Update, context: Context, key: str, values: dict[str, Any]
-) -> str:
+async def _ask_to_check(update: Update, context: Context, key: str, values: dict[str, Any]) -> str:
     """Echo an answer read with some doubt ("36 months?") with ✓ and ✗ to tap."""
     locale = await locale_of(update, context)
     texts.pq(context)["pending"] = {"key": key, "values": values}

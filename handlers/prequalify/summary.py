@@ -49,8 +49,7 @@ def _summary_keyboard_json(
         rows = [groups, [(renderer.label(locale, "apply_confirm"), pack(CONFIRM_ACTION))]]
         return json.dumps(inline_keyboard(rows))
     buttons = [
-        (edit(renderer.label(locale, f"apply_field_{key}")), pack(EDIT_ACTION, key))
-        for key in keys
+        (edit(renderer.label(locale, f"apply_field_{key}")), pack(EDIT_ACTION, key)) for key in keys
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(renderer.label(locale, "apply_groups_back"), pack(GROUP_ACTION))])

@@ -41,7 +41,9 @@ async def tap(world: SandboxWorld, user: ScriptedUser, locale: str, key: str, **
     await world.settle()
 
 
-@pytest.mark.parametrize(("locale", "client", "user_id"), [("en", "en-GB", 2501), ("zh", "zh-hans", 2502)])
+@pytest.mark.parametrize(
+    ("locale", "client", "user_id"), [("en", "en-GB", 2501), ("zh", "zh-hans", 2502)]
+)
 async def test_a_prospect_typing_as_they_talk_reaches_a_lead(
     world: SandboxWorld, locale: str, client: str, user_id: int
 ) -> None:

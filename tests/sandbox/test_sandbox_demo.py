@@ -79,14 +79,14 @@ async def test_calc_then_a_plain_line_is_the_reply_it_asked_for():
     assert text.count("Tier A at 3.8%: ¥4,120.91 a month") == 2
 
 
+# From /start to "How much do you pay each month on other debts? Send 0 if nothing."
+TO_DEBTS = "/start 1 1 1 1 200000 30% 3 1 1 24 12000".split()
+
+
 async def test_a_number_that_can_be_the_answer_is_typed_not_pressed():
     """At "Send 0 if nothing" (two buttons shown), 0 and 2 are answers, not buttons."""
-    code, text = await play(
-        "/start", "1", "1", "1", "1", "200000", "30%", "3", "1", "1", "24", "12000", "0",
-    )
+    code, text = await play(*TO_DEBTS, "0")
     assert code == 0, text
     assert "Li: 0\n" in text and "12/15" in text  # the debts answered, on to credit history
-    code, text = await play(
-        "/start", "1", "1", "1", "1", "200000", "30%", "3", "1", "1", "24", "12000", "2",
-    )
+    code, text = await play(*TO_DEBTS, "2")
     assert code == 0 and "Li: 2\n" in text and "Li presses" not in text.split("12000")[-1]
