@@ -210,9 +210,15 @@ def parse_count(text: str) -> int:
 def parse_spoken_amount(text: str) -> Decimal:
     """`parse_amount` after the words: "none"/没有 is 0, hedges and "a month" go, and
     Chinese or English numerals become digits (`二十万`, `15万5`, `twenty thousand`)."""
-    if is_nothing(text):
-        return Decimal("0.00")
-    return parse_amount(digits(drop_per_month(drop_hedges(clean(text)))))
+    try:
+        return parse_amount(text)  # most answers are plain numbers: no words to read
+    except InputError as plain:
+        if is_nothing(text):
+            return Decimal("0.00")
+        try:
+            return parse_amount(digits(drop_per_month(drop_hedges(clean(text)))))
+        except InputError:
+            raise plain from None  # the reason names what was typed, not our rewrite
 
 
 _HALF_SHARE = re.compile(r"^(\d+)成半$")
@@ -220,12 +226,18 @@ _HALF_SHARE = re.compile(r"^(\d+)成半$")
 
 def parse_spoken_down_payment(text: str, price: Decimal) -> DownPayment:
     """`parse_down_payment` after the words: `首付三成`, `三十%`, `百分之三十`, `三成半`."""
-    spoken = digits(drop_hedges(clean(text))).replace(" ", "")
-    half = _HALF_SHARE.match(spoken)
-    if half:  # "三成半" is 35%
-        percent = Decimal(half.group(1)) * 10 + 5
-        return DownPayment(_share(price, percent), percent)
-    return parse_down_payment(spoken, price)
+    try:
+        return parse_down_payment(text, price)
+    except InputError as plain:
+        spoken = digits(drop_hedges(clean(text))).replace(" ", "")
+        half = _HALF_SHARE.match(spoken)
+        if half:  # "三成半" is 35%
+            percent = Decimal(half.group(1)) * 10 + 5
+            return DownPayment(_share(price, percent), percent)
+        try:
+            return parse_down_payment(spoken, price)
+        except InputError:
+            raise plain from None
 
 
 @dataclass(frozen=True)
@@ -240,6 +252,9 @@ class Count:
 def parse_duration(text: str, unit: str) -> Count:
     """Months or years (`unit`) as people give them: `3年` is 36 months, `18个月` is
     2 years (rounded), `两年半`, `2.5 years`, `1年3个月`; a bare number is in `unit`."""
+    plain = text.strip()
+    if plain.isascii() and plain.isdigit():  # most answers: a number in the unit asked
+        return Count(parse_count(plain), sure=True)
     if is_nothing(text):
         return Count(0, sure=True)
     duration = read_duration(text, unit)

@@ -175,6 +175,7 @@ async def outside_conversation(update: Update, context: Context) -> None:
     rows = [[(label(context, locale, "apply_start"), pack(NEW_ACTION))]]
     if standing is not None:
         rows[0].append((label(context, locale, "apply_status"), pack(STATUS_ACTION)))
+        rows.append([(label(context, locale, "apply_manager"), pack(HUMAN_ACTION))])
     markup = inline_keyboard(rows)
     for loan in borrowed:
         markup["inline_keyboard"] += loans.borrower_buttons(runtime, locale, loan, None)[

@@ -41,11 +41,12 @@ async def test_buyer_message_reaches_the_owner_and_the_reply_comes_back(world):
     assert owner.last_text() == "✓ Sent to the buyer."
     assert buyer.last_text() == "💬 Your manager Manager1:\nSure, 18:30 works."
 
+    answered = buyer.last_message()  # the manager's answer, with "Write to my manager"
     buyer.send("Thanks!")  # the hand-off was for one message: this one is the bot's again
     await world.settle()
     assert "Thanks!" not in owner.last_text()
 
-    buyer.press("Write to my manager")
+    buyer.press("Write to my manager", message_id=answered.message_id)
     await world.settle()
     buyer.send("One more question")
     await world.settle()
