@@ -18,7 +18,7 @@ from services.spoken import clean
 # vague word ("good", "没有") after both. A choice may appear twice for that reason.
 CHOICE_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "vehicle_condition": (
-        ("used", ("used", "used car", "second hand", "second-hand", "secondhand", "pre-owned",
+        ("used", ("used", "used car", "second hand", "second-hand", "secondhand", "pre-owned", "二手的",
                   "preowned", "二手", "二手车", "旧车", "旧的", "中古车")),
         ("new", ("new", "new car", "brand new", "brand-new", "新", "新车", "全新", "新的", "买新车")),
     ),

@@ -35,7 +35,7 @@ from services.parsing import (
     parse_spoken_down_payment,
 )
 
-# The "Did you mean 36 months? ✓ / ✗" buttons under an answer read with some doubt.
+# "I read that as 36 months. Is that right?" with ✓ and ✗, under an answer read with doubt.
 CHECK_ACTION = "pqk"
 # Questions whose count is in years (the others in months).
 _YEAR_COUNTS = (states.AGE, states.VEHICLE_AGE)
@@ -112,7 +112,8 @@ def read_answer(context: Context, key: str, text: str) -> Reading:
                         "high": str(question.high),
                     },
                 )
-        return Reading({key: str(value)})
+        # "15" for a monthly income is more likely 15k (or 1.5万) mistyped: read it back.
+        return Reading({key: str(value)}, not (key == states.INCOME and 0 < value < 1000))
     if question.kind == "count":
         count = parse_duration(text, "years" if key in _YEAR_COUNTS else "months")
         check_range(count.value, question.low, question.high)

@@ -77,6 +77,8 @@ ENGLISH: list[tuple[str, str, Any, bool]] = [
     ("monthly_income", "twelve thousand", "12000.00", SURE),
     ("monthly_income", "¥15,000 after tax", "15000.00", SURE),
     ("monthly_income", "net 9000 monthly", "9000.00", SURE),
+    ("monthly_income", "15", "15.00", ASK),  # 15 yuan a month? more likely 15k: read back
+    ("monthly_income", "0", "0.00", SURE),
     # other debts each month
     ("monthly_debt", "none", "0.00", SURE),
     ("monthly_debt", "None.", "0.00", SURE),
@@ -180,6 +182,7 @@ CHINESE: list[tuple[str, str, Any, bool]] = [
     ("monthly_income", "税后8000", "8000.00", SURE),
     ("monthly_income", "八千左右", "8000.00", SURE),
     ("monthly_income", "一个月一万", "10000.00", SURE),
+    ("monthly_income", "800", "800.00", ASK),
     # 其他月还款
     ("monthly_debt", "没有", "0.00", SURE),
     ("monthly_debt", "无", "0.00", SURE),

@@ -1,5 +1,5 @@
 """Prospects who type the way they talk: from /start to a lead in each language, the
-"Did you mean…?" tap, text sent with no question open, the grouped summary, the terms
+"I read that as …" tap, text sent with no question open, the grouped summary, the terms
 explained, and Chinese for every Chinese client."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from bot.sandbox.world import SandboxWorld
 from tests.loans.helpers import book, borrower
 from tests.prequalify.journey import GOOD, answer_all, begin, confirm, label, stored
 
-# (typed, "Did you mean …?" shows this and is confirmed) in question order, new car.
+# (typed, "I read that as …" shows this and is confirmed) in question order, new car.
 SPOKEN = {
     "en": [
         ("brand new", None), ("petrol", None), ("private", None), ("about 200k", None),
@@ -27,7 +27,7 @@ SPOKEN = {
         ("张伟", None), ("13800138000", None),
     ],
 }  # fmt: skip
-DID_YOU_MEAN = {"en": "Did you mean", "zh": "您的意思是"}
+READ_BACK = {"en": "I read that as", "zh": "我理解为"}
 PREQUALIFIED = {"en": "you pre-qualify", "zh": "您已通过预审"}
 
 
@@ -52,7 +52,7 @@ async def test_a_prospect_typing_as_they_talk_reaches_a_lead(
     for typed, echoed in SPOKEN[locale]:
         await say(world, buyer, typed)
         if echoed is not None:
-            assert DID_YOU_MEAN[locale] in buyer.last_text() and echoed in buyer.last_text()
+            assert READ_BACK[locale] in buyer.last_text() and echoed in buyer.last_text()
             await tap(world, buyer, locale, "apply_check_yes")
     summary = buyer.last_text()
     months = {"en": "24 months", "zh": "24个月"}[locale]
