@@ -28,7 +28,8 @@ _HEDGES_EN = (
     r"about", r"around", r"approx\.?", r"approximately", r"roughly", r"circa", r"maybe",
     r"nearly", r"almost", r"some", r"or so", r"ish", r"net", r"after tax", r"take[- ]home",
     r"i earn", r"i make", r"i pay", r"i'?m", r"i am", r"it'?s", r"it is", r"my", r"salary",
-    r"income", r"down", r"payment", r"deposit", r"of the price", r"old", r"aged?",
+    r"income", r"down", r"payment", r"deposit", r"of the price", r"old", r"aged?", r"already",
+    r"over", r"more than", r"less than", r"under", r"just", r"for", r"since", r"now",
 )  # fmt: skip
 _HEDGE_EN = re.compile(r"\b(?:" + "|".join(_HEDGES_EN) + r")\b")
 _APPROX_SIGNS = re.compile(r"[~≈～]")
@@ -98,8 +99,8 @@ def _cn2an() -> Any:
 def _english_words(text: str) -> str:
     from text_to_num import alpha2digit
 
-    text = re.sub(r"\b(?:a|an|one)\s+(?=(?:year|month)s?\b)", "1 ", text)
     text = re.sub(r"\bhalf\s+(?:a|an)\s+(year|month)\b", r"0.5 \1", text)
+    text = re.sub(r"\b(?:a|an|one)\s+(?=(?:year|month)s?\b)", "1 ", text)
     text = re.sub(r"\b(\d+|a|an|one)\s+(year|month)s?\s+and\s+a\s+half\b", r"\1.5 \2s", text)
     text = re.sub(r"\b(\w+)\s+and\s+a\s+half\s+(year|month)s?\b", r"\1.5 \2s", text)
     text = re.sub(r"\b(?:a|an|one)\.5\b", "1.5", text)
@@ -136,7 +137,7 @@ def _wan_tail(match: re.Match[str]) -> Decimal:
 # --- durations --------------------------------------------------------------------------------
 
 _YEAR_UNITS = r"(?:years?|yrs?|y|年|岁)"
-_MONTH_UNITS = r"(?:months?|mos?|个月|月|期)"
+_MONTH_UNITS = r"(?:months?|mths?|mos?|个月|月|期)"
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _PART = re.compile(rf"{_NUMBER}\s*({_YEAR_UNITS}|{_MONTH_UNITS})(半)?|(半年)")
 _JOINERS = re.compile(r"^(?:\s|and|又|零|,|&|\+)*$")

@@ -295,6 +295,7 @@ async def show_offer(update: Update, context: Context) -> None:
             [InlineKeyboardButton(label(context, locale, "apply_take_offer"), callback_data=pack(TAKE_ACTION, stored["id"], index))],
             [InlineKeyboardButton(label(context, locale, "apply_offers_back"), callback_data=pack(DECLINED_ACTION, stored["id"]))],
             _human_row(context, locale),
+            [_terms_button(context, locale)],
         ]
     )  # fmt: skip
     await query.answer()

@@ -68,6 +68,10 @@ ENGLISH: list[tuple[str, str, Any, bool]] = [
     ("employment_months", "a year and a half", 18, ASK),
     ("employment_months", "1 year 6 months", 18, ASK),
     ("employment_months", "none", 0, SURE),
+    ("employment_months", "18 mths", 18, SURE),
+    ("employment_months", "half a year", 6, ASK),
+    ("employment_months", "3 years already", 36, ASK),
+    ("employment_months", "two and a half years", 30, ASK),
     # monthly income
     ("monthly_income", "12000", "12000.00", SURE),
     ("monthly_income", "12k", "12000.00", SURE),
