@@ -185,3 +185,12 @@ async def test_a_result_explains_its_words(
     await tap(world, buyer, locale, "apply_explain")
     for word in words:
         assert word in buyer.last_text()
+
+
+async def test_a_manager_writing_in_private_is_pointed_to_their_commands(
+    world: SandboxWorld,
+) -> None:
+    manager = world.manager(0, "Zhang")
+    await say(world, manager, "hello")
+    assert "/help" in manager.last_text()
+    assert label("en", "apply_start") not in [b.text for b in manager.buttons()]
