@@ -20,7 +20,15 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import Context, label, locale_of, render, runtime_of, send_html
+from handlers.context import (
+    Context,
+    clear_buttons,
+    label,
+    locale_of,
+    render,
+    runtime_of,
+    send_html,
+)
 from handlers.prequalify import states, texts
 from services import applications
 from services.answer_words import match_choice
@@ -217,13 +225,16 @@ def text_answer(key: str):
 async def _ask_to_check(update: Update, context: Context, key: str, values: dict[str, Any]) -> str:
     """Echo an answer read with some doubt ("36 months?") with ✓ and ✗ to tap."""
     locale = await locale_of(update, context)
-    texts.pq(context)["pending"] = {"key": key, "values": values}
+    data = texts.pq(context)
+    # Numbered, so the ✓ under an earlier reading of the same question cannot take this one.
+    number = data["checks"] = data.get("checks", 0) + 1
+    data["pending"] = {"key": key, "values": values, "number": number}
     shown = texts.display(context, locale, key, {**texts.answers_of(context), **values})
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label(context, locale, "apply_check_yes"), callback_data=pack(CHECK_ACTION, key, "y")),
-                InlineKeyboardButton(label(context, locale, "apply_check_no"), callback_data=pack(CHECK_ACTION, key, "n")),
+                InlineKeyboardButton(label(context, locale, "apply_check_yes"), callback_data=pack(CHECK_ACTION, key, number, "y")),
+                InlineKeyboardButton(label(context, locale, "apply_check_no"), callback_data=pack(CHECK_ACTION, key, number, "n")),
             ]
         ]
     )  # fmt: skip
@@ -242,12 +253,13 @@ def check_answer(key: str):
         callback = unpack(query.data, actions={CHECK_ACTION})
         pending = texts.pq(context).get("pending") or {}
         args = callback.args if callback else ()
-        if len(args) != 2 or args[0] != key or pending.get("key") != key:
+        expected = [key, str(pending.get("number"))]
+        if len(args) != 3 or pending.get("key") != key or list(args[:2]) != expected:
             return await robustness.stale_button(update, context)
         texts.pq(context).pop("pending", None)
         await query.answer()
-        await query.edit_message_reply_markup(None)
-        if args[1] == "y":
+        await clear_buttons(context, query)
+        if args[2] == "y":
             return await _accept(update, context, key, pending["values"])
         return await ask(update, context, key)
 

@@ -194,3 +194,20 @@ async def test_a_manager_writing_in_private_is_pointed_to_their_commands(
     await say(world, manager, "hello")
     assert "/help" in manager.last_text()
     assert label("en", "apply_start") not in [b.text for b in manager.buttons()]
+
+
+async def test_the_tick_under_an_earlier_reading_cannot_take_a_later_one(
+    world: SandboxWorld,
+) -> None:
+    buyer = world.user(2504, "Li", "en")
+    await begin(world, buyer, "en")
+    for typed in ("new", "EV", "personal", "200000", "30%", "3 years"):
+        await say(world, buyer, typed)
+    first = buyer.last_message()  # "I read that as 36 months"
+    await say(world, buyer, "4 years")  # "I read that as 48 months"
+    buyer.press(label("en", "apply_check_yes"), message_id=first.message_id)
+    await world.settle()
+    assert buyer.toasts()[-1] == label("en", "apply_stale")
+    assert "term_months" not in world.app.user_data[2504]["pq"]["answers"]
+    await tap(world, buyer, "en", "apply_check_yes")  # the latest reading's ✓
+    assert world.app.user_data[2504]["pq"]["answers"]["term_months"] == 48
