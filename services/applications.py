@@ -10,8 +10,9 @@ steps cannot leave a lead without its application or an application nobody hears
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from lending.assessment import Assessment, Decision, assess
 from lending.offers import Offer, counter_offers
 from services import leads
 from services.runtime import Runtime
+from storage import outbox
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,15 @@ class Submission:
     assessment: Assessment
     lead_id: int | None
     offers: list[Offer]
+
+
+class TooManyApplications(Exception):
+    """The person reached the policy's number of applications for the period."""
+
+
+# The messages that carry a submission's result to the buyer (rendered by the caller,
+# queued in the submission's own transaction, so the result cannot be lost after it).
+ResultCalls = Callable[[Submission], list[outbox.Queued]]
 
 
 @dataclass(frozen=True)
@@ -155,27 +166,36 @@ async def submit(
     locale: str,
     based_on: int | None = None,
     today: date | None = None,
+    result: ResultCalls | None = None,
 ) -> Submission:
-    """Assess and store the application; open the lead and queue the managers' card.
+    """Assess and store the application; open the lead and queue the managers' card, and
+    the buyer's `result` messages, all in one transaction: nothing is sent before it
+    commits, and what it queues the outbox delivers with retries.
 
     A declined application is stored with its assessment but opens no lead: the buyer sees
-    counter-offers and may still ask for a manager (which opens one then).
+    counter-offers and may still ask for a manager (which opens one then). Raises
+    TooManyApplications, having written nothing, when the person is at the policy's cap.
     """
     today = today or runtime.local_now().date()
     assessment = assess(answers, runtime.policy, today)
     offers = counter_offers(answers, runtime.policy, today) if not assessment.prequalified else []
     record = assessment_record(assessment)
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
+    moment = now.isoformat()
     answers_json = answers.model_dump_json()
     lead_id: int | None = None
     async with runtime.db.transaction() as conn:
+        # The count and the insert in one write transaction: two submissions at once
+        # cannot both see room for one more.
+        if await _submitted_since(conn, user_id, now - _cap_period(runtime)) >= _cap(runtime):
+            raise TooManyApplications(user_id)
         draft_id = await _open_draft_id(conn, user_id) if based_on is None else None
         if draft_id is None:
             cursor = await conn.execute(
                 "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
                 " created_at, submitted_at, updated_at, based_on)"
                 " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (user_id, answers_json, full_name, phone, locale, now, now, now, based_on),
+                (user_id, answers_json, full_name, phone, locale, moment, moment, moment, based_on),
             )
             application_id = int(cursor.lastrowid or 0)
         else:
@@ -184,7 +204,7 @@ async def submit(
                 "UPDATE applications SET status = 'submitted', answers = ?, full_name = ?,"
                 " phone = ?, locale = ?, submitted_at = ?, updated_at = ?, step = NULL"
                 " WHERE id = ?",
-                (answers_json, full_name, phone, locale, now, now, application_id),
+                (answers_json, full_name, phone, locale, moment, moment, application_id),
             )
         await conn.execute(
             "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
@@ -200,7 +220,7 @@ async def submit(
                 record["annual_rate"],
                 record.get("apr") or "0",
                 json.dumps(record, ensure_ascii=False),
-                now,
+                moment,
             ),
         )
         if assessment.decision is not Decision.DECLINED:
@@ -212,8 +232,65 @@ async def submit(
                 decision=record["decision"],
                 tier=record["tier"],
             )
+        submission = Submission(application_id, assessment, lead_id, offers)
+        if result is not None:
+            await queue_result(conn, submission, result, now)
     runtime.wake_outbox()
-    return Submission(application_id, assessment, lead_id, offers)
+    return submission
+
+
+async def queue_result(
+    conn: aiosqlite.Connection, submission: Submission, result: ResultCalls, now: datetime
+) -> None:
+    """Queue the result's messages, keyed by the application: queued once, ever."""
+    for index, call in enumerate(result(submission)):
+        await outbox.enqueue(
+            conn, chat_id=call.chat_id, method=call.method, payload=call.payload, now=now,
+            dedup_key=f"result:{submission.application_id}:{index}",
+        )  # fmt: skip
+
+
+def _cap(runtime: Runtime) -> int:
+    return runtime.policy.leads.max_per_person
+
+
+def _cap_period(runtime: Runtime) -> timedelta:
+    return timedelta(hours=runtime.policy.leads.per_person_hours)
+
+
+async def _submitted_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " AND submitted_at >= ?",
+        (user_id, since.isoformat()),
+    )
+    return int(next(iter(rows))[0])
+
+
+async def queue_calls(runtime: Runtime, calls: list[outbox.Queued]) -> None:
+    """Queue messages for the outbox to deliver (a result shown again)."""
+    async with runtime.db.transaction() as conn:
+        await outbox.enqueue_many(conn, calls, runtime.clock.now())
+    runtime.wake_outbox()
+
+
+async def result_pending(runtime: Runtime, application_id: int) -> bool:
+    """Whether the application's result is still on its way to the buyer (queued, unsent)."""
+    value = await runtime.db.fetchval(
+        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
+        (f"result:{application_id}:%",),
+    )
+    return value is not None
+
+
+async def latest_submitted(runtime: Runtime, user_id: int) -> dict[str, Any] | None:
+    """The user's newest submitted application (as `load_application` gives it), or None."""
+    value = await runtime.db.fetchval(
+        "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return None if value is None else await load_application(runtime, int(value))
 
 
 async def request_human_for(runtime: Runtime, user_id: int) -> int:
