@@ -114,6 +114,7 @@ async def confirm(update: Update, context: Context) -> str | int:
         )  # fmt: skip
     except applications.TooManyApplications:
         texts.reset(context)
+        await applications.abandon_draft(runtime, user.id)  # not nudged to finish it
         await too_many(update, context, locale)
         return ConversationHandler.END
     texts.reset(context)
