@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.world import SandboxWorld
-from tests.resilience.test_resilience_network import RESULT_WORDS, _drive
+from tests.resilience.test_resilience_network import RESULT_WORDS, _drive, flaky, staff_started
 
 PROSPECTS = 50
 
@@ -16,12 +16,8 @@ async def test_fifty_prospects_on_a_flaky_network_get_one_application_lead_and_r
     world = SandboxWorld.create(db_path, raise_errors=False)
     faults = world.core.faults
     async with world:
-        # Managers have opened the bot: escalations reach them in private.
-        for user_id in (7001, 7002, 7003, 9001):
-            world.core.user(user_id, f"Staff{user_id}", started=True)
-        faults.fail(0.10, status=502)
-        faults.fail(0.05, status=500)
-        faults.timeouts(0.05)
+        staff_started(world)
+        flaky(world)
         prospects = [world.user(4500 + i, f"Prospect{i}") for i in range(PROSPECTS)]
         for prospect in prospects:
             await _drive(world, prospect)

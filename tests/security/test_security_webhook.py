@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -22,7 +21,7 @@ from bot.cli.run import log_secrets, webhook_options
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
 from bot.sandbox.request import SandboxRequest
-from tests.foundation.test_settings import run_cli
+from tests.security.test_security_log_redaction import restore_logging  # noqa: F401
 
 SECRET = "s3cret_Token-for-tests"
 JSON = {"Content-Type": "application/json"}
@@ -179,38 +178,8 @@ def test_a_secret_within_telegrams_rules_is_accepted(secret):
     assert settings.webhook_secret.get_secret_value() == secret
 
 
-def test_bot_run_webhook_with_a_bad_secret_exits_2_with_one_line(tmp_path):
-    result = run_cli(
-        "run",
-        "--webhook",
-        env={
-            "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
-            "MANAGER_CHAT_ID": "-1001",
-            "WEBHOOK_URL": "https://bot.example.com/telegram",
-            "WEBHOOK_SECRET": "my secret<1>",
-        },
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert result.stderr.startswith("WEBHOOK_SECRET:") and "my secret" not in result.stderr
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {h: list(h.filters) for h in handlers}
-    yield io.StringIO()
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler, kept in filters.items():
-        handler.filters[:] = kept
-    root.setLevel(level)
-
-
-async def test_the_whole_webhook_run_never_logs_the_secret_even_at_debug(world, log_output):
+@pytest.mark.usefixtures("restore_logging")
+async def test_the_whole_webhook_run_never_logs_the_secret_even_at_debug(world):
     """`serve` (what `bot run --webhook` runs) from start to stop, logging at DEBUG as
     `run` configures it: setWebhook is called with the secret, updates come and go, and
     the secret is nowhere in the log."""
@@ -224,6 +193,7 @@ async def test_the_whole_webhook_run_never_logs_the_secret_even_at_debug(world, 
             "webhook_port": port,
         }
     )
+    log_output = io.StringIO()
     configure_logging("DEBUG", secrets=log_secrets(settings), stream=log_output)
     await world.stop()  # one bot on this database at a time
     application = build_application(
