@@ -75,6 +75,7 @@ async def test_confirm_pressed_twice_makes_one_application_and_shows_the_result(
     assert results_seen(buyer) == 1
     assert cards_for(world, data["leads"][0]["id"]) == 1
     # Pressed again later, it shows the stored result once more, and stores nothing.
+    world.clock.advance(timedelta(minutes=5))
     world.core.new_callback_query(buyer.id, summary, confirm_data)
     await world.settle()
     assert results_seen(buyer) == 2

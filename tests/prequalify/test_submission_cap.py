@@ -21,7 +21,8 @@ CAP = 3  # lending/default_policy.toml: [leads] max_per_person, per_person_hours
 
 async def apply_once(world: SandboxWorld, buyer: ScriptedUser, locale: str) -> None:
     """/start, "New application" when offered, consent the first time, every answer,
-    Confirm."""
+    Confirm; a minute after the last one (a person, not a flood)."""
+    world.clock.advance(timedelta(minutes=1))
     buyer.command("/start")
     await world.settle()
     buttons = {b.text for b in buyer.buttons()}

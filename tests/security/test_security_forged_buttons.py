@@ -6,6 +6,7 @@ without a message (an inline message) is answered, never a crash."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
@@ -75,6 +76,7 @@ async def test_every_forged_button_in_the_group_changes_nothing_and_posts_nothin
     card = next(m for m in group.screen() if f"#{lead_id}" in m.text)
     before = {key: m.snapshot() for key, m in world.core.messages.items()}
     for payload in data:
+        world.clock.advance(timedelta(seconds=1))  # a person pressing, not a flood
         query_id = world.core.new_callback_query(STRANGER, card, payload)
         await world.settle()
         after = {key: m.snapshot() for key, m in world.core.messages.items()}
@@ -98,6 +100,7 @@ async def test_a_press_without_a_message_is_answered(world):
     application_id, lead_id = await submitted_buyer(world)
     buyer = world.core.users[2401]
     for number, payload in enumerate(forged(application_id, lead_id)):
+        world.clock.advance(timedelta(seconds=1))
         query_id = f"inline{number}"
         world.core.callback_queries[query_id] = CallbackQueryRecord(
             query_id, buyer.id, 0, 0, payload
