@@ -158,9 +158,11 @@ async def confirm_again(update: Update, context: Context) -> None:
         await expired(update, context)
         return
     locale = await locale_of(update, context)
-    await query.answer(label(context, locale, "apply_done_toast"))
     if await applications.result_pending(runtime, stored["id"]):
-        return  # the first one is still on its way: the outbox brings it
+        # The first one is still on its way: the outbox brings it.
+        await query.answer(label(context, locale, "apply_result_coming"))
+        return
+    await query.answer(label(context, locale, "apply_done_toast"))
     answers = parse_answers(stored["answers"])
     today = runtime.local_now().date()
     assessment = assess(answers, runtime.policy, today)

@@ -46,8 +46,9 @@ async def test_a_failed_send_at_confirm_still_delivers_one_result(db_path):
         assert world.core.faults.injected["502"] == 2
         assert results_seen(buyer) == 0  # not yet: the outbox tries again shortly
         # The buyer, seeing nothing, presses Confirm again on the same summary.
-        world.core.new_callback_query(buyer.id, summary, confirm_data)
+        again = world.core.new_callback_query(buyer.id, summary, confirm_data)
         await world.settle()
+        assert world.core.callback_queries[again].answer_text == label("en", "apply_result_coming")
         await world.travel(timedelta(minutes=5), step=timedelta(seconds=30))
 
         data = await stored(world, buyer.id)

@@ -83,6 +83,9 @@ async def test_every_forged_button_in_the_group_changes_nothing_and_posts_nothin
         assert after == before, f"{payload!r} changed or posted a message"
         assert world.core.callback_queries[query_id].answered, f"{payload!r} left unanswered"
     assert stranger.bot_messages() == []  # Details included: nothing in their private chat
+    # No conversation was started for them there.
+    conversations = await world.runtime.db.fetchall("SELECT key FROM ptb_conversations")
+    assert not [r for r in conversations if str(STRANGER) in r["key"]]
 
 
 async def test_buyer_buttons_answer_with_a_refusal_outside_their_private_chat(world):
