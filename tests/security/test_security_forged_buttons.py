@@ -24,6 +24,7 @@ def forged(application_id: int, lead_id: int) -> list[str]:
         "lang:en", "lang:zh",
         "v1:pqc:yes", "v1:pqc:no", "v1:pqe:price", "v1:pqok", "v1:pqn", "v1:pqs", "v1:pqh",
         "v1:pqgo", f"v1:pqo:{app}:0", f"v1:pqt:{app}:0", f"v1:pqd:{app}",
+        "v1:pqg", "v1:pqg:car", "v1:pqk:price:1:y", "v1:pqx",
         "v1:dcmp", f"v1:dcmp:{app}", "v1:privacy_forget:yes", "v1:privacy_forget:no",
         "v1:lpaid:1", "v1:lsched:1", "v1:lmgr:1", f"v1:lhuman:{lead}",
         f"v1:lclaim:{lead}", f"v1:ldetail:{lead}", f"v1:lstep:{lead}:contacted",
