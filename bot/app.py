@@ -195,7 +195,7 @@ def _outbox_sender(runtime: Runtime, application: Application) -> OutboxSender:
         hooks={
             "lead_card": lead_cards.on_card_sent,
             "lead_digest": lead_cards.on_digest_sent,
-            "lead_relay": lead_relay.on_relay_sent,
+            "lead_relay": lead_relay.relay_sent_hook(runtime),
         },
     )
     sender.renderers[lead_cards.DIGEST_RENDERER] = lead_cards.digest_for_send(runtime)

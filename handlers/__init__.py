@@ -8,6 +8,7 @@ from telegram.ext import Application
 def register_all(application: Application) -> None:
     """Register every audience's handlers; order matters where commands overlap."""
     from handlers import (
+        audience,
         borrower,
         common,
         desk,
@@ -19,6 +20,7 @@ def register_all(application: Application) -> None:
         sources,
     )
 
+    audience.register(application)
     common.register(application)
     # /mydata and /forget answer in group -10, before any conversation sees them.
     privacy.register(application)

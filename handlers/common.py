@@ -6,7 +6,7 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
@@ -77,6 +77,8 @@ async def note_contact(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, note_contact), group=groups.CONTACT)
     application.add_handler(CommandHandler("help", show_help))
-    application.add_handler(CommandHandler("language", ask_language))
+    application.add_handler(
+        CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE)
+    )
     application.add_handler(CallbackQueryHandler(choose_language, pattern=f"^{LANGUAGE_PREFIX}"))
     application.add_error_handler(on_error)

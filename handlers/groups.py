@@ -5,6 +5,8 @@ turn unless a handler raises ApplicationHandlerStop. So each interceptor that mu
 update before the conversations has a group of its own, named here, with the reason.
 """
 
+# Every button press: a buyer's button outside the presser's private chat goes no further.
+AUDIENCE = -110
 # Every update: a user who had blocked the bot wrote again. Never consumes the update.
 CONTACT = -100
 # /start <payload>: record the deep-link source, then let /start itself go on.

@@ -338,6 +338,10 @@ class Leads(Section):
     working_hours_start: time = time(9, 0)
     working_hours_end: time = time(21, 0)
     round_robin: bool = False
+    # At most this many applications per person in `per_person_hours` (each can open a
+    # lead and a card in the managers' group); beyond it the buyer sees their /status.
+    max_per_person: PositiveInt = 3
+    per_person_hours: PositiveInt = 24
 
     @model_validator(mode="after")
     def _window_ok(self) -> "Leads":

@@ -10,8 +10,9 @@ steps cannot leave a lead without its application or an application nobody hears
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from lending.assessment import Assessment, Decision, assess
 from lending.offers import Offer, counter_offers
 from services import leads
 from services.runtime import Runtime
+from storage import outbox
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,18 @@ class Submission:
     assessment: Assessment
     lead_id: int | None
     offers: list[Offer]
+    # The same application as one this person submitted within the period: nothing new
+    # was stored (Confirm again after a crash or a lost answer, or the same answers twice).
+    repeated: bool = False
+
+
+class TooManyApplications(Exception):
+    """The person reached the policy's number of applications for the period."""
+
+
+# The messages that carry a submission's result to the buyer (rendered by the caller,
+# queued in the submission's own transaction, so the result cannot be lost after it).
+ResultCalls = Callable[[Submission], list[outbox.Queued]]
 
 
 @dataclass(frozen=True)
@@ -155,65 +169,201 @@ async def submit(
     locale: str,
     based_on: int | None = None,
     today: date | None = None,
+    result: ResultCalls | None = None,
 ) -> Submission:
-    """Assess and store the application; open the lead and queue the managers' card.
+    """Assess and store the application; open the lead and queue the managers' card, and
+    the buyer's `result` messages, all in one transaction: nothing is sent before it
+    commits, and what it queues the outbox delivers with retries.
 
     A declined application is stored with its assessment but opens no lead: the buyer sees
-    counter-offers and may still ask for a manager (which opens one then).
+    counter-offers and may still ask for a manager (which opens one then). Raises
+    TooManyApplications, having written nothing, when the person is at the policy's cap.
     """
     today = today or runtime.local_now().date()
     assessment = assess(answers, runtime.policy, today)
     offers = counter_offers(answers, runtime.policy, today) if not assessment.prequalified else []
-    record = assessment_record(assessment)
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     answers_json = answers.model_dump_json()
-    lead_id: int | None = None
+    since = now - _cap_period(runtime)
     async with runtime.db.transaction() as conn:
-        draft_id = await _open_draft_id(conn, user_id) if based_on is None else None
-        if draft_id is None:
-            cursor = await conn.execute(
-                "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
-                " created_at, submitted_at, updated_at, based_on)"
-                " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (user_id, answers_json, full_name, phone, locale, now, now, now, based_on),
-            )
-            application_id = int(cursor.lastrowid or 0)
-        else:
-            application_id = draft_id
-            await conn.execute(
-                "UPDATE applications SET status = 'submitted', answers = ?, full_name = ?,"
-                " phone = ?, locale = ?, submitted_at = ?, updated_at = ?, step = NULL"
-                " WHERE id = ?",
-                (answers_json, full_name, phone, locale, now, now, application_id),
-            )
-        await conn.execute(
-            "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
-            " monthly_payment, annual_rate, apr, result, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                application_id,
-                record["decision"],
-                record["tier"],
-                record["score"],
-                record["loan_amount"],
-                record["monthly_payment"],
-                record["annual_rate"],
-                record.get("apr") or "0",
-                json.dumps(record, ensure_ascii=False),
-                now,
-            ),
+        same = (
+            await _same_application(conn, user_id, answers_json, full_name, phone, since)
+            if based_on is None
+            else None
         )
-        if assessment.decision is not Decision.DECLINED:
-            lead_id = await leads.open_lead(
-                conn,
-                runtime,
-                application_id=application_id,
-                user_id=user_id,
-                decision=record["decision"],
-                tier=record["tier"],
-            )
+        if same is not None:
+            submission = await _repeat(conn, runtime, user_id, same, assessment, offers, result)
+        else:
+            # The count and the insert in one write transaction: two submissions at once
+            # cannot both see room for one more.
+            if await _submitted_since(conn, user_id, since) >= _cap(runtime):
+                raise TooManyApplications(user_id)
+            stored = (answers_json, full_name, phone, locale, now.isoformat(), based_on)
+            application_id, lead_id = await _store(conn, runtime, user_id, stored, assessment)
+            submission = Submission(application_id, assessment, lead_id, offers)
+            if result is not None:
+                await queue_result(conn, submission, result, now)
     runtime.wake_outbox()
-    return Submission(application_id, assessment, lead_id, offers)
+    return submission
+
+
+async def _store(
+    conn: aiosqlite.Connection,
+    runtime: Runtime,
+    user_id: int,
+    stored: tuple[str, str, str, str, str, int | None],
+    assessment: Assessment,
+) -> tuple[int, int | None]:
+    """Write the submitted application (the open draft, if any, becomes it), its
+    assessment and, unless declined, its lead: (application id, lead id or None)."""
+    answers_json, full_name, phone, locale, moment, based_on = stored
+    record = assessment_record(assessment)
+    draft_id = await _open_draft_id(conn, user_id) if based_on is None else None
+    if draft_id is None:
+        cursor = await conn.execute(
+            "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
+            " created_at, submitted_at, updated_at, based_on)"
+            " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (user_id, answers_json, full_name, phone, locale, moment, moment, moment, based_on),
+        )
+        application_id = int(cursor.lastrowid or 0)
+    else:
+        application_id = draft_id
+        await conn.execute(
+            "UPDATE applications SET status = 'submitted', answers = ?, full_name = ?,"
+            " phone = ?, locale = ?, submitted_at = ?, updated_at = ?, step = NULL"
+            " WHERE id = ?",
+            (answers_json, full_name, phone, locale, moment, moment, application_id),
+        )
+    await conn.execute(
+        "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
+        " monthly_payment, annual_rate, apr, result, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            application_id,
+            record["decision"],
+            record["tier"],
+            record["score"],
+            record["loan_amount"],
+            record["monthly_payment"],
+            record["annual_rate"],
+            record.get("apr") or "0",
+            json.dumps(record, ensure_ascii=False),
+            moment,
+        ),
+    )
+    if assessment.decision is Decision.DECLINED:
+        return application_id, None
+    lead_id = await leads.open_lead(
+        conn,
+        runtime,
+        application_id=application_id,
+        user_id=user_id,
+        decision=record["decision"],
+        tier=record["tier"],
+    )
+    return application_id, lead_id
+
+
+async def queue_result(
+    conn: aiosqlite.Connection, submission: Submission, result: ResultCalls, now: datetime
+) -> None:
+    """Queue the result's messages, keyed by the application: queued once, ever."""
+    for index, call in enumerate(result(submission)):
+        await outbox.enqueue(
+            conn, chat_id=call.chat_id, method=call.method, payload=call.payload, now=now,
+            dedup_key=f"result:{submission.application_id}:{index}",
+        )  # fmt: skip
+
+
+async def _same_application(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    answers_json: str,
+    full_name: str,
+    phone: str,
+    since: datetime,
+) -> tuple[int, int | None] | None:
+    """(application id, lead id) of this person's application with exactly these answers,
+    submitted since `since`, if there is one."""
+    rows = await conn.execute_fetchall(
+        "SELECT a.id, (SELECT l.id FROM leads l WHERE l.application_id = a.id) AS lead_id"
+        " FROM applications a WHERE a.user_id = ? AND a.status = 'submitted'"
+        " AND a.submitted_at >= ? AND a.answers = ? AND a.full_name = ? AND a.phone = ?"
+        " ORDER BY a.id DESC LIMIT 1",
+        (user_id, since.isoformat(), answers_json, full_name, phone),
+    )
+    row = next(iter(rows), None)
+    return None if row is None else (int(row[0]), row[1])
+
+
+async def _repeat(
+    conn: aiosqlite.Connection,
+    runtime: Runtime,
+    user_id: int,
+    same: tuple[int, int | None],
+    assessment: Assessment,
+    offers: list[Offer],
+    result: ResultCalls | None,
+) -> Submission:
+    """The stored application again: its draft twin is dropped, and its result is shown
+    again unless the first one is still on its way."""
+    await conn.execute(
+        "UPDATE applications SET status = 'abandoned', updated_at = ?"
+        " WHERE user_id = ? AND status = 'draft'",
+        (runtime.clock.now().isoformat(), user_id),
+    )
+    submission = Submission(same[0], assessment, same[1], offers, repeated=True)
+    if result is not None and not await _result_pending(conn, same[0]):
+        await outbox.enqueue_many(conn, result(submission), runtime.clock.now())
+    return submission
+
+
+def _cap(runtime: Runtime) -> int:
+    return runtime.policy.leads.max_per_person
+
+
+def _cap_period(runtime: Runtime) -> timedelta:
+    return timedelta(hours=runtime.policy.leads.per_person_hours)
+
+
+async def _submitted_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " AND submitted_at >= ?",
+        (user_id, since.isoformat()),
+    )
+    return int(next(iter(rows))[0])
+
+
+async def queue_calls(runtime: Runtime, calls: list[outbox.Queued]) -> None:
+    """Queue messages for the outbox to deliver (a result shown again)."""
+    async with runtime.db.transaction() as conn:
+        await outbox.enqueue_many(conn, calls, runtime.clock.now())
+    runtime.wake_outbox()
+
+
+async def result_pending(runtime: Runtime, application_id: int) -> bool:
+    """Whether the application's result is still on its way to the buyer (queued, unsent)."""
+    return await _result_pending(runtime.db.conn, application_id)
+
+
+async def _result_pending(conn: aiosqlite.Connection, application_id: int) -> bool:
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
+        (f"result:{application_id}:%",),
+    )
+    return bool(list(rows))
+
+
+async def latest_submitted(runtime: Runtime, user_id: int) -> dict[str, Any] | None:
+    """The user's newest submitted application (as `load_application` gives it), or None."""
+    value = await runtime.db.fetchval(
+        "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return None if value is None else await load_application(runtime, int(value))
 
 
 async def request_human_for(runtime: Runtime, user_id: int) -> int:

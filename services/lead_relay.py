@@ -3,19 +3,36 @@
 `request_human` (services/leads.py) arms a wait for a buyer whose lead has an owner.
 Their next private message goes to the owner as a new message; when the owner replies
 to that message (Telegram's reply), the answer goes back to the buyer with a button to
-write again. Rows, not memory, hold the link, so a restart in between loses nothing.
+write again, if that manager still owns the lead (or is an admin). Rows, not memory,
+hold the link, so a restart in between loses nothing.
+
+A long text goes as several messages, split before it is escaped so that each one's HTML
+fits Telegram's limit whole. Each side hears "sent" from the outbox once the last part
+went out (the `lead_relay` hook), not when it was queued.
 """
 
 from __future__ import annotations
 
-from services import lead_cards, managers
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from services import lead_cards, lead_pipeline, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
-from services.rendering import TEXT_LIMIT
+from services.rendering import TEXT_LIMIT, split_escaped, telegram_length
 from services.runtime import Runtime
 from storage import outbox
 
-MAX_RELAYED = 3500  # leaves room for the header within Telegram's 4096 characters
+MAX_PARTS = 10  # a buyer's or manager's text is at most 4096 x 10 characters in practice
+
+
+class NotOwner(Exception):
+    """The manager replying no longer owns the lead (it was reassigned)."""
+
+    def __init__(self, lead_id: int, owner_name: str | None) -> None:
+        super().__init__(lead_id)
+        self.lead_id, self.owner_name = lead_id, owner_name
 
 
 async def load_waits(runtime: Runtime) -> None:
@@ -51,25 +68,25 @@ async def relay_from_buyer(runtime: Runtime, buyer_id: int, text: str) -> int | 
         view = await lead_cards.load_lead(conn, wait["lead_id"])
         if view is None or view.owner_id is None:
             return None
-        cursor = await conn.execute(
-            "INSERT INTO lead_relay_messages (lead_id, buyer_id, manager_id, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (view.id, buyer_id, view.owner_id, now.isoformat()),
-        )
-        relay_id = int(cursor.lastrowid or 0)
         locale = await managers.locale_of_user(conn, view.owner_id, runtime.default_locale)
-        body = runtime.renderer.render(
-            locale, "lead_relay_to_manager", lead=view, text=text[:MAX_RELAYED]
-        )
-        await outbox.enqueue(
-            conn,
-            chat_id=view.owner_id,
-            method="sendMessage",
-            payload={"text": body[:TEXT_LIMIT], "parse_mode": "HTML"},
-            now=now,
-            dedup_key=f"lead-relay:{relay_id}",
-            on_sent=f"lead_relay:{relay_id}",
-        )
+        bodies = _parts(runtime, locale, "lead_relay_to_manager", view, text)
+        for index, body in enumerate(bodies):
+            cursor = await conn.execute(
+                "INSERT INTO lead_relay_messages (lead_id, buyer_id, manager_id, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (view.id, buyer_id, view.owner_id, now.isoformat()),
+            )
+            relay_id = int(cursor.lastrowid or 0)
+            last = ":last" if index == len(bodies) - 1 else ""
+            await outbox.enqueue(
+                conn,
+                chat_id=view.owner_id,
+                method="sendMessage",
+                payload={"text": body, "parse_mode": "HTML"},
+                now=now,
+                dedup_key=f"lead-relay:{relay_id}",
+                on_sent=f"lead_relay:{relay_id}{last}",
+            )
         await conn.execute(
             "INSERT INTO lead_events (lead_id, actor_id, kind, note, at)"
             " VALUES (?, ?, 'relayed_to_manager', NULL, ?)",
@@ -96,22 +113,25 @@ async def reply_from_manager(
         view = await lead_cards.load_lead(conn, relay["lead_id"])
         if view is None:
             return None
+        if not await lead_pipeline.may_work(conn, runtime, view.owner_id, manager_id):
+            raise NotOwner(view.id, view.owner_name)
         locale = view.buyer_locale
-        body = runtime.renderer.render(
-            locale, "lead_relay_to_buyer", lead=view, text=text[:MAX_RELAYED]
-        )
+        bodies = _parts(runtime, locale, "lead_relay_to_buyer", view, text)
         button = runtime.renderer.label(locale, "leads_write_back")
-        await outbox.enqueue(
-            conn,
-            chat_id=relay["buyer_id"],
-            method="sendMessage",
-            payload={
-                "text": body[:TEXT_LIMIT],
-                "parse_mode": "HTML",
-                "reply_markup": inline_keyboard([[(button, pack("lhuman", view.id))]]),
-            },
-            now=now,
-        )
+        write_again = inline_keyboard([[(button, pack("lhuman", view.id))]])
+        for index, body in enumerate(bodies):
+            last = index == len(bodies) - 1
+            payload = {"text": body, "parse_mode": "HTML"}
+            if last:  # the button to write again, under the last part only
+                payload["reply_markup"] = write_again
+            await outbox.enqueue(
+                conn,
+                chat_id=relay["buyer_id"],
+                method="sendMessage",
+                payload=payload,
+                now=now,
+                on_sent=f"lead_relay:answered:{manager_id}" if last else None,
+            )
         await conn.execute(
             "INSERT INTO lead_events (lead_id, actor_id, kind, at)"
             " VALUES (?, ?, 'relayed_to_buyer', ?)",
@@ -121,11 +141,55 @@ async def reply_from_manager(
     return view.id
 
 
-async def on_relay_sent(conn, argument: str, chat_id: int | None, message_id: int | None) -> None:
-    """Outbox hook: remember the relayed message's id so the owner's reply finds the buyer."""
-    if message_id is None or not argument.isdigit():
-        return
-    await conn.execute(
-        "UPDATE lead_relay_messages SET manager_message_id = ? WHERE id = ?",
-        (message_id, int(argument)),
+def _parts(runtime: Runtime, locale: str, template: str, view, text: str) -> list[str]:
+    """The relayed text as whole messages: each part in the template, within the limit."""
+    frame = telegram_length(runtime.renderer.render(locale, template, lead=view, text=""))
+    pieces = split_escaped(text, TEXT_LIMIT - frame)[:MAX_PARTS]
+    return [runtime.renderer.render(locale, template, lead=view, text=p) for p in pieces]
+
+
+SentHook = Callable[[aiosqlite.Connection, str, int | None, int | None], Awaitable[None]]
+
+
+def relay_sent_hook(runtime: Runtime) -> SentHook:
+    """The outbox hook `lead_relay`, for rows this module queues:
+    "ID" and "ID:last" (a part to the manager went: remember its message id, so the
+    manager's reply finds the buyer; after the last part tell the buyer it was sent), and
+    "answered:MANAGER" (the reply reached the buyer: tell the manager)."""
+
+    async def on_sent(
+        conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+    ) -> None:
+        head, _, tail = argument.partition(":")
+        if head == "answered" and tail.isdigit():
+            await _tell(conn, runtime, int(tail), "lead_relay_answered")
+            return
+        if not head.isdigit():
+            return
+        relay_id = int(head)
+        if message_id is not None:
+            await conn.execute(
+                "UPDATE lead_relay_messages SET manager_message_id = ? WHERE id = ?",
+                (message_id, relay_id),
+            )
+        if tail == "last":
+            async with conn.execute(
+                "SELECT buyer_id FROM lead_relay_messages WHERE id = ?", (relay_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                await _tell(conn, runtime, row["buyer_id"], "lead_relay_sent")
+
+    return on_sent
+
+
+async def _tell(conn: aiosqlite.Connection, runtime: Runtime, user_id: int, template: str) -> None:
+    locale = await managers.locale_of_user(conn, user_id, runtime.default_locale)
+    await outbox.enqueue(
+        conn,
+        chat_id=user_id,
+        method="sendMessage",
+        payload={"text": runtime.renderer.render(locale, template), "parse_mode": "HTML"},
+        now=runtime.clock.now(),
     )
+    runtime.wake_outbox()

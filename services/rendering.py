@@ -157,3 +157,39 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
         return format_datetime(value.astimezone(tz), format="short", locale=babel_locale)
 
     return {"money": money, "number": number, "percent": percent, "day": day, "moment": moment}
+
+
+# What jinja2's autoescape (markupsafe) makes of the characters it escapes.
+_ESCAPED_LENGTH = {"&": 5, "<": 4, ">": 4, '"': 5, "'": 5}
+
+
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it for its limits: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_escaped(text: str, budget: int) -> list[str]:
+    """`text` in consecutive pieces, each of which, once HTML-escaped, is at most `budget`
+    long as Telegram counts it; a piece ends at a line break or space when one is in its
+    last fifth. Cutting the escaped HTML instead can land inside `&amp;`, which Telegram
+    refuses; cutting before escaping by a character count overflows when it escapes."""
+    pieces: list[str] = []
+    start = used = 0
+    last_space = -1
+    for index, char in enumerate(text):
+        cost = _ESCAPED_LENGTH.get(char, 2 if ord(char) > 0xFFFF else 1)
+        if used + cost > budget and index > start:
+            cut = (
+                last_space + 1
+                if last_space >= start and index - last_space < budget // 5
+                else index
+            )
+            pieces.append(text[start:cut])
+            start, last_space = cut, -1
+            used = sum(_ESCAPED_LENGTH.get(c, 2 if ord(c) > 0xFFFF else 1) for c in text[cut:index])
+        used += cost
+        if char in " \n":
+            last_space = index
+    if start < len(text) or not pieces:
+        pieces.append(text[start:])
+    return pieces

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from telegram import Update
 
+from bot import webhook
 from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
@@ -33,28 +35,32 @@ def start(args: argparse.Namespace) -> int:
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
-    """How the webhook server listens; the secret token makes PTB answer 403 to any POST
-    that lacks Telegram's X-Telegram-Bot-Api-Secret-Token header (tests start the real
-    server with exactly these options)."""
+    """How the webhook server listens, and the secret it expects in Telegram's
+    X-Telegram-Bot-Api-Secret-Token header (bot/webhook.py answers 403 without it)."""
     assert settings.webhook_secret is not None and settings.webhook_url is not None
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
-        "url_path": "telegram",
         "webhook_url": settings.webhook_url,
-        "secret_token": settings.webhook_secret.get_secret_value(),
-        "allowed_updates": Update.ALL_TYPES,
+        "secret": settings.webhook_secret.get_secret_value(),
     }
+
+
+def log_secrets(settings: Settings) -> list[str]:
+    """What no log record may carry: the token, and the webhook secret (PTB logs the
+    setWebhook call's parameters at DEBUG, the secret among them)."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    return [settings.token, *([secret] if secret else [])]
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     require_for_run(settings, webhook=args.webhook)
-    # The token is handed to the log filter so no record can carry it (see bot/logs.py).
-    configure_logging(settings.log_level, secrets=[settings.token])
+    # The secrets are handed to the log filter so no record can carry them (bot/logs.py).
+    configure_logging(settings.log_level, secrets=log_secrets(settings))
     application = build_application(settings)
     if args.webhook:
-        application.run_webhook(**webhook_options(settings))
+        asyncio.run(webhook.serve(application, **webhook_options(settings)))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

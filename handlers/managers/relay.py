@@ -37,8 +37,7 @@ async def buyer_message(update: Update, context: Context) -> None:
     lead_id = await lead_relay.relay_from_buyer(runtime, message.from_user.id, message.text)
     if lead_id is None:
         return
-    locale = await locale_of(update, context)
-    await message.reply_text(render(context, locale, "lead_relay_sent"))
+    # "Sent to your manager" comes from the outbox once the message went (lead_relay).
     raise ApplicationHandlerStop
 
 
@@ -51,13 +50,20 @@ async def manager_reply(update: Update, context: Context) -> None:
     runtime = runtime_of(context)
     if not await managers.is_manager(runtime, message.from_user.id):
         return
-    lead_id = await lead_relay.reply_from_manager(
-        runtime, message.from_user.id, replied.message_id, message.text
-    )
+    try:
+        lead_id = await lead_relay.reply_from_manager(
+            runtime, message.from_user.id, replied.message_id, message.text
+        )
+    except lead_relay.NotOwner as refused:
+        locale = await locale_of(update, context)
+        await message.reply_text(
+            render(context, locale, "lead_relay_not_owner", lead_id=refused.lead_id,
+                   owner=refused.owner_name),
+        )  # fmt: skip
+        raise ApplicationHandlerStop from None
     if lead_id is None:
         return
-    locale = await locale_of(update, context)
-    await message.reply_text(render(context, locale, "lead_relay_answered"))
+    # "Sent to the buyer" comes from the outbox once the reply went (lead_relay).
     raise ApplicationHandlerStop
 
 

@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers import groups
 from handlers.prequalify import commands, opening, questions, result, robustness, states, summary
-from services.callbacks import pattern
+from services.callbacks import pattern, unpack
 from services.nudges import CONTINUE_ACTION
 
 CONVERSATION_NAME = "prequalify"
@@ -85,7 +85,12 @@ def build_conversation(passing: frozenset[str] = frozenset()) -> ConversationHan
 
 
 async def _stale_outside(update, context) -> None:
-    """A step's button pressed after the conversation ended."""
+    """A step's button pressed after the conversation ended; Confirm shows the result
+    that was stored for it."""
+    callback = unpack(update.callback_query.data, actions={summary.CONFIRM_ACTION})
+    if callback is not None:
+        await result.confirm_again(update, context)
+        return
     await result.expired(update, context)
 
 

@@ -25,12 +25,17 @@ from services.parsing import InputError, parse_duration, parse_spoken_amount
 
 async def status(update: Update, context: Context) -> None:
     """/status (and the "My status" button): where the latest application stands."""
-    locale = await locale_of(update, context)
-    user = update.effective_user
-    assert user is not None
     query = update.callback_query
     if query is not None:
         await query.answer()
+    await send_status(update, context)
+
+
+async def send_status(update: Update, context: Context) -> None:
+    """The status message itself, in the chat of the update."""
+    locale = await locale_of(update, context)
+    user = update.effective_user
+    assert user is not None
     standing = await applications.standing(runtime_of(context), user.id)
     step = cast(dict, context.user_data).get("pq", {}).get("step")
     in_progress = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.ext import ConversationHandler
 
 from handlers.context import (
@@ -21,7 +22,6 @@ from handlers.context import (
     render,
     runtime_of,
     send_html,
-    send_photo_html,
 )
 from handlers.prequalify import states, texts
 from handlers.prequalify.opening import HUMAN_ACTION
@@ -34,6 +34,7 @@ from services import applications
 from services.callbacks import pack, unpack
 from services.charts import schedule_chart
 from services.rendering import TEXT_LIMIT
+from storage.outbox import Queued, file_field
 
 OFFER_ACTION = "pqo"
 TAKE_ACTION = "pqt"
@@ -106,7 +107,9 @@ async def explain_terms(update: Update, context: Context) -> None:
 
 
 async def confirm(update: Update, context: Context) -> str | int:
-    """Confirm: store the application, assessment, lead and managers' card; show the result."""
+    """Confirm: store the application, assessment, lead and managers' card, and queue the
+    result, in one transaction; the outbox delivers it (with retries), and the conversation
+    ends whether or not Telegram took the first try."""
     from handlers.prequalify import summary
 
     query = update.callback_query
@@ -119,20 +122,77 @@ async def confirm(update: Update, context: Context) -> str | int:
     answers = texts.answers_of(context)
     runtime = runtime_of(context)
     plan = lending_answers(answers)
+    # Before anything is stored: if either call fails, the summary and its answers stay,
+    # and Confirm can be pressed again.
     await query.answer()
     await clear_buttons(context, query)
     user = query.from_user
-    submission = await applications.submit(
-        runtime, user.id, plan, full_name=answers[states.FULL_NAME],
-        phone=answers[states.PHONE], locale=locale,
-    )  # fmt: skip
     name, phone = answers[states.FULL_NAME], answers[states.PHONE]
+    try:
+        await applications.submit(
+            runtime, user.id, plan, full_name=name, phone=phone, locale=locale,
+            result=_result_for(context, user.id, locale, name=name, phone=phone),
+        )  # fmt: skip
+    except applications.TooManyApplications:
+        texts.reset(context)
+        await applications.abandon_draft(runtime, user.id)  # not nudged to finish it
+        await too_many(update, context, locale)
+        return ConversationHandler.END
     texts.reset(context)
-    await send_result(
-        context, user.id, locale, submission.application_id, submission.assessment,
-        submission.offers, name=name, phone=phone,
-    )  # fmt: skip
     return ConversationHandler.END
+
+
+def _result_for(
+    context: Context, chat_id: int, locale: str, *, name: str, phone: str
+) -> applications.ResultCalls:
+    def calls(submission: applications.Submission) -> list[Queued]:
+        return result_calls(
+            context, chat_id, locale, submission.application_id, submission.assessment,
+            submission.offers, name=name, phone=phone,
+        )  # fmt: skip
+
+    return calls
+
+
+async def too_many(update: Update, context: Context, locale: str) -> None:
+    """Over the policy's applications per person: their /status, and their manager."""
+    from handlers.prequalify import commands
+
+    policy = runtime_of(context).policy.leads
+    chat_id = cast(Message, update.effective_message).chat.id
+    await commands.send_status(update, context)
+    text = render(
+        context, locale, "apply_too_many", count=policy.max_per_person,
+        hours=policy.per_person_hours,
+    )  # fmt: skip
+    await send_html(context, chat_id, text, InlineKeyboardMarkup([_human_row(context, locale)]))
+
+
+async def confirm_again(update: Update, context: Context) -> None:
+    """Confirm on a summary whose application was already submitted (pressed twice, or
+    again after the result was slow to arrive): the stored result, not a second one."""
+    query = update.callback_query
+    assert query is not None
+    runtime = runtime_of(context)
+    stored = await applications.latest_submitted(runtime, query.from_user.id)
+    if stored is None:
+        await expired(update, context)
+        return
+    locale = await locale_of(update, context)
+    if await applications.result_pending(runtime, stored["id"]):
+        # The first one is still on its way: the outbox brings it.
+        await query.answer(label(context, locale, "apply_result_coming"))
+        return
+    await query.answer(label(context, locale, "apply_done_toast"))
+    answers = parse_answers(stored["answers"])
+    today = runtime.local_now().date()
+    assessment = assess(answers, runtime.policy, today)
+    offers = counter_offers(answers, runtime.policy, today) if not assessment.prequalified else []
+    calls = result_calls(
+        context, query.from_user.id, locale, stored["id"], assessment, offers,
+        name=stored["full_name"] or "", phone=stored["phone"] or "",
+    )  # fmt: skip
+    await applications.queue_calls(runtime, calls)
 
 
 async def _ask_missing(update: Update, context: Context, key: str) -> str:
@@ -148,7 +208,7 @@ def _result_values(context: Context, locale: str, assessment: Any) -> dict[str, 
     return {"r": record, "notes": notes}
 
 
-async def send_result(
+def result_calls(
     context: Context,
     chat_id: int,
     locale: str,
@@ -158,8 +218,9 @@ async def send_result(
     *,
     name: str,
     phone: str,
-) -> None:
-    """The result message for the decision, with its buttons (and the chart if approved)."""
+) -> list[Queued]:
+    """The result message for the decision, with its buttons (and the chart if approved),
+    as outbox calls."""
     values = _result_values(context, locale, assessment)
     decision = assessment.decision
     if decision is Decision.PREQUALIFIED:
@@ -171,18 +232,21 @@ async def send_result(
             context, locale, "apply_result_prequalified", name=name, phone=phone, method=method,
             documents=documents, call_when=call_when(context, locale), **values,
         )  # fmt: skip
-        await send_html(context, chat_id, text, _result_markup(context, locale, application_id))
-        await send_chart(context, chat_id, locale, assessment)
-        return
+        markup = _result_markup(context, locale, application_id)
+        return [_html_call(chat_id, text, markup), chart_call(context, chat_id, locale, assessment)]
     if decision is Decision.REVIEW:
         text = render(
             context, locale, "apply_result_review", name=name, phone=phone,
             call_when=call_when(context, locale), **values,
         )  # fmt: skip
-        await send_html(context, chat_id, text, _result_markup(context, locale, application_id))
-        return
+        return [_html_call(chat_id, text, _result_markup(context, locale, application_id))]
     text, markup = declined_message(context, locale, application_id, assessment, offers, name)
-    await send_html(context, chat_id, text, markup)
+    return [_html_call(chat_id, text, markup)]
+
+
+def _html_call(chat_id: int, text: str, markup: InlineKeyboardMarkup) -> Queued:
+    payload = {"text": text, "parse_mode": ParseMode.HTML, "reply_markup": markup.to_dict()}
+    return Queued(chat_id, "sendMessage", payload)
 
 
 def declined_message(
@@ -219,21 +283,23 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
     )  # fmt: skip
 
 
-async def send_chart(context: Context, chat_id: int, locale: str, assessment: Any) -> None:
+def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> Queued:
     """The schedule as a picture, after a pre-qualified result.
 
     Drawn here on the loop's thread (~1.5 ms). On a worker thread it took ~3.4 ms, taking
     turns with the loop for the GIL, and the update waited for it all the same.
     """
-    if assessment.decision is not Decision.PREQUALIFIED:
-        return
     schedule = assessment.schedule
     png = schedule_chart(schedule.installments, schedule.principal, locale)
     caption = render(
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
         payment=assessment.monthly_payment,
     )  # fmt: skip
-    await send_photo_html(context, chat_id, png, "schedule.png", caption)
+    payload = {
+        "photo": file_field(png, "schedule.png"), "caption": caption,
+        "parse_mode": ParseMode.HTML,
+    }  # fmt: skip
+    return Queued(chat_id, "sendPhoto", payload)
 
 
 # --- counter-offers, after the conversation ended -----------------------------------------
@@ -338,14 +404,15 @@ async def take_offer(update: Update, context: Context) -> None:
     locale = await locale_of(update, context)
     await query.answer(label(context, locale, "apply_done_toast"))
     await query.edit_message_reply_markup(None)
-    submission = await applications.submit(
-        runtime, query.from_user.id, offer.answers, full_name=stored["full_name"],
-        phone=stored["phone"], locale=locale, based_on=stored["id"],
-    )  # fmt: skip
-    await send_result(
-        context, query.from_user.id, locale, submission.application_id, submission.assessment,
-        submission.offers, name=stored["full_name"], phone=stored["phone"],
-    )  # fmt: skip
+    name, phone = stored["full_name"], stored["phone"]
+    try:
+        await applications.submit(
+            runtime, query.from_user.id, offer.answers, full_name=name, phone=phone,
+            locale=locale, based_on=stored["id"],
+            result=_result_for(context, query.from_user.id, locale, name=name, phone=phone),
+        )  # fmt: skip
+    except applications.TooManyApplications:
+        await too_many(update, context, locale)
 
 
 async def expired(update: Update, context: Context) -> None:

@@ -119,7 +119,17 @@ def test_bad_variable_exits_2_without_traceback_or_token(tmp_path: Path) -> None
     assert "SECRET" not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
-def test_webhook_mode_refuses_to_start_without_secret(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("secret", "says"),
+    [
+        ({}, "WEBHOOK_SECRET: not set"),
+        # Telegram's rule (1-256 of A-Z a-z 0-9 _ -); the value itself is never echoed.
+        ({"WEBHOOK_SECRET": "my secret<1>"}, "WEBHOOK_SECRET: expected 1-256 characters"),
+    ],
+)
+def test_webhook_mode_refuses_to_start_without_a_valid_secret(
+    tmp_path: Path, secret: dict[str, str], says: str
+) -> None:
     result = run_cli(
         "run",
         "--webhook",
@@ -127,10 +137,13 @@ def test_webhook_mode_refuses_to_start_without_secret(tmp_path: Path) -> None:
             "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
             "MANAGER_CHAT_ID": "-1001",
             "WEBHOOK_URL": "https://bot.example.com/telegram",
+            **secret,
         },
         cwd=tmp_path,
     )
-    assert result.returncode == 2 and result.stderr.startswith("WEBHOOK_SECRET: not set")
+    assert result.returncode == 2 and result.stderr.startswith(says)
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "my secret" not in result.stderr
 
 
 def test_bad_policy_file_stops_the_bot_with_one_line(tmp_path: Path) -> None:

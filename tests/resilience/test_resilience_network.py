@@ -68,13 +68,22 @@ async def _drive(world: SandboxWorld, user: ScriptedUser) -> None:
     )
 
 
+def staff_started(world: SandboxWorld) -> None:
+    """Managers and the admin have opened the bot: escalations reach them in private."""
+    for user_id in (7001, 7002, 7003, 9001):
+        world.core.user(user_id, f"Staff{user_id}", started=True)
+
+
+def flaky(world: SandboxWorld) -> None:
+    """20% of Bot API calls fail: 502, 500, or no answer."""
+    world.core.faults.fail(0.10, status=502).fail(0.05, status=500).timeouts(0.05)
+
+
 async def test_a_day_on_a_flaky_network_loses_nothing(db_path):
     world = SandboxWorld.create(db_path, raise_errors=False)
     faults = world.core.faults
     async with world:
-        # Managers and the admin have opened the bot: escalations reach them in private.
-        for user_id in (7001, 7002, 7003, 9001):
-            world.core.user(user_id, f"Staff{user_id}", started=True)
+        staff_started(world)
         borrowers = []
         for i in range(BORROWERS):
             borrower = world.user(4200 + i, f"Borrower{i}")
@@ -84,9 +93,7 @@ async def test_a_day_on_a_flaky_network_loses_nothing(db_path):
             await book(world, borrower.id, loan_terms=terms(first_due=date(2026, 3, 6)))
             borrowers.append(borrower)
         await world.settle()
-        faults.fail(0.10, status=502)
-        faults.fail(0.05, status=500)
-        faults.timeouts(0.05)
+        flaky(world)
         faults.flood_limits()
 
         prospects = [world.user(4100 + i, f"Prospect{i}") for i in range(PROSPECTS)]
