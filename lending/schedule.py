@@ -6,6 +6,7 @@ to the loan and the schedule ends at zero. A 0% rate (a common dealer promotion)
 the same path with zero interest.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -113,6 +114,11 @@ class Schedule:
         """The last installment: for a balloon loan, the balloon plus its month's installment."""
         return self.installments[-1].payment
 
+    @property
+    def final_due_date(self) -> date:
+        """When the last installment (a balloon loan's lump sum) falls due."""
+        return self.installments[-1].due_date
+
     @cached_property
     def total_interest(self) -> Decimal:
         """Interest over the life of the loan."""
@@ -127,6 +133,37 @@ class Schedule:
     def payments(self) -> list[Decimal]:
         """The installment amounts, in order (the cash flows for the annualized rate)."""
         return [i.payment for i in self.installments]
+
+
+def iter_balances(
+    principal: Decimal,
+    annual_rate: Decimal,
+    term_months: int,
+    method: RepaymentMethod,
+    balloon_amount: Decimal = ZERO,
+) -> Iterator[Decimal]:
+    """The balance at payout and after each installment, as `build_schedule` computes it.
+
+    The decision's collateral check walks these dozens of times per applicant and often
+    stops early, so this yields them one by one and skips dates and installment objects;
+    a test holds it to `build_schedule`.
+    """
+    r = monthly_rate(annual_rate)
+    balance = principal
+    yield balance
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        level = money(principal / term_months)
+        for _ in range(term_months - 1):
+            balance -= min(level, balance)
+            yield balance
+    else:
+        balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
+        level = level_payment(principal, annual_rate, term_months, balloon)
+        for _ in range(term_months - 1):
+            interest = (balance * r).quantize(CENT, rounding=ROUND_HALF_UP)
+            balance -= min(level - interest, balance)
+            yield balance
+    yield ZERO
 
 
 def build_schedule(
