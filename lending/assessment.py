@@ -12,7 +12,6 @@ that the decision does not depend on the rate it selects (no circularity) and an
 who qualifies could afford the worst price list.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -32,6 +31,7 @@ from lending.schedule import (
     build_schedule,
     first_payment,
     iter_balances,
+    level_payment,
 )
 from lending.subsidy import SubsidyEstimate, estimate_subsidy
 
@@ -139,13 +139,49 @@ def _reason_order(reason: Reason) -> tuple[int, int]:
     return (0, 0) if reason.points_lost is None else (1, -reason.points_lost)
 
 
+_TIE = 2.0  # yuan: beyond this the float walk's sign is certain (its drift is below 1 yuan)
+
+
 def _months_above_value(
-    balances: Iterator[Decimal], price: Decimal, values: tuple[Decimal, ...], allowed: int
+    loan: Decimal,
+    rate: Decimal,
+    term: int,
+    method: RepaymentMethod,
+    balloon: Decimal,
+    price: Decimal,
+    rules: Rules,
+    key: tuple[str, str, int],
 ) -> int:
-    """Months with the balance above the car's forecast value, counted up to allowed + 1."""
+    """Months with the balance above the car's forecast value, counted up to allowed + 1.
+
+    A float walk settles almost every plan: a month whose balance and value differ by
+    more than `_TIE` cannot change sign under the fen roundings. Only when the months too
+    close to call could tip the count over the allowance is the exact walk (the schedule's
+    own Decimal arithmetic) run.
+    """
+    allowed = rules.negative_equity_max_months
+    fractions = rules.value_fractions(*key)
+    r = float(rate) / 1200
+    balance = float(loan)
+    worth = float(price)
+    ep = method is RepaymentMethod.EQUAL_PRINCIPAL
+    level = float(loan) / term if ep else float(level_payment(loan, rate, term, balloon))
+    sure = close = 0
+    for m in range(term):
+        gap = balance - worth * fractions[m]
+        if gap > _TIE:
+            sure += 1
+            if sure > allowed:
+                return sure
+        elif gap >= -_TIE:
+            close += 1
+        balance = balance - level if ep else balance * (1 + r) - level
+    if sure + close <= allowed:
+        return sure
+    values = rules.value_percents(*key)
     count = 0
-    for balance, percent in zip(balances, values, strict=False):
-        if balance > forecast_value(price, percent):
+    for balance_m, percent in zip(iter_balances(loan, rate, term, method, balloon), values, strict=False):
+        if balance_m > forecast_value(price, percent):
             count += 1
             if count > allowed:
                 break
@@ -268,8 +304,8 @@ def evaluate(
     underwater = 0
     if not hard and score >= rules.review_min and loan > 0:
         rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
-        walk = iter_balances(loan, rate, term, method, balloon)
-        underwater = _months_above_value(walk, price, values, rules.negative_equity_max_months)
+        key = (str(condition), str(a.powertrain), a.vehicle_age_years)
+        underwater = _months_above_value(loan, rate, term, method, balloon, price, rules, key)
     long_negative = underwater > rules.negative_equity_max_months
 
     if hard or (long_negative and rules.negative_equity_declines):

@@ -59,6 +59,7 @@ class Rules:
     depreciation: Depreciation
     # (condition, powertrain, vehicle age) -> forecast value by loan month, filled on use.
     _values: dict[tuple[str, str, int], tuple[Decimal, ...]] = field(default_factory=dict)
+    _fractions: dict[tuple[str, str, int], tuple[float, ...]] = field(default_factory=dict)
 
     def value_percents(self, condition: str, powertrain: str, age: int) -> tuple[Decimal, ...]:
         """The forecast value after 0..120 months of a loan, percent of the price paid."""
@@ -68,6 +69,15 @@ class Rules:
             values = forecast_percents(self.depreciation, condition, powertrain, age, _LONGEST_TERM)
             self._values[key] = values
         return values
+
+    def value_fractions(self, condition: str, powertrain: str, age: int) -> tuple[float, ...]:
+        """`value_percents` as float fractions, for the decision's quick first walk."""
+        key = (condition, powertrain, age)
+        fractions = self._fractions.get(key)
+        if fractions is None:
+            fractions = tuple(float(v) / 100 for v in self.value_percents(*key))
+            self._fractions[key] = fractions
+        return fractions
 
     def stress_payment(
         self, loan: Decimal, term: int, method: RepaymentMethod, balloon: Decimal
