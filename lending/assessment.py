@@ -180,7 +180,9 @@ def _months_above_value(
         return sure
     values = rules.value_percents(*key)
     count = 0
-    for balance_m, percent in zip(iter_balances(loan, rate, term, method, balloon), values, strict=False):
+    for balance_m, percent in zip(
+        iter_balances(loan, rate, term, method, balloon), values, strict=False
+    ):
         if balance_m > forecast_value(price, percent):
             count += 1
             if count > allowed:
@@ -289,7 +291,9 @@ def evaluate(
     down_pts = _at_least_points(down, price, rules.down_bands)
     # A pension stands in for job tenure: a retiree scores the best band.
     months = Decimal(a.employment_months)
-    months_pts = rules.months_best if retired else _at_least_points(months, HUNDRED, rules.months_bands)
+    months_pts = (
+        rules.months_best if retired else _at_least_points(months, HUNDRED, rules.months_bands)
+    )
     emp_pts = rules.employment[a.employment]
     credit_pts = rules.credit[a.credit_history]
     cond_pts = rules.condition[condition]
@@ -367,7 +371,12 @@ def evaluate(
         share = (down * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
         for code, points, best, params in (
             ("down_payment_low", down_pts, rules.down_best, {"share": str(share)}),
-            ("employment_short", months_pts, rules.months_best, {"months": str(a.employment_months)}),
+            (
+                "employment_short",
+                months_pts,
+                rules.months_best,
+                {"months": str(a.employment_months)},
+            ),
             ("employment_type", emp_pts, rules.employment_best, {}),
             (f"credit_history_{a.credit_history}", credit_pts, rules.credit_best, {}),
             ("vehicle_used", cond_pts, rules.condition_best, {}),
@@ -415,7 +424,9 @@ class _Facts:
         out: list[Reason] = []
         checks = [("pti", ZERO, over_pti, rules.max_pti, pti_pts, rules.pti_bands, rules.pti_best)]
         if debt > 0:
-            checks.append(("dti", debt, over_dti, rules.max_dti, dti_pts, rules.dti_bands, rules.dti_best))
+            checks.append(
+                ("dti", debt, over_dti, rules.max_dti, dti_pts, rules.dti_bands, rules.dti_best)
+            )
         for kind, extra, over, cap, points, bands, best in checks:
             seen_over = _over(self.seen + extra, cap, self.income)
             if over:

@@ -94,8 +94,11 @@ def describe_policy(policy: Policy) -> list[str]:
         f"Interest subsidy: {_n(sub.rate_points)} percentage point(s), at most "
         f"{_n(sub.max_share_of_rate)}% of the rate and ¥{_n(sub.yearly_cap)} per borrower a "
         f"year, on interest accrued {periods or 'never'}; "
-        + ("shown to pre-qualified buyers." if sub.lender_participates else
-           "this lender does not take part (lender_participates = false), so it is not shown.")
+        + (
+            "shown to pre-qualified buyers."
+            if sub.lender_participates
+            else "this lender does not take part (lender_participates = false), so it is not shown."
+        )
     )
     rem, leads = policy.reminders, policy.leads
     lines += [

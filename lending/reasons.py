@@ -80,8 +80,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "balloon_above_forecast": {
         "en": "The final balloon payment of ¥{balloon} is more than the car is likely to be "
         "worth after {term} months (about ¥{value}); at most ¥{cover} can be left to the end.",
-        "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），"
-        "尾款最多为{cover}元。",
+        "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），尾款最多为{cover}元。",
     },
     "negative_equity_long": {
         "en": "For more than {max} months you would owe more than the car is likely to be "

@@ -8,8 +8,8 @@ import pytest
 from lending.answers import parse_answers
 from lending.assessment import assess
 from lending.collateral import collateral_for, collateral_risk
-from lending.residual import residual_percent
 from lending.policy import PolicyError, load_policy, parse_policy
+from lending.residual import residual_percent
 from lending.schedule import build_schedule
 
 START = date(2026, 3, 3)
