@@ -9,7 +9,7 @@ once and not mutated afterwards).
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lending.money import ZERO, money, monthly_rate
+from lending.money import ZERO, money, month_interest, monthly_rate
 from lending.policy import Depreciation, Policy
 from lending.residual import forecast_percents
 from lending.schedule import RepaymentMethod
@@ -85,9 +85,9 @@ class Rules:
         """First regular installment at the stress rate; equals `schedule.first_payment`."""
         r = self.stress_monthly_rate
         if method is RepaymentMethod.EQUAL_PRINCIPAL:
-            return money(loan / term) + money(loan * r)
+            return money(loan / term) + month_interest(loan, self.stress_rate)
         if term == 1:
-            return money(loan * (1 + r))
+            return loan + month_interest(loan, self.stress_rate)
         if not r:
             return money((loan - balloon) / term)
         factors = self.stress_factors.get(term) or _factors(r, term)

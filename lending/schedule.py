@@ -9,12 +9,12 @@ the same path with zero interest.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
 from lending.dates import due_dates
-from lending.money import CENT, ZERO, money, monthly_rate
+from lending.money import ZERO, money, month_interest, monthly_rate
 
 
 class RepaymentMethod(StrEnum):
@@ -64,10 +64,10 @@ def first_payment(
     Equals `build_schedule(...).monthly_payment` to the fen; used on the fast decision path.
     """
     if method is RepaymentMethod.EQUAL_PRINCIPAL:
-        return money(principal / term_months) + money(principal * monthly_rate(annual_rate))
+        return money(principal / term_months) + month_interest(principal, annual_rate)
     balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
     if term_months == 1:
-        return money(principal * (1 + monthly_rate(annual_rate)))
+        return principal + month_interest(principal, annual_rate)
     return level_payment(principal, annual_rate, term_months, balloon)
 
 
@@ -148,7 +148,6 @@ def iter_balances(
     stops early, so this yields them one by one and skips dates and installment objects;
     a test holds it to `build_schedule`.
     """
-    r = monthly_rate(annual_rate)
     balance = principal
     yield balance
     if method is RepaymentMethod.EQUAL_PRINCIPAL:
@@ -160,7 +159,7 @@ def iter_balances(
         balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
         level = level_payment(principal, annual_rate, term_months, balloon)
         for _ in range(term_months - 1):
-            interest = (balance * r).quantize(CENT, rounding=ROUND_HALF_UP)
+            interest = month_interest(balance, annual_rate)
             balance -= min(level - interest, balance)
             yield balance
     yield ZERO
@@ -194,7 +193,6 @@ def build_schedule(
     if not ZERO <= balloon <= principal:
         raise ValueError(f"balloon_amount: must be between 0 and the principal, got {balloon}")
 
-    r = monthly_rate(annual_rate)
     equal_principal = method is RepaymentMethod.EQUAL_PRINCIPAL
     level = (
         money(principal / term_months)
@@ -206,7 +204,7 @@ def build_schedule(
     balance = principal
     last = term_months
     for n, due in enumerate(dates, start=1):
-        interest = (balance * r).quantize(CENT, rounding=ROUND_HALF_UP)
+        interest = month_interest(balance, annual_rate)
         if n == last:
             part = balance
         elif equal_principal:
