@@ -71,28 +71,6 @@ def first_payment(
     return level_payment(principal, annual_rate, term_months, balloon)
 
 
-def estimated_total_interest(
-    principal: Decimal,
-    annual_rate: Decimal,
-    term_months: int,
-    method: RepaymentMethod,
-    balloon_amount: Decimal = ZERO,
-) -> Decimal:
-    """Total interest by the closed forms, without building a schedule (within a few fen).
-
-    Equal principal: P·r·(n+1)/2. Annuity and balloon: n·payment + balloon − P.
-    Good for estimates such as the subsidy saving, not for a contract.
-    """
-    r = monthly_rate(annual_rate)
-    if method is RepaymentMethod.EQUAL_PRINCIPAL:
-        return money(principal * r * (term_months + 1) / 2)
-    balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
-    if term_months == 1:
-        return money(principal * r)
-    payment = level_payment(principal, annual_rate, term_months, balloon)
-    return max(ZERO, money(payment * term_months + balloon - principal))
-
-
 @dataclass(frozen=True)
 class Schedule:
     """A complete repayment plan, with the totals a borrower asks about."""
