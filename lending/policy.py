@@ -497,7 +497,8 @@ class Policy(Section):
     @property
     def stress_rate(self) -> Decimal:
         """The rate affordability is tested at (plus the LPR shock for a floating rate)."""
-        base = self.affordability.stress_rate or self.rates.worst_rate
+        stress = self.affordability.stress_rate
+        base = self.rates.worst_rate if stress is None else stress  # 0 is a rate, not "unset"
         return base + self.rates.lpr_shock if self.rates.basis == "floating" else base
 
 
