@@ -157,16 +157,19 @@ def _months_above_value(
     A float walk settles almost every plan: a month whose balance and value differ by
     more than `_TIE` cannot change sign under the fen roundings. Only when the months too
     close to call could tip the count over the allowance is the exact walk (the schedule's
-    own Decimal arithmetic) run.
+    own Decimal arithmetic) run. The balance of an amortizing loan falls ever faster
+    (concave) and a convex value curve falls ever slower, so their gap is concave: once it
+    is below zero and falling it stays below, and the walk stops there.
     """
     allowed = rules.negative_equity_max_months
-    fractions = rules.value_fractions(*key)
+    fractions, convex = rules.value_fractions(*key)
     r = float(rate) / 1200
     balance = float(loan)
     worth = float(price)
     ep = method is RepaymentMethod.EQUAL_PRINCIPAL
     level = float(loan) / term if ep else float(level_payment(loan, rate, term, balloon))
     sure = close = 0
+    previous = float("-inf")
     for m in range(term):
         gap = balance - worth * fractions[m]
         if gap > _TIE:
@@ -175,6 +178,9 @@ def _months_above_value(
                 return sure
         elif gap >= -_TIE:
             close += 1
+        elif convex and gap < previous:
+            break  # past the peak of a concave gap, and below zero: it stays below
+        previous = gap
         balance = balance - level if ep else balance * (1 + r) - level
     if sure + close <= allowed:
         return sure
@@ -196,7 +202,9 @@ class Verdict:
 
     `reasons` is empty when evaluated with `explain=False` (the counter-offer search).
     `pti` and `dti` are the stress-rate ratios rounded for display; the caps compared the
-    exact ones.
+    exact ones. `incurable` is True when no change of down payment, term or car can help
+    (age under the minimum, a current default, income under the floor, a balloon percent
+    over the maximum).
     """
 
     decision: Decision
@@ -209,6 +217,7 @@ class Verdict:
     stress_payment: Decimal
     balloon_amount: Decimal
     reasons: tuple[Reason, ...]
+    incurable: bool = False
 
     @property
     def prequalified(self) -> bool:
@@ -385,7 +394,8 @@ def evaluate(
                 out.append(Reason(code, best - points, params))
         out.sort(key=_reason_order)
         reasons = tuple(out)
-    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons)
+    incurable = too_young or in_default or low_income or big_balloon
+    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons, incurable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,17 +29,6 @@ OfferKind = Literal[
     "more_down", "longer_term", "shorter_term", "cheaper_car", "term_and_down", "term_and_car"
 ]
 
-# Reasons no change of down payment, term or car can cure.
-_INCURABLE = frozenset(
-    {
-        "age_below_minimum",
-        "credit_default",
-        "income_none",
-        "income_below_minimum",
-        "balloon_above_max",
-    }
-)
-
 
 @dataclass(frozen=True)
 class Offer:
@@ -131,8 +120,8 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
     Empty for an application that is already pre-qualified, or whose reasons (a current
     default, age under the minimum, no income or income under the floor) no plan can cure.
     """
-    current = _evaluate(answers, policy)
-    if current.prequalified or any(r.code in _INCURABLE for r in current.reasons):
+    current = _evaluate(answers, policy, explain=False)
+    if current.prequalified or current.incurable:
         return []
     found: list[tuple[OfferKind, Answers | None]] = [
         ("more_down", smallest_extra_down(answers, policy)),

@@ -59,7 +59,9 @@ class Rules:
     depreciation: Depreciation
     # (condition, powertrain, vehicle age) -> forecast value by loan month, filled on use.
     _values: dict[tuple[str, str, int], tuple[Decimal, ...]] = field(default_factory=dict)
-    _fractions: dict[tuple[str, str, int], tuple[float, ...]] = field(default_factory=dict)
+    _fractions: dict[tuple[str, str, int], tuple[tuple[float, ...], bool]] = field(
+        default_factory=dict
+    )
 
     def value_percents(self, condition: str, powertrain: str, age: int) -> tuple[Decimal, ...]:
         """The forecast value after 0..120 months of a loan, percent of the price paid."""
@@ -70,14 +72,21 @@ class Rules:
             self._values[key] = values
         return values
 
-    def value_fractions(self, condition: str, powertrain: str, age: int) -> tuple[float, ...]:
-        """`value_percents` as float fractions, for the decision's quick first walk."""
+    def value_fractions(
+        self, condition: str, powertrain: str, age: int
+    ) -> tuple[tuple[float, ...], bool]:
+        """`value_percents` as float fractions for the decision's quick first walk, and
+        whether they fall ever slower (convex), which lets that walk stop early."""
         key = (condition, powertrain, age)
-        fractions = self._fractions.get(key)
-        if fractions is None:
+        found = self._fractions.get(key)
+        if found is None:
             fractions = tuple(float(v) / 100 for v in self.value_percents(*key))
-            self._fractions[key] = fractions
-        return fractions
+            steps = [b - a for a, b in zip(fractions, fractions[1:], strict=False)]
+            convex = all(
+                later >= earlier - 1e-12 for earlier, later in zip(steps, steps[1:], strict=False)
+            )
+            found = self._fractions[key] = (fractions, convex)
+        return found
 
     def stress_payment(
         self, loan: Decimal, term: int, method: RepaymentMethod, balloon: Decimal

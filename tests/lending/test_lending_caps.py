@@ -10,9 +10,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lending.answers import AnswersError, parse_answers
 from lending.assessment import Decision, assess, evaluate
+from lending.collateral import collateral_for
 from lending.money import money
 from lending.policy import Policy
 from lending.schedule import build_schedule
@@ -230,8 +233,6 @@ def test_negative_equity_longer_than_allowed_declines_when_the_policy_says_so():
 
 def test_the_decision_counts_the_same_months_as_the_managers_picture():
     """The fast walk and the schedule agree on a balance a fen either side of the value."""
-    from lending.collateral import collateral_for
-
     for allowed in (14, 15):
         result = verdict(equity_policy(allowed), **UNDERWATER)
         risk = collateral_for(result)
@@ -330,3 +331,50 @@ def test_answers_that_disagree_are_one_clear_line(changes, line):
     with pytest.raises(AnswersError) as caught:
         parse_answers({**BASE, **changes})
     assert str(caught.value).startswith(line) and "\n" not in str(caught.value)
+
+
+ONE_RATE = Policy.model_validate(
+    {"rates": {"fixed": {"A": "4.8", "B": "4.8", "C": "4.8"}}, "balloon": {"max_percent": 100}}
+)
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(
+    condition=st.sampled_from(["new", "used"]),
+    powertrain=st.sampled_from(["fuel", "nev"]),
+    age=st.integers(0, 5),
+    price=st.integers(30, 400),
+    share=st.integers(0, 50),
+    term=st.sampled_from([12, 24, 36, 48, 60]),
+    method=st.sampled_from(["annuity", "equal-principal", "balloon"]),
+    balloon=st.integers(0, 60),
+)
+def test_the_decisions_walk_counts_what_the_managers_picture_shows(
+    condition, powertrain, age, price, share, term, method, balloon
+):
+    """One rate for every tier, so the decision's walk and the schedule use the same one."""
+    if condition == "used":
+        term = min(term, 36)
+    price_yuan = Decimal(price * 1000)
+    answers = parse_answers(
+        {
+            **BASE,
+            "vehicle_condition": condition,
+            "powertrain": powertrain,
+            "vehicle_age_years": age if condition == "used" else 0,
+            "price": price_yuan,
+            "down_payment": price_yuan * share / 100,
+            "term_months": term,
+            "method": method,
+            "balloon_percent": balloon if method == "balloon" else None,
+            "monthly_income": 200000,
+            "age": 30,
+        }  # fmt: skip
+    )
+    result = assess(answers, ONE_RATE, TODAY)
+    if any(r.hard for r in result.reasons if r.code != "negative_equity_long"):
+        return
+    risk = collateral_for(result)
+    assert risk is not None
+    flagged = "negative_equity_long" in [r.code for r in result.reasons]
+    assert flagged == risk.flagged
