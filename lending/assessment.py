@@ -113,11 +113,6 @@ def _ratio(part: Decimal, income: Decimal, rounding: str = ROUND_HALF_UP) -> Dec
     return min((part * HUNDRED / income).quantize(CENT, rounding=rounding), _RATIO_CEILING)
 
 
-def _over(part: Decimal, cap: Decimal, whole: Decimal) -> bool:
-    """Is part / whole above cap percent? Exact: cross-multiplied, never rounded."""
-    return part * HUNDRED > cap * whole
-
-
 def _up_to_points(part: Decimal, whole: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
     """Points of the first band whose `up_to` the exact ratio part / whole stays within."""
     scaled = part * HUNDRED
@@ -131,6 +126,13 @@ def _at_least_points(part: Decimal, whole: Decimal, bands: tuple[tuple[Decimal, 
     scaled = part * HUNDRED
     for floor, points in bands:
         if scaled >= floor * whole:
+            return points
+    return 0
+
+
+def _months_points(months: int, rules: Rules) -> int:
+    for floor, points in rules.months_bands:
+        if months >= floor:
             return points
     return 0
 
@@ -276,17 +278,17 @@ def evaluate(
         and a.vehicle_age_years * 12 + term > rules.used_max_age_months
     )
     small_loan = loan < rules.min_loan
-    over_ltv = _over(loan, cap, price)
-    over_pti = _over(stress, rules.max_pti, income)
-    over_dti = _over(debts, rules.max_dti, income)
+    over_ltv = loan * HUNDRED > cap * price
+    over_pti = stress * HUNDRED > rules.max_pti * income
+    over_dti = debts * HUNDRED > rules.max_dti * income
     big_balloon = (
         method is RepaymentMethod.BALLOON
         and a.balloon_percent is not None
         and a.balloon_percent > rules.balloon_max
     )
-    values = rules.value_percents(condition, a.powertrain, a.vehicle_age_years)
+    key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO
-    if balloon > 0 and term < len(values):
+    if balloon > 0 and term < len(values := rules.value_percents(*key)):
         balloon_cover = forecast_value(price, values[term]) - price * rules.balloon_margin / HUNDRED
     uncovered_balloon = balloon > 0 and balloon > balloon_cover
     hard = (
@@ -299,10 +301,7 @@ def evaluate(
     dti_pts = _up_to_points(debts, income, rules.dti_bands)
     down_pts = _at_least_points(down, price, rules.down_bands)
     # A pension stands in for job tenure: a retiree scores the best band.
-    months = Decimal(a.employment_months)
-    months_pts = (
-        rules.months_best if retired else _at_least_points(months, HUNDRED, rules.months_bands)
-    )
+    months_pts = rules.months_best if retired else _months_points(a.employment_months, rules)
     emp_pts = rules.employment[a.employment]
     credit_pts = rules.credit[a.credit_history]
     cond_pts = rules.condition[condition]
@@ -317,7 +316,6 @@ def evaluate(
     underwater = 0
     if not hard and score >= rules.review_min and loan > 0:
         rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
-        key = (str(condition), str(a.powertrain), a.vehicle_age_years)
         underwater = _months_above_value(loan, rate, term, method, balloon, price, rules, key)
     long_negative = underwater > rules.negative_equity_max_months
 
@@ -368,7 +366,7 @@ def evaluate(
         if uncovered_balloon:
             params = {
                 "balloon": fmt_amount(balloon),
-                "value": fmt_amount(forecast_value(price, values[term])),
+                "value": fmt_amount(forecast_value(price, rules.value_percents(*key)[term])),
                 "cover": fmt_amount(max(balloon_cover, ZERO)),
                 "term": str(term),
             }
@@ -438,7 +436,7 @@ class _Facts:
                 ("dti", debt, over_dti, rules.max_dti, dti_pts, rules.dti_bands, rules.dti_best)
             )
         for kind, extra, over, cap, points, bands, best in checks:
-            seen_over = _over(self.seen + extra, cap, self.income)
+            seen_over = (self.seen + extra) * HUNDRED > cap * self.income
             if over:
                 payment = self.seen if seen_over else self.stress
                 params = {**self._params(payment, extra, True), "cap": str(cap)}
