@@ -237,7 +237,8 @@ def evaluate(
 ) -> Verdict:
     """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
-    With `explain=False` no reason objects are made, and `price`, `down_payment` and
+    With `explain=False` no reason objects are made, a plan a hard rule declines comes
+    back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
     `term_months` override the answers without copying them: a counter-offer search
     only needs the decision, many times over.
     """
@@ -256,9 +257,6 @@ def evaluate(
     stress = rules.stress_payment(loan, term, method, balloon)
     income = a.monthly_income
     debts = stress + a.monthly_debt
-    pti = _ratio(stress, income)
-    dti = _ratio(debts, income)
-    ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
     cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
     terms = rules.offered_terms[condition]
     retired = a.employment is Employment.RETIRED
@@ -295,6 +293,14 @@ def evaluate(
         too_young or too_old or in_default or low_income or term_off or car_too_old
         or small_loan or over_ltv or over_pti or over_dti or big_balloon or uncovered_balloon
     )  # fmt: skip
+    incurable = too_young or in_default or low_income or big_balloon
+    if hard and not explain:  # the search only needs "no": skip the score and the figures
+        return Verdict(
+            Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, stress, balloon, (), incurable
+        )
+    pti = _ratio(stress, income)
+    dti = _ratio(debts, income)
+    ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
 
     # Scorecard.
     pti_pts = _up_to_points(stress, income, rules.pti_bands)
@@ -392,7 +398,6 @@ def evaluate(
                 out.append(Reason(code, best - points, params))
         out.sort(key=_reason_order)
         reasons = tuple(out)
-    incurable = too_young or in_default or low_income or big_balloon
     return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons, incurable)
 
 
