@@ -31,7 +31,6 @@ from lending.schedule import (
     build_schedule,
     first_payment,
     iter_balances,
-    level_payment,
 )
 from lending.subsidy import SubsidyEstimate, estimate_subsidy
 
@@ -168,8 +167,15 @@ def _months_above_value(
     r = float(rate) / 1200
     balance = float(loan)
     worth = float(price)
-    ep = method is RepaymentMethod.EQUAL_PRINCIPAL
-    level = float(loan) / term if ep else float(level_payment(loan, rate, term, balloon))
+    # The level payment in floats (the schedule's is rounded to the fen: under 0.005 a
+    # month, well inside `_TIE` over a loan's life).
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        growth, level = 1.0, balance / term
+    elif r:
+        discount = (1 + r) ** -term
+        growth, level = 1 + r, (balance - float(balloon) * discount) * r / (1 - discount)
+    else:
+        growth, level = 1.0, (balance - float(balloon)) / term
     sure = close = 0
     previous = float("-inf")
     for m in range(term):
@@ -183,7 +189,7 @@ def _months_above_value(
         elif convex and gap < previous:
             break  # past the peak of a concave gap, and below zero: it stays below
         previous = gap
-        balance = balance - level if ep else balance * (1 + r) - level
+        balance = balance * growth - level
     if sure + close <= allowed:
         return sure
     values = rules.value_percents(*key)
@@ -336,9 +342,6 @@ def evaluate(
 
     reasons: tuple[Reason, ...] = ()
     if explain:
-        seen_rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
-        seen = first_payment(loan, seen_rate, term, method, balloon)
-        facts = _Facts(a, rules, income, loan, seen, seen_rate, stress, balloon)
         out: list[Reason] = []
         if too_young:
             out.append(Reason("age_below_minimum", None, {"min_age": str(rules.min_age)}))
@@ -365,7 +368,11 @@ def evaluate(
             shown = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_CEILING)
             params = {"ltv": str(shown), "cap": str(cap), "min_down": fmt_amount(min_down)}
             out.append(Reason("ltv_above_cap", None, params))
-        if income > 0:
+        ratio_lines = over_pti or over_dti or pti_pts < rules.pti_best or dti_pts < rules.dti_best
+        if income > 0 and ratio_lines:
+            seen_rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
+            seen = first_payment(loan, seen_rate, term, method, balloon)
+            facts = _Facts(a, rules, income, loan, seen, seen_rate, stress, balloon)
             out += facts.ratio_reasons(over_pti, over_dti, pti_pts, dti_pts)
         if big_balloon:
             out.append(Reason("balloon_above_max", None, {"max": str(rules.balloon_max)}))

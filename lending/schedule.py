@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from lending.dates import due_dates
 from lending.money import ZERO, money, month_interest, monthly_rate
@@ -48,8 +48,15 @@ def level_payment(
     r = monthly_rate(annual_rate)
     if not r:
         return money((principal - balloon_amount) / term_months)
-    discount = (1 + r) ** -term_months
+    discount = _discount(annual_rate, term_months)
     return money((principal - balloon_amount * discount) * r / (1 - discount))
+
+
+@lru_cache(maxsize=1024)
+def _discount(annual_rate: Decimal, term_months: int) -> Decimal:
+    """(1 + r)^-n: a Decimal power, the costliest step of a payment; a price list has few
+    rates and terms, so assessments and counter-offers keep meeting the same ones."""
+    return (1 + monthly_rate(annual_rate)) ** -term_months  # type: ignore[no-any-return]
 
 
 def first_payment(
