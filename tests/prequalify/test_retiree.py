@@ -1,0 +1,26 @@
+"""A retiree is not asked how long they have been in a job: the pension stands in for it."""
+
+from __future__ import annotations
+
+from bot.sandbox.world import SandboxWorld
+from tests.prequalify.journey import GOOD, answer_all, begin, confirm, stored
+
+RETIRED = {**GOOD, "employment": "retired", "age": "58", "term_months": 36}
+
+
+async def test_a_retiree_skips_the_job_tenure_question_and_is_not_told_about_it(
+    world: SandboxWorld,
+) -> None:
+    buyer = world.user(2301, "Zhao", "en-US")
+    await begin(world, buyer, "en")
+    assert buyer.last_text().startswith("1/15")  # employment is not known yet
+    await answer_all(world, buyer, "en", RETIRED)
+    asked = [m.text for m in buyer.bot_messages()]
+    assert not any("in your current job" in text for text in asked)
+    income = next(text for text in asked if "monthly net income" in text)
+    assert income.startswith("9/14")  # one question fewer once "retired" is chosen
+    await confirm(world, buyer, "en")
+    texts = "\n".join(m.text for m in buyer.bot_messages())
+    assert "you pre-qualify" in texts and "short time" not in texts
+    data = await stored(world, 2301)
+    assert data["applications"][-1]["answers"]["employment_months"] == 0
