@@ -24,3 +24,18 @@ async def test_a_retiree_skips_the_job_tenure_question_and_is_not_told_about_it(
     assert "you pre-qualify" in texts and "short time" not in texts
     data = await stored(world, 2301)
     assert data["applications"][-1]["answers"]["employment_months"] == 0
+
+
+async def test_answers_that_disagree_at_confirm_ask_the_question_again(
+    world: SandboxWorld,
+) -> None:
+    """A down payment above the price (answers changed behind the summary's back) is not
+    a crash and not an assessment: the down payment question is asked again."""
+    buyer = world.user(2302, "Qian", "en-US")
+    await begin(world, buyer, "en")
+    await answer_all(world, buyer, "en", GOOD)
+    world.app.user_data[2302]["pq"]["answers"]["down_payment"] = "250000"
+    await confirm(world, buyer, "en")
+    text = buyer.last_text()
+    assert "How much down payment will you make?" in text
+    assert (await stored(world, 2302))["assessments"] == []
