@@ -1,4 +1,5 @@
-"""A retiree is not asked how long they have been in a job: the pension stands in for it."""
+"""Answers the chat checks: a retiree is not asked about job tenure (the pension stands in
+for it), and answers that disagree at Confirm are asked again, never assessed."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ async def test_answers_that_disagree_at_confirm_ask_the_question_again(
     text = buyer.last_text()
     assert "How much down payment will you make?" in text
     assert (await stored(world, 2302))["assessments"] == []
+
+
+async def test_an_answer_the_engine_refuses_at_confirm_is_asked_again_with_a_reason(
+    world: SandboxWorld,
+) -> None:
+    buyer = world.user(2303, "Sun", "en-US")
+    await begin(world, buyer, "en")
+    await answer_all(world, buyer, "en", GOOD)
+    world.app.user_data[2303]["pq"]["answers"]["monthly_income"] = "12000.005"
+    await confirm(world, buyer, "en")
+    text = buyer.last_text()
+    assert "does not fit your other answers" in text and "monthly net income" in text
+    assert (await stored(world, 2303))["assessments"] == []
