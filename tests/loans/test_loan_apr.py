@@ -36,3 +36,32 @@ def test_booked_apr_is_the_irr_of_what_was_received_against_the_installments(
         assert terms.apr(schedule) > rate  # the fee is in it
     else:
         assert terms.apr(schedule) == rate
+
+
+@pytest.mark.parametrize(
+    ("language", "apr_line", "lpr_line"),
+    [
+        ("en", "APR: the annualized rate by the IRR method, fees included",
+         "your payment will change when the LPR does"),
+        ("zh", "年化利率（APR）按内部收益率（IRR）法计算", "LPR变动时，您的月供也会随之变化"),
+    ],
+)  # fmt: skip
+async def test_the_welcome_states_the_apr_convention_and_a_floating_rates_repricing(
+    world, language, apr_line, lpr_line
+):
+    from dataclasses import replace
+
+    from services import loans
+    from tests.loans.helpers import book, borrower, terms
+
+    user = await borrower(world, 2401, "Li", language)
+    floating = replace(terms(fee="1200"), rate_type="floating")
+    loan_id = await book(world, 2401, loan_terms=floating)
+    fixed_id = await book(world, 2401, loan_terms=terms(fee="1200"))
+    async with world.runtime.db.transaction() as conn:
+        await loans.queue_welcome(conn, world.runtime, loan_id)
+        await loans.queue_welcome(conn, world.runtime, fixed_id)
+    await world.settle()
+    welcomes = [m.text for m in user.bot_messages() if apr_line in m.text]
+    assert len(welcomes) == 2
+    assert lpr_line in welcomes[0] and lpr_line not in welcomes[1]
