@@ -27,29 +27,31 @@ async def test_a_retiree_skips_the_job_tenure_question_and_is_not_told_about_it(
     assert data["applications"][-1]["answers"]["employment_months"] == 0
 
 
+async def confirm_with_changed_answer(world: SandboxWorld, user_id: int, key: str, value: str):
+    """Answer everything, change one stored answer behind the summary's back, Confirm.
+    Returns what the buyer reads next and the assessments stored for them."""
+    buyer = world.user(user_id, "Qian", "en-US")
+    await begin(world, buyer, "en")
+    await answer_all(world, buyer, "en", GOOD)
+    world.app.user_data[user_id]["pq"]["answers"][key] = value
+    await confirm(world, buyer, "en")
+    return buyer.last_text(), (await stored(world, user_id))["assessments"]
+
+
 async def test_answers_that_disagree_at_confirm_ask_the_question_again(
     world: SandboxWorld,
 ) -> None:
-    """A down payment above the price (answers changed behind the summary's back) is not
-    a crash and not an assessment: the down payment question is asked again."""
-    buyer = world.user(2302, "Qian", "en-US")
-    await begin(world, buyer, "en")
-    await answer_all(world, buyer, "en", GOOD)
-    world.app.user_data[2302]["pq"]["answers"]["down_payment"] = "250000"
-    await confirm(world, buyer, "en")
-    text = buyer.last_text()
-    assert "How much down payment will you make?" in text
-    assert (await stored(world, 2302))["assessments"] == []
+    """A down payment above the price is not a crash and not an assessment: the down
+    payment question is asked again."""
+    text, assessments = await confirm_with_changed_answer(world, 2302, "down_payment", "250000")
+    assert "How much down payment will you make?" in text and assessments == []
 
 
 async def test_an_answer_the_engine_refuses_at_confirm_is_asked_again_with_a_reason(
     world: SandboxWorld,
 ) -> None:
-    buyer = world.user(2303, "Sun", "en-US")
-    await begin(world, buyer, "en")
-    await answer_all(world, buyer, "en", GOOD)
-    world.app.user_data[2303]["pq"]["answers"]["monthly_income"] = "12000.005"
-    await confirm(world, buyer, "en")
-    text = buyer.last_text()
+    text, assessments = await confirm_with_changed_answer(
+        world, 2303, "monthly_income", "12000.005"
+    )
     assert "does not fit your other answers" in text and "monthly net income" in text
-    assert (await stored(world, 2303))["assessments"] == []
+    assert assessments == []

@@ -12,14 +12,11 @@ from lending.assessment import assess
 from lending.policy import Policy
 from services.applications import assessment_record
 from services.rendering import Renderer
+from tests.lending.test_lending_subsidy import README_BUYER
 
 RENDERER = Renderer()
-BALLOON_BUYER = {
-    "vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": 200000,
-    "down_payment": 60000, "term_months": 36, "method": "balloon", "employment": "salaried",
-    "employment_months": 48, "monthly_income": 30000, "monthly_debt": 0,
-    "credit_history": "clean", "age": 35,
-}  # fmt: skip
+# The README's buyer with a fuel car and a balloon.
+BALLOON_BUYER = {**README_BUYER, "powertrain": "fuel", "method": "balloon", "monthly_income": 30000}
 
 
 def render(locale: str, policy: Policy) -> str:
