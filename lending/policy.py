@@ -298,7 +298,7 @@ class SubsidyPeriod(Section):
     """One stretch of the programme: interest accrued from `start` to `end` (inclusive).
 
     `base_cap`, when set, is the most of the balance the subsidy is computed on while the
-    period runs (the 2025 notice capped the base of one purchase in its key areas).
+    period runs, for a notice that caps the amount of a loan it subsidises.
     """
 
     start: date
