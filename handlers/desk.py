@@ -128,6 +128,8 @@ def _rows(comparison: Comparison, locale: str) -> list[dict]:
             "first_payment": row.first_payment,
             "last_payment": row.last_payment,
             "remaining_at_end": row.remaining_at_end,
+            "final_payment": row.final_payment,
+            "final_due_date": row.final_due_date,
             "total_interest": row.total_interest,
         }
         for row in comparison.rows

@@ -2,8 +2,9 @@
 
 The keys are exactly those of `python -m bot assess ANSWERS.json`, so a saved
 conversation, a test fixture and a CLI file are the same thing. Validation here is
-about shape (a price is a positive amount); whether a term is *offered* is policy and
-is checked by the assessment.
+about shape (a price is a positive amount) and about answers agreeing with each other (a
+new car has no age, a balloon percent needs the balloon method); whether a term is
+*offered* is policy and is checked by the assessment.
 """
 
 from decimal import Decimal
@@ -80,6 +81,16 @@ class Answers(BaseModel):
         if self.down_payment > self.price:
             raise ValueError(
                 f"down_payment: must not exceed the price {self.price}, got {self.down_payment}"
+            )
+        if self.vehicle_condition is VehicleCondition.NEW and self.vehicle_age_years:
+            raise ValueError(
+                f"vehicle_age_years: a new car has no age, got {self.vehicle_age_years}; "
+                "leave it out or set vehicle_condition to used"
+            )
+        if self.balloon_percent is not None and self.method is not RepaymentMethod.BALLOON:
+            raise ValueError(
+                f"balloon_percent: applies only to method balloon, got method {self.method}; "
+                "leave it out or set method to balloon"
             )
         return self
 

@@ -10,6 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 _CENT_PERCENT = Decimal("0.01")
 
+# One line wherever an APR is shown in plain text (chat templates carry their own wording).
+APR_CONVENTION = (
+    "APR: annualized by the IRR method, fees included, as the monthly rate x 12 "
+    "(PBOC Announcement [2021] No. 3)."
+)
+
 
 def _npv(rate: float, received: float, payments: list[float]) -> float:
     """Present value of the installments at a monthly `rate`, minus what was received."""

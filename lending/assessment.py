@@ -14,23 +14,25 @@ who qualifies could afford the worst price list.
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
 
-from lending.answers import Answers, CreditHistory, VehicleCondition
+from lending.answers import Answers, CreditHistory, Employment, VehicleCondition
 from lending.apr import annualized_rate
 from lending.money import CENT, HUNDRED, ZERO, money, round_down_to
 from lending.policy import Policy, Tier
 from lending.reasons import Locale, reason_text
-from lending.rules import rules_for
+from lending.residual import forecast_value
+from lending.rules import Rules, rules_for
 from lending.schedule import (
     RepaymentMethod,
     Schedule,
     build_schedule,
-    estimated_total_interest,
     first_payment,
+    iter_balances,
 )
+from lending.subsidy import SubsidyEstimate, estimate_subsidy
 
 _RATIO_CEILING = Decimal("999.99")  # a ratio over no income: shown as 999.99%, never divides by 0
 
@@ -103,22 +105,33 @@ def balloon_amount(answers: Answers, policy: Policy) -> Decimal:
     return min(money(answers.price * pct / HUNDRED), answers.loan_amount)
 
 
-def _ratio(part: Decimal, income: Decimal) -> Decimal:
+def _ratio(part: Decimal, income: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """A ratio for display, to 0.01% (999.99 over no income); caps never read it."""
     if income <= 0:
         return _RATIO_CEILING
-    return min((part * HUNDRED / income).quantize(CENT, rounding=ROUND_HALF_UP), _RATIO_CEILING)
+    return min((part * HUNDRED / income).quantize(CENT, rounding=rounding), _RATIO_CEILING)
 
 
-def _up_to_points(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+def _up_to_points(part: Decimal, whole: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+    """Points of the first band whose `up_to` the exact ratio part / whole stays within."""
+    scaled = part * HUNDRED
     for limit, points in bands:
-        if value <= limit:
+        if scaled <= limit * whole:
             return points
     return 0
 
 
-def _at_least_points(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+def _at_least_points(part: Decimal, whole: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
+    scaled = part * HUNDRED
     for floor, points in bands:
-        if value >= floor:
+        if scaled >= floor * whole:
+            return points
+    return 0
+
+
+def _months_points(months: int, rules: Rules) -> int:
+    for floor, points in rules.months_bands:
+        if months >= floor:
             return points
     return 0
 
@@ -127,11 +140,79 @@ def _reason_order(reason: Reason) -> tuple[int, int]:
     return (0, 0) if reason.points_lost is None else (1, -reason.points_lost)
 
 
+_TIE = 2.0  # yuan: beyond this the float walk's sign is certain (its drift is below 1 yuan)
+
+
+def _months_above_value(
+    loan: Decimal,
+    rate: Decimal,
+    term: int,
+    method: RepaymentMethod,
+    balloon: Decimal,
+    price: Decimal,
+    rules: Rules,
+    key: tuple[str, str, int],
+) -> int:
+    """Months with the balance above the car's forecast value, counted up to allowed + 1.
+
+    A float walk settles almost every plan: a month whose balance and value differ by
+    more than `_TIE` cannot change sign under the fen roundings. Only when the months too
+    close to call could tip the count over the allowance is the exact walk (the schedule's
+    own Decimal arithmetic) run. The balance of an amortizing loan falls ever faster
+    (concave) and a convex value curve falls ever slower, so their gap is concave: once it
+    is below zero and falling it stays below, and the walk stops there.
+    """
+    allowed = rules.negative_equity_max_months
+    fractions, convex = rules.value_fractions(*key)
+    r = float(rate) / 1200
+    balance = float(loan)
+    worth = float(price)
+    # The level payment in floats (the schedule's is rounded to the fen: under 0.005 a
+    # month, well inside `_TIE` over a loan's life).
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        growth, level = 1.0, balance / term
+    elif r:
+        discount = (1 + r) ** -term
+        growth, level = 1 + r, (balance - float(balloon) * discount) * r / (1 - discount)
+    else:
+        growth, level = 1.0, (balance - float(balloon)) / term
+    sure = close = 0
+    previous = float("-inf")
+    for m in range(term):
+        gap = balance - worth * fractions[m]
+        if gap > _TIE:
+            sure += 1
+            if sure > allowed:
+                return sure
+        elif gap >= -_TIE:
+            close += 1
+        elif convex and gap < previous:
+            break  # past the peak of a concave gap, and below zero: it stays below
+        previous = gap
+        balance = balance * growth - level
+    if sure + close <= allowed:
+        return sure
+    values = rules.value_percents(*key)
+    count = 0
+    for balance_m, percent in zip(
+        iter_balances(loan, rate, term, method, balloon), values, strict=False
+    ):
+        if balance_m > forecast_value(price, percent):
+            count += 1
+            if count > allowed:
+                break
+    return count
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision and the figures it rests on, without the offer's money details.
 
     `reasons` is empty when evaluated with `explain=False` (the counter-offer search).
+    `pti` and `dti` are the stress-rate ratios rounded for display; the caps compared the
+    exact ones. `incurable` is True when no change of down payment, term or car can help
+    (age under the minimum, a current default, income under the floor, a balloon percent
+    over the maximum).
     """
 
     decision: Decision
@@ -144,6 +225,7 @@ class Verdict:
     stress_payment: Decimal
     balloon_amount: Decimal
     reasons: tuple[Reason, ...]
+    incurable: bool = False
 
     @property
     def prequalified(self) -> bool:
@@ -159,9 +241,10 @@ def evaluate(
     down_payment: Decimal | None = None,
     term_months: int | None = None,
 ) -> Verdict:
-    """The fast decision: hard rules, scorecard, tier. No schedule is built.
+    """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
-    With `explain=False` no reason objects are made, and `price`, `down_payment` and
+    With `explain=False` no reason objects are made, a plan a hard rule declines comes
+    back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
     `term_months` override the answers without copying them: a counter-offer search
     only needs the decision, many times over.
     """
@@ -179,16 +262,17 @@ def evaluate(
         balloon = min(money(price * pct / HUNDRED), loan)
     stress = rules.stress_payment(loan, term, method, balloon)
     income = a.monthly_income
-    pti = _ratio(stress, income)
-    dti = _ratio(stress + a.monthly_debt, income)
-    ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
-    share = (down * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
+    debts = stress + a.monthly_debt
     cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
     terms = rules.offered_terms[condition]
+    retired = a.employment is Employment.RETIRED
 
-    # Hard rules: each is a flag; reasons are only spelled out when asked for.
+    # Hard rules: each is a flag; reasons are only spelled out when asked for. Every cap
+    # compares the exact figures: 40.004% is over a 40% cap.
     too_young = a.age < rules.min_age
-    too_old = not too_young and a.age * 12 + term > rules.max_age_at_end_months
+    # Someone who says 64 may be 64 and 11 months: the loan ends 11 months later than
+    # their stated age suggests.
+    too_old = not too_young and a.age * 12 + 11 + term > rules.max_age_at_end_months
     in_default = a.credit_history is CreditHistory.DEFAULT
     low_income = income < rules.min_income
     term_off = term not in terms
@@ -199,33 +283,58 @@ def evaluate(
     )
     small_loan = loan < rules.min_loan
     over_ltv = loan * HUNDRED > cap * price
-    over_pti = pti > rules.max_pti
-    over_dti = dti > rules.max_dti
+    over_pti = stress * HUNDRED > rules.max_pti * income
+    over_dti = debts * HUNDRED > rules.max_dti * income
     big_balloon = (
         method is RepaymentMethod.BALLOON
         and a.balloon_percent is not None
         and a.balloon_percent > rules.balloon_max
     )
+    key = (condition, a.powertrain, a.vehicle_age_years)
+    balloon_cover = ZERO
+    if balloon > 0 and term < len(values := rules.value_percents(*key)):
+        balloon_cover = forecast_value(price, values[term]) - price * rules.balloon_margin / HUNDRED
+    uncovered_balloon = balloon > 0 and balloon > balloon_cover
     hard = (
         too_young or too_old or in_default or low_income or term_off or car_too_old
-        or small_loan or over_ltv or over_pti or over_dti or big_balloon
+        or small_loan or over_ltv or over_pti or over_dti or big_balloon or uncovered_balloon
     )  # fmt: skip
+    incurable = too_young or in_default or low_income or big_balloon
+    if hard and not explain:  # the search only needs "no": skip the score and the figures
+        return Verdict(
+            Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, stress, balloon, (), incurable
+        )
+    pti = _ratio(stress, income)
+    dti = _ratio(debts, income)
+    ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
 
     # Scorecard.
-    pti_pts = _up_to_points(pti, rules.pti_bands)
-    dti_pts = _up_to_points(dti, rules.dti_bands)
-    down_pts = _at_least_points(share, rules.down_bands)
-    months_pts = _at_least_points(Decimal(a.employment_months), rules.months_bands)
+    pti_pts = _up_to_points(stress, income, rules.pti_bands)
+    dti_pts = _up_to_points(debts, income, rules.dti_bands)
+    down_pts = _at_least_points(down, price, rules.down_bands)
+    # A pension stands in for job tenure: a retiree scores the best band.
+    months_pts = rules.months_best if retired else _months_points(a.employment_months, rules)
     emp_pts = rules.employment[a.employment]
     credit_pts = rules.credit[a.credit_history]
     cond_pts = rules.condition[condition]
     score = pti_pts + dti_pts + down_pts + months_pts + emp_pts + credit_pts + cond_pts
+    scored_tier: Tier | None = (
+        "A" if score >= rules.tier_a else "B" if score >= rules.tier_b
+        else "C" if score >= rules.tier_c else None
+    )  # fmt: skip
 
-    if hard:
+    # The car's value against the balance, at the rate the plan would be offered at: only
+    # for a plan that would otherwise go through (the walk costs more than the rest).
+    underwater = 0
+    if not hard and score >= rules.review_min and loan > 0:
+        rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
+        underwater = _months_above_value(loan, rate, term, method, balloon, price, rules, key)
+    long_negative = underwater > rules.negative_equity_max_months
+
+    if hard or (long_negative and rules.negative_equity_declines):
         tier, decision = None, Decision.DECLINED
-    elif score >= rules.tier_c:
-        tier = "A" if score >= rules.tier_a else "B" if score >= rules.tier_b else "C"
-        decision = Decision.PREQUALIFIED
+    elif scored_tier is not None and not long_negative:
+        tier, decision = scored_tier, Decision.PREQUALIFIED
     elif score >= rules.review_min:
         tier, decision = None, Decision.REVIEW
     else:
@@ -241,7 +350,9 @@ def evaluate(
             out.append(Reason("age_above_maximum_at_end", None, {"max_age": max_age}))
         if in_default:
             out.append(Reason("credit_default"))
-        if low_income:
+        if income <= 0:
+            out.append(Reason("income_none", None, {"min_income": fmt_amount(rules.min_income)}))
+        elif low_income:
             params = {"min_income": fmt_amount(rules.min_income)}
             out.append(Reason("income_below_minimum", None, params))
         if term_off:
@@ -254,17 +365,31 @@ def evaluate(
             out.append(Reason("loan_below_minimum", None, {"min_loan": fmt_amount(rules.min_loan)}))
         if over_ltv:
             min_down = price - round_down_to(price * cap / HUNDRED, CENT)
-            params = {"ltv": str(ltv), "cap": str(cap), "min_down": fmt_amount(min_down)}
+            shown = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_CEILING)
+            params = {"ltv": str(shown), "cap": str(cap), "min_down": fmt_amount(min_down)}
             out.append(Reason("ltv_above_cap", None, params))
-        if over_pti:
-            out.append(Reason("pti_above_cap", None, {"pti": str(pti), "cap": str(rules.max_pti)}))
-        if over_dti:
-            out.append(Reason("dti_above_cap", None, {"dti": str(dti), "cap": str(rules.max_dti)}))
+        ratio_lines = over_pti or over_dti or pti_pts < rules.pti_best or dti_pts < rules.dti_best
+        if income > 0 and ratio_lines:
+            seen_rate = rules.tier_rates[scored_tier] if scored_tier else rules.worst_rate
+            seen = first_payment(loan, seen_rate, term, method, balloon)
+            facts = _Facts(a, rules, income, loan, seen, seen_rate, stress, balloon)
+            out += facts.ratio_reasons(over_pti, over_dti, pti_pts, dti_pts)
         if big_balloon:
             out.append(Reason("balloon_above_max", None, {"max": str(rules.balloon_max)}))
+        if uncovered_balloon:
+            params = {
+                "balloon": fmt_amount(balloon),
+                "value": fmt_amount(forecast_value(price, rules.value_percents(*key)[term])),
+                "cover": fmt_amount(max(balloon_cover, ZERO)),
+                "term": str(term),
+            }
+            out.append(Reason("balloon_above_forecast", None, params))
+        if long_negative:
+            params = {"max": str(rules.negative_equity_max_months)}
+            lost = None if rules.negative_equity_declines else 0
+            out.append(Reason("negative_equity_long", lost, params))
+        share = (down * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
         for code, points, best, params in (
-            ("payment_to_income_high", pti_pts, rules.pti_best, {"pti": str(pti)}),
-            ("debt_to_income_high", dti_pts, rules.dti_best, {"dti": str(dti)}),
             ("down_payment_low", down_pts, rules.down_best, {"share": str(share)}),
             (
                 "employment_short",
@@ -276,11 +401,73 @@ def evaluate(
             (f"credit_history_{a.credit_history}", credit_pts, rules.credit_best, {}),
             ("vehicle_used", cond_pts, rules.condition_best, {}),
         ):
-            if points < best:
+            if points < best and not (code == "down_payment_low" and over_ltv):
                 out.append(Reason(code, best - points, params))
         out.sort(key=_reason_order)
         reasons = tuple(out)
-    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons)
+    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons, incurable)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the ratio reasons say: the payment the buyer would see, and the stress test's.
+
+    A buyer reads their ratios at the payment they are shown. Only where the stress rate
+    decides (the shown payment alone would pass) does a reason speak of the stress test,
+    and it says so. Other debts of zero make debt-to-income the same fact as
+    payment-to-income: it is said once.
+    """
+
+    answers: Answers
+    rules: Rules
+    income: Decimal
+    loan: Decimal
+    seen: Decimal
+    seen_rate: Decimal
+    stress: Decimal
+    balloon: Decimal
+
+    def _params(self, payment: Decimal, extra: Decimal, over: bool) -> dict[str, str]:
+        rounding = ROUND_CEILING if over else ROUND_HALF_UP
+        return {
+            "payment": fmt_amount(payment),
+            "ratio": str(_ratio(payment + extra, self.income, rounding)),
+            "debt": fmt_amount(extra),
+            "stress_rate": _plain(self.rules.stress_rate),
+            "points": _plain(self.rules.stress_rate - self.seen_rate),
+        }
+
+    def ratio_reasons(
+        self, over_pti: bool, over_dti: bool, pti_pts: int, dti_pts: int
+    ) -> list[Reason]:
+        rules, debt = self.rules, self.answers.monthly_debt
+        out: list[Reason] = []
+        checks = [("pti", ZERO, over_pti, rules.max_pti, pti_pts, rules.pti_bands, rules.pti_best)]
+        if debt > 0:
+            checks.append(
+                ("dti", debt, over_dti, rules.max_dti, dti_pts, rules.dti_bands, rules.dti_best)
+            )
+        for kind, extra, over, cap, points, bands, best in checks:
+            seen_over = (self.seen + extra) * HUNDRED > cap * self.income
+            if over:
+                payment = self.seen if seen_over else self.stress
+                params = {**self._params(payment, extra, True), "cap": str(cap)}
+                code = f"{kind}_above_cap" + ("" if seen_over else "_stress")
+                out.append(Reason(code, None, params))
+            elif points < best:
+                seen_points = _up_to_points(self.seen + extra, self.income, bands)
+                stressed = seen_points > points
+                payment = self.stress if stressed else self.seen
+                params = {**self._params(payment, extra, False), "best": str(bands[0][0])}
+                code = ("payment" if kind == "pti" else "debt") + "_to_income_high"
+                out.append(Reason(code + ("_stress" if stressed else ""), best - points, params))
+        return out
+
+
+def _plain(value: Decimal) -> str:
+    """6.50 -> "6.5", 2.70 -> "2.7", 3 -> "3"."""
+    text = f"{value.normalize():f}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -368,31 +555,31 @@ class Assessment:
         return annualized_rate(received, self.schedule.payments)
 
     @cached_property
-    def subsidy_saving(self) -> Decimal | None:
-        """Estimated interest the car-loan subsidy saves, when it is in force; else None."""
+    def subsidy(self) -> SubsidyEstimate | None:
+        """The car-loan interest subsidy this plan would earn, month by month as the
+        programme pays it; only for a pre-qualified plan of a participating lender."""
         subsidy = self.policy.subsidy
-        if not subsidy.in_force(self.start) or self.loan_amount <= 0:
+        if not subsidy.lender_participates or not self.prequalified or self.loan_amount <= 0:
             return None
-        points = subsidy.subsidy_rate(self.annual_rate)
-        if points <= 0:
-            return None
-        # An estimate by the closed forms: the borrower sees "about ¥X", and a second
-        # schedule would double the cost of every assessment.
-        args = (self.loan_amount, self.answers.term_months, self.answers.method)
-        balloon = self.verdict.balloon_amount
-        full = estimated_total_interest(args[0], self.annual_rate, *args[1:], balloon)
-        reduced = estimated_total_interest(args[0], self.annual_rate - points, *args[1:], balloon)
-        return min(max(full - reduced, ZERO), subsidy.max_amount)
+        balances = [self.schedule.principal, *(i.balance for i in self.schedule.installments)]
+        return estimate_subsidy(balances, self.annual_rate, self.start, subsidy)
+
+    @property
+    def subsidy_saving(self) -> Decimal | None:
+        """The subsidy estimate in yuan (None when none is shown)."""
+        return self.subsidy.amount if self.subsidy else None
 
     @property
     def notes(self) -> list[Reason]:
         """Things to tell the borrower that are not reasons against them."""
         out: list[Reason] = []
         if self.rate_basis == "floating":
-            out.append(Reason("rate_floating", 0, {"lpr": str(self.policy.rates.lpr)}))
-        saving = self.subsidy_saving if self.decision is not Decision.DECLINED else None
-        if saving:
-            out.append(Reason("subsidy_estimate", 0, {"saving": fmt_amount(saving)}))
+            rates = self.policy.rates
+            params = {"lpr": _plain(rates.lpr), "spread": _plain(self.annual_rate - rates.lpr)}
+            out.append(Reason(f"rate_floating_{rates.repricing}", 0, params))
+        if self.subsidy is not None:
+            params = {"saving": fmt_amount(self.subsidy.amount), "until": str(self.subsidy.until)}
+            out.append(Reason("subsidy_estimate", 0, params))
         return out
 
     def reason_texts(self, locale: Locale = "en") -> list[str]:

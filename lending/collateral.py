@@ -3,7 +3,8 @@
 A car loses value while its loan is paid down. While the balance owed is above the car's
 value (negative equity) a borrower who stops paying leaves the lender with a car worth
 less than the debt, and a borrower who wants to sell cannot clear the loan from the sale.
-The depreciation curve is policy data (`[depreciation]`); this module only reads it.
+The depreciation curve is policy data (`[depreciation]`); `lending.residual` reads it for
+both this picture and the decision.
 """
 
 from dataclasses import dataclass
@@ -15,26 +16,10 @@ from pydantic import ValidationError
 
 from lending.answers import Answers
 from lending.assessment import Assessment, balloon_amount
-from lending.money import HUNDRED, TWELVE, money
+from lending.money import money
 from lending.policy import Depreciation, Policy
+from lending.residual import forecast_percents, forecast_value
 from lending.schedule import Schedule, build_schedule
-
-
-def residual_percent(curve: list[Decimal], month: int) -> Decimal:
-    """The car's value after `month` months, percent of the price paid.
-
-    Linear between the curve's year ends (month 0 is 100%); beyond the last year it keeps
-    falling by the last year's ratio, so a long term never meets a flat line.
-    """
-    year, into = divmod(month, 12)
-    anchors = [HUNDRED, *curve]
-    if year + 1 < len(anchors):
-        start, end = anchors[year], anchors[year + 1]
-        return start + (end - start) * into / TWELVE
-    last = anchors[-1]
-    ratio = anchors[-1] / anchors[-2]
-    extra_years = Decimal(month) / TWELVE - (len(anchors) - 1)
-    return last * ratio**extra_years  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -44,7 +29,8 @@ class CollateralRisk:
     `covered_from_month` is the first month from which the balance stays at or below the
     car's estimated value to the end (0: from the payout); `negative_months` counts the
     months with the balance above the value; `flagged` is True when that exceeds the
-    policy's allowance.
+    policy's allowance; `worst_gap` is the largest excess of balance over value and
+    `worst_gap_month` the month it occurs (0 when the car always covers the balance).
     """
 
     price: Decimal
@@ -54,6 +40,7 @@ class CollateralRisk:
     negative_months: int
     worst_gap: Decimal
     max_negative_months: int
+    worst_gap_month: int = 0
 
     @property
     def flagged(self) -> bool:
@@ -66,30 +53,33 @@ def collateral_risk(
     condition: str,
     powertrain: str,
     depreciation: Depreciation,
+    vehicle_age_years: int = 0,
 ) -> CollateralRisk:
     """Compare the balance after each installment with the car's value that month.
 
     Month 0 is the payout (balance = the loan); month m is after the m-th installment. A
     balloon loan's balance stays high until the final payment, which is exactly the risk.
     """
-    curve = depreciation.curve(str(condition), str(powertrain))
     balances = (schedule.principal, *(i.balance for i in schedule.installments))
-    values = tuple(
-        money(price * residual_percent(curve, m) / HUNDRED) for m in range(len(balances))
+    percents = forecast_percents(
+        depreciation, condition, powertrain, vehicle_age_years, len(balances) - 1
     )
+    values = tuple(forecast_value(price, p) for p in percents)
     underwater = [b > v for b, v in zip(balances, values, strict=True)]
     covered_from = len(balances) - 1
     while covered_from > 0 and not underwater[covered_from - 1]:
         covered_from -= 1
     gaps = [b - v for b, v in zip(balances, values, strict=True)]
+    worst = max(gaps)
     return CollateralRisk(
         price=money(price),
         balances=tuple(balances),
         values=values,
         covered_from_month=covered_from,
         negative_months=sum(underwater),
-        worst_gap=max(max(gaps), money(0)),
+        worst_gap=max(worst, money(0)),
         max_negative_months=depreciation.negative_equity_max_months,
+        worst_gap_month=gaps.index(worst) if worst > 0 else 0,
     )
 
 
@@ -104,6 +94,7 @@ def collateral_for(assessment: Assessment) -> CollateralRisk | None:
         answers.vehicle_condition,
         answers.powertrain,
         assessment.policy.depreciation,
+        answers.vehicle_age_years,
     )
 
 
@@ -131,5 +122,10 @@ def collateral_for_plan(
     lump = min(balloon_amount(plan, policy), loan)
     schedule = build_schedule(loan, rate, plan.term_months, start, plan.method, lump)
     return collateral_risk(
-        schedule, plan.price, plan.vehicle_condition, plan.powertrain, policy.depreciation
+        schedule,
+        plan.price,
+        plan.vehicle_condition,
+        plan.powertrain,
+        policy.depreciation,
+        plan.vehicle_age_years,
     )

@@ -89,6 +89,10 @@ class MethodFigures:
         return self.schedule.final_payment
 
     @property
+    def final_due_date(self) -> date:
+        return self.schedule.final_due_date
+
+    @property
     def last_payment(self) -> Decimal:
         return self.schedule.final_payment - self.schedule.balloon_amount
 

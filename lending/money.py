@@ -35,6 +35,19 @@ def monthly_rate(annual_rate_percent: Decimal) -> Decimal:
     return Decimal(annual_rate_percent) / HUNDRED / TWELVE
 
 
+_PERCENT_MONTHS = Decimal(1200)
+
+
+def month_interest(balance: Decimal, annual_rate_percent: Decimal) -> Decimal:
+    """A month's interest on a balance, half-up to the fen.
+
+    Computed as balance × rate / 1200, not balance × (rate / 1200): a monthly rate such as
+    2.68 / 1200 = 0.0022333... cannot be held exactly, and 427,050 × it would come out as
+    953.74499... where the true interest is 953.745, which rounds half-up to 953.75.
+    """
+    return (balance * annual_rate_percent / _PERCENT_MONTHS).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def percent(part: Decimal, whole: Decimal) -> Decimal:
     """`part` as a percent of `whole`, to 0.01 (0 when `whole` is 0)."""
     if not whole:

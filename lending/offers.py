@@ -1,9 +1,13 @@
 """Counter-offers: when the answer is no, the nearest plans whose answer is yes.
 
-A loan manager does not stop at "declined": they try a bigger down payment, a longer
-term or a cheaper car. Each search here changes one answer on a 1,000-yuan grid (or the
-list of terms), relies on the decision being monotone in that answer (more down payment
-or a cheaper car never makes things worse), and binary-searches with the fast
+A loan manager does not stop at "declined": they change as little as possible of what
+the buyer asked. Each offer is the nearest plan that pre-qualifies along one answer: the
+offered term closest to the asked one, in either direction (the shorter of two equally
+close); the smallest extra down payment on a 1,000-yuan grid; the dearest cheaper car on
+that grid. Only when no single change works, the nearest term that works together with
+the smallest extra down payment, or with the dearest cheaper car. The money searches rely
+on the decision being monotone in that answer (more down payment or a cheaper car never
+makes things worse, the car's forecast value included) and binary-search with the fast
 `evaluate(..., explain=False)`. Only the winners are fully assessed.
 """
 
@@ -21,17 +25,15 @@ from lending.policy import Policy
 
 STEP = Decimal(1000)
 
-OfferKind = Literal["more_down", "longer_term", "shorter_term", "cheaper_car"]
-
-# Reasons no change of down payment, term or car can cure.
-_INCURABLE = frozenset(
-    {"age_below_minimum", "credit_default", "income_below_minimum", "balloon_above_max"}
-)
+OfferKind = Literal[
+    "more_down", "longer_term", "shorter_term", "cheaper_car", "term_and_down", "term_and_car"
+]
 
 
 @dataclass(frozen=True)
 class Offer:
-    """A complete answer set, one answer changed, that assesses as pre-qualified."""
+    """A complete answer set, one answer changed (two for `term_and_*`), that assesses as
+    pre-qualified."""
 
     kind: OfferKind
     answers: Answers
@@ -59,9 +61,11 @@ def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | Non
     return lo
 
 
-def smallest_extra_down(answers: Answers, policy: Policy) -> Answers | None:
-    """Same car and term, the down payment raised by the fewest 1,000-yuan steps."""
-    a = answers
+def smallest_extra_down(
+    answers: Answers, policy: Policy, term: int | None = None
+) -> Answers | None:
+    """Same car and term (or `term`), the down payment raised by the fewest 1,000-yuan steps."""
+    a = answers if term is None else answers.with_changes(term_months=term)
     max_down = a.price - policy.eligibility.min_loan_amount
     steps_max = int((max_down - a.down_payment) // STEP)
     # Below the LTV minimum nothing can pass: start the search there.
@@ -75,11 +79,16 @@ def smallest_extra_down(answers: Answers, policy: Policy) -> Answers | None:
     return None if k is None else a.with_changes(down_payment=money(a.down_payment + k * STEP))
 
 
-def shortest_qualifying_term(answers: Answers, policy: Policy) -> Answers | None:
-    """Same car and down payment, the shortest offered term (other than the chosen one)."""
-    for term in offered_terms(answers.vehicle_condition, policy):
-        if term == answers.term_months:
-            continue
+def terms_by_nearness(answers: Answers, policy: Policy) -> list[int]:
+    """The other offered terms, closest to the asked one first (the shorter of a tie)."""
+    asked = answers.term_months
+    others = [t for t in offered_terms(answers.vehicle_condition, policy) if t != asked]
+    return sorted(others, key=lambda t: (abs(t - asked), t))
+
+
+def nearest_qualifying_term(answers: Answers, policy: Policy) -> Answers | None:
+    """Same car and down payment, the offered term closest to the asked one that qualifies."""
+    for term in terms_by_nearness(answers, policy):
         if _qualifies(answers, policy, term_months=term):
             return answers.with_changes(term_months=term)
     return None
@@ -90,9 +99,10 @@ def _price_candidates(down: Decimal, policy: Policy) -> int:
     return int(round_up_to(down + policy.eligibility.min_loan_amount, STEP) // STEP)
 
 
-def most_expensive_car(answers: Answers, policy: Policy) -> Answers | None:
-    """Same down payment and term, the dearest car (a multiple of 1,000) below the price."""
-    a = answers
+def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None) -> Answers | None:
+    """Same down payment and term (or `term`), the dearest car (a multiple of 1,000) below
+    the price."""
+    a = answers if term is None else answers.with_changes(term_months=term)
     lowest = _price_candidates(a.down_payment, policy)
     highest = int((round_down_to(a.price - Decimal("0.01"), STEP)) // STEP)
 
@@ -104,27 +114,35 @@ def most_expensive_car(answers: Answers, policy: Policy) -> Answers | None:
 
 
 def counter_offers(answers: Answers, policy: Policy, today: date | None = None) -> list[Offer]:
-    """Plans that would pre-qualify: more down, another term, a cheaper car (each if any).
+    """The nearest plans that would pre-qualify: more down, another term, a cheaper car
+    (each if any); if none of those, the nearest term with more down or a cheaper car.
 
     Empty for an application that is already pre-qualified, or whose reasons (a current
-    default, age under the minimum, income under the floor) no plan can cure.
+    default, age under the minimum, no income or income under the floor) no plan can cure.
     """
-    current = _evaluate(answers, policy)
-    if current.prequalified or any(r.code in _INCURABLE for r in current.reasons):
+    current = _evaluate(answers, policy, explain=False)
+    if current.prequalified or current.incurable:
         return []
+    found: list[tuple[OfferKind, Answers | None]] = [
+        ("more_down", smallest_extra_down(answers, policy)),
+        ("longer_term", nearest_qualifying_term(answers, policy)),
+        ("cheaper_car", most_expensive_car(answers, policy)),
+    ]
+    if not any(plan for _, plan in found):
+        for term in terms_by_nearness(answers, policy):
+            found = [
+                ("term_and_down", smallest_extra_down(answers, policy, term)),
+                ("term_and_car", most_expensive_car(answers, policy, term)),
+            ]
+            if any(plan for _, plan in found):
+                break
     offers: list[Offer] = []
-    more_down = smallest_extra_down(answers, policy)
-    if more_down is not None:
-        offers.append(Offer("more_down", more_down, assess(more_down, policy, today)))
-    other_term = shortest_qualifying_term(answers, policy)
-    if other_term is not None:
-        kind: OfferKind = (
-            "longer_term" if other_term.term_months > answers.term_months else "shorter_term"
-        )
-        offers.append(Offer(kind, other_term, assess(other_term, policy, today)))
-    cheaper = most_expensive_car(answers, policy)
-    if cheaper is not None:
-        offers.append(Offer("cheaper_car", cheaper, assess(cheaper, policy, today)))
+    for kind, plan in found:
+        if plan is None:
+            continue
+        if kind == "longer_term" and plan.term_months < answers.term_months:
+            kind = "shorter_term"
+        offers.append(Offer(kind, plan, assess(plan, policy, today)))
     return offers
 
 

@@ -103,7 +103,8 @@ class Affordability(Section):
     """Payment-to-income and debt-to-income caps, tested at a stress rate.
 
     `stress_rate` left out means the worst tier's rate, so an applicant who qualifies
-    would still afford the loan on the least favourable price list.
+    would still afford the loan on the least favourable price list. Caps compare the exact
+    ratio: 40.004% fails a 40% cap even though it would be shown as 40.00%.
     """
 
     max_payment_to_income: Percent = Decimal(40)
@@ -170,7 +171,9 @@ class Scorecard(Section):
 
     Ratios are percents (payment-to-income and debt-to-income at the stress rate, down
     payment as a share of the price); months in the current job are whole months.
-    No factor looks at age or any protected trait.
+    No factor looks at age or any protected trait. A retiree has no job to have been in:
+    their pension is the steady income that tenure stands in for, so a retiree scores the
+    best `employment_months` band and is never told about job tenure.
     """
 
     payment_to_income: UpToBands = Field(
@@ -238,10 +241,18 @@ class TierRates(Section):
 
 
 class Rates(Section):
-    """Rate by tier: fixed, or floating = LPR + spread (payments may change at repricing)."""
+    """Rate by tier: fixed, or floating = LPR + spread (payments change at repricing).
+
+    A floating rate is reset to the then 1-year LPR plus the tier's spread on each
+    `repricing` date: every 1 January, or each anniversary of the payout. Affordability
+    of a floating loan is tested `lpr_shock` points above the stress rate, for an LPR that
+    rises before the borrower has paid it off.
+    """
 
     basis: Literal["fixed", "floating"] = "fixed"
     lpr: Rate = Decimal("3.0")
+    repricing: Literal["january_1", "anniversary"] = "january_1"
+    lpr_shock: Annotated[Decimal, Field(ge=0, le=10)] = Decimal("1.0")
     fixed: TierRates = Field(
         default_factory=lambda: TierRates(A=Decimal("3.8"), B=Decimal("4.8"), C=Decimal("6.5"))
     )
@@ -272,37 +283,68 @@ class Fees(Section):
 
 
 class Balloon(Section):
-    """Balloon (弹性尾款) loans: the final lump sum as a percent of the car price."""
+    """Balloon (弹性尾款) loans: the final lump sum as a percent of the car price.
+
+    A balloon is offered only up to the car's forecast value at maturity less
+    `residual_margin` percent of the price: the car sold at the end must clear it.
+    """
 
     default_percent: Percent = Decimal(30)
     max_percent: Percent = Decimal(40)
+    residual_margin: Percent = Decimal(5)
+
+
+class SubsidyPeriod(Section):
+    """One stretch of the programme: interest accrued from `start` to `end` (inclusive).
+
+    `base_cap`, when set, is the most of the balance the subsidy is computed on while the
+    period runs, for a notice that caps the amount of a loan it subsidises.
+    """
+
+    start: date
+    end: date
+    base_cap: Amount | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> "SubsidyPeriod":
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+def _default_periods() -> list[SubsidyPeriod]:
+    return [
+        SubsidyPeriod(start=date(2025, 9, 1), end=date(2026, 8, 31)),
+        SubsidyPeriod(start=date(2026, 9, 1), end=date(2026, 12, 31)),
+    ]
 
 
 class Subsidy(Section):
-    """The consumer-loan interest subsidy for car purchases (财政贴息).
+    """The consumer-loan interest subsidy for car purchases (财政贴息), as the state pays it.
 
-    The state pays `rate_points` percentage points of the contract rate, at most
-    `max_share_of_rate` percent of it and `max_amount` yuan per borrower, for loans
-    signed between `valid_from` and `valid_until`.
+    The state pays `rate_points` percentage points a year (at most `max_share_of_rate`
+    percent of the contract rate) on the balance outstanding, for the interest accrued
+    inside the `periods`, at most `yearly_cap` yuan per borrower per lender in a calendar
+    year. It is paid only through lenders admitted to the programme:
+    `lender_participates = true` once this company is (auto-finance companies take part
+    only where their province admits them), false by default.
     """
 
-    enabled: bool = True
+    lender_participates: bool = False
     rate_points: Annotated[Decimal, Field(ge=0, le=10)] = Decimal(1)
     max_share_of_rate: Percent = Decimal(50)
-    max_amount: Amount = Decimal(3000)
-    valid_from: date = date(2025, 9, 1)
-    valid_until: date = date(2026, 12, 31)
+    yearly_cap: Amount = Decimal(3000)
+    periods: list[SubsidyPeriod] = Field(default_factory=_default_periods)
 
     @model_validator(mode="after")
-    def _dates(self) -> "Subsidy":
-        if self.valid_from > self.valid_until:
-            raise ValueError(
-                f"valid_from {self.valid_from} is after valid_until {self.valid_until}"
-            )
+    def _ordered(self) -> "Subsidy":
+        for earlier, later in zip(self.periods, self.periods[1:], strict=False):
+            if later.start <= earlier.end:
+                raise ValueError(
+                    f"periods: must be in date order without overlap, got {later.start} "
+                    f"on or before {earlier.end}"
+                )
         return self
-
-    def in_force(self, on: date) -> bool:
-        return self.enabled and self.valid_from <= on <= self.valid_until
 
     def subsidy_rate(self, contract_rate: Decimal) -> Decimal:
         """Percentage points the subsidy takes off a contract rate."""
@@ -382,13 +424,23 @@ def _residual_curve(curve: list[Decimal]) -> list[Decimal]:
 ResidualCurve = Annotated[list[Decimal], AfterValidator(_residual_curve)]
 
 
-class Depreciation(Section):
-    """What the car is worth as the loan is paid down, as percent of the price paid.
+class ByPowertrain(Section):
+    fuel: Percent
+    nev: Percent
 
-    One curve per condition and powertrain: the value at the end of year 1, 2, ... of the
-    loan; between year ends the value falls linearly, after the last one it keeps falling
-    by the last year's ratio. A plan whose balance exceeds the value for more than
-    `negative_equity_max_months` months is flagged as negative equity on the lead.
+
+class Depreciation(Section):
+    """What the car will be worth while the loan is paid down: the forecast value.
+
+    `new_fuel` and `new_nev` give a car's value at the end of each year of its life
+    (age 1, 2, ...), percent of its price new; between year ends the value falls
+    linearly, after the last one it keeps falling by the last year's ratio. The value
+    drops at purchase by `purchase_drop` percent of the price paid (a new car), or
+    `used_purchase_drop` (a used car, the dealer's margin), then follows the curve from
+    the car's age: a used car bought at 3 years old loses what a car loses from its 3rd
+    year on. A plan whose balance stays above the forecast value for more than
+    `negative_equity_max_months` months is sent to a manager (`negative_equity_action =
+    "review"`) or declined (`"decline"`), with the reason code `negative_equity_long`.
     """
 
     new_fuel: ResidualCurve = Field(
@@ -397,16 +449,21 @@ class Depreciation(Section):
     new_nev: ResidualCurve = Field(
         default_factory=lambda: [Decimal(v) for v in (72, 58, 49, 42, 36, 31, 27, 24)]
     )
-    used_fuel: ResidualCurve = Field(
-        default_factory=lambda: [Decimal(v) for v in (88, 78, 70, 63, 57, 52)]
+    purchase_drop: ByPowertrain = Field(
+        default_factory=lambda: ByPowertrain(fuel=Decimal(8), nev=Decimal(12))
     )
-    used_nev: ResidualCurve = Field(
-        default_factory=lambda: [Decimal(v) for v in (80, 66, 56, 48, 42, 37)]
+    used_purchase_drop: ByPowertrain = Field(
+        default_factory=lambda: ByPowertrain(fuel=Decimal(5), nev=Decimal(5))
     )
     negative_equity_max_months: NonNegativeInt = 6
+    negative_equity_action: Literal["review", "decline"] = "review"
 
-    def curve(self, condition: str, powertrain: str) -> list[Decimal]:
-        return getattr(self, f"{condition}_{powertrain}")
+    def curve(self, powertrain: str) -> list[Decimal]:
+        return getattr(self, f"new_{powertrain}")
+
+    def drop(self, condition: str, powertrain: str) -> Decimal:
+        table = self.used_purchase_drop if condition == "used" else self.purchase_drop
+        return getattr(table, str(powertrain))
 
 
 class DisbursementChecklist(Section):
@@ -443,8 +500,10 @@ class Policy(Section):
 
     @property
     def stress_rate(self) -> Decimal:
-        """The rate affordability is tested at."""
-        return self.affordability.stress_rate or self.rates.worst_rate
+        """The rate affordability is tested at (plus the LPR shock for a floating rate)."""
+        stress = self.affordability.stress_rate
+        base = self.rates.worst_rate if stress is None else stress  # 0 is a rate, not "unset"
+        return base + self.rates.lpr_shock if self.rates.basis == "floating" else base
 
 
 def parse_policy(data: dict, source: str = "policy") -> Policy:

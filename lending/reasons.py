@@ -16,12 +16,17 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "申请人须年满{min_age}周岁。",
     },
     "age_above_maximum_at_end": {
-        "en": "You would be over {max_age} when the loan ends; a shorter term may work.",
-        "zh": "贷款到期时您的年龄将超过{max_age}岁，可尝试缩短期限。",
+        "en": "You could be over {max_age} when the loan ends; a shorter term may work.",
+        "zh": "贷款到期时您的年龄可能超过{max_age}岁，可尝试缩短期限。",
     },
     "credit_default": {
         "en": "A current default on another loan must be settled first.",
         "zh": "您目前有逾期未还的贷款，需先结清。",
+    },
+    "income_none": {
+        "en": "You told us you have no monthly income; a loan needs at least ¥{min_income} "
+        "a month to be repaid from.",
+        "zh": "您填写的月收入为零；申请贷款需要每月至少{min_income}元的收入用于还款。",
     },
     "income_below_minimum": {
         "en": "Monthly income must be at least ¥{min_income}.",
@@ -37,13 +42,28 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "贷款占车价{ltv}%，上限为{cap}%，首付至少需{min_down}元。",
     },
     "pti_above_cap": {
-        "en": "The monthly payment would be {pti}% of your income; at most {cap}% is allowed.",
-        "zh": "月供占收入的{pti}%，上限为{cap}%。",
+        "en": "The monthly payment of ¥{payment} would be {ratio}% of your income; "
+        "at most {cap}% is allowed.",
+        "zh": "月供{payment}元，占收入的{ratio}%，上限为{cap}%。",
+    },
+    "pti_above_cap_stress": {
+        "en": "Our stress test checks the payment at a rate {points} points higher "
+        "({stress_rate}% a year): it would be ¥{payment}, {ratio}% of your income, "
+        "and at most {cap}% is allowed.",
+        "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
+        "月供将为{payment}元，占收入的{ratio}%，超过{cap}%的上限。",
     },
     "dti_above_cap": {
-        "en": "All your monthly debt payments would be {dti}% of your income; "
-        "at most {cap}% is allowed.",
-        "zh": "包括新贷款在内的月还款占收入的{dti}%，上限为{cap}%。",
+        "en": "The monthly payment of ¥{payment} and your other debts of ¥{debt} would be "
+        "{ratio}% of your income; at most {cap}% is allowed.",
+        "zh": "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%，上限为{cap}%。",
+    },
+    "dti_above_cap_stress": {
+        "en": "Our stress test checks the payment at a rate {points} points higher "
+        "({stress_rate}% a year): ¥{payment} plus your other debts of ¥{debt} would be "
+        "{ratio}% of your income, and at most {cap}% is allowed.",
+        "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
+        "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%，超过{cap}%的上限。",
     },
     "term_not_offered": {
         "en": "A {term}-month term is not offered for this car; choose one of {terms}.",
@@ -57,14 +77,40 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "en": "The final balloon payment may be at most {max}% of the price.",
         "zh": "尾款比例不得超过车价的{max}%。",
     },
+    "balloon_above_forecast": {
+        "en": "The final balloon payment of ¥{balloon} is more than the car is likely to be "
+        "worth after {term} months (about ¥{value}); at most ¥{cover} can be left to the end.",
+        "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），尾款最多为{cover}元。",
+    },
+    "negative_equity_long": {
+        "en": "For more than {max} months you would owe more than the car is likely to be "
+        "worth; a larger down payment or a shorter term helps.",
+        "zh": "有超过{max}个月的时间，您的贷款余额将高于车辆的预估价值；"
+        "提高首付或缩短期限会有帮助。",
+    },
     # Scorecard factors: points short of the best band.
     "payment_to_income_high": {
-        "en": "The monthly payment is a large share of your income ({pti}%).",
-        "zh": "月供占收入比例较高（{pti}%）。",
+        "en": "The monthly payment of ¥{payment} is {ratio}% of your income; "
+        "up to {best}% scores best.",
+        "zh": "月供{payment}元，占收入的{ratio}%；不超过{best}%评分最高。",
+    },
+    "payment_to_income_high_stress": {
+        "en": "Our stress test checks the payment at a rate {points} points higher "
+        "({stress_rate}% a year): ¥{payment}, {ratio}% of your income; up to {best}% scores best.",
+        "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
+        "月供{payment}元，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "debt_to_income_high": {
-        "en": "Your total monthly debt payments are a large share of your income ({dti}%).",
-        "zh": "总负债月还款占收入比例较高（{dti}%）。",
+        "en": "The monthly payment of ¥{payment} and your other debts of ¥{debt} are "
+        "{ratio}% of your income; up to {best}% scores best.",
+        "zh": "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%；不超过{best}%评分最高。",
+    },
+    "debt_to_income_high_stress": {
+        "en": "Our stress test checks the payment at a rate {points} points higher "
+        "({stress_rate}% a year): ¥{payment} plus your other debts of ¥{debt} are {ratio}% "
+        "of your income; up to {best}% scores best.",
+        "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
+        "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "down_payment_low": {
         "en": "A larger down payment would help (now {share}% of the price).",
@@ -91,13 +137,22 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "二手车贷款评分略低于新车。",
     },
     # Notes that are not reasons against the applicant.
-    "rate_floating": {
-        "en": "The rate floats with the LPR (now {lpr}%); payments may change at repricing.",
-        "zh": "利率随LPR（目前{lpr}%）浮动，重定价时月供可能变化。",
+    "rate_floating_january_1": {
+        "en": "The rate floats: the 1-year LPR (now {lpr}%) plus {spread} points, reset every "
+        "1 January. Your payment will change when the LPR does.",
+        "zh": "本贷款为浮动利率：1年期LPR（目前{lpr}%）加{spread}个百分点，每年1月1日重新定价。"
+        "LPR变动时，您的月供也会随之变化。",
+    },
+    "rate_floating_anniversary": {
+        "en": "The rate floats: the 1-year LPR (now {lpr}%) plus {spread} points, reset on "
+        "each anniversary of the loan. Your payment will change when the LPR does.",
+        "zh": "本贷款为浮动利率：1年期LPR（目前{lpr}%）加{spread}个百分点，每个贷款周年日重新定价。"
+        "LPR变动时，您的月供也会随之变化。",
     },
     "subsidy_estimate": {
-        "en": "The car-loan interest subsidy could save you about ¥{saving}.",
-        "zh": "汽车消费贷款财政贴息预计可为您节省约{saving}元。",
+        "en": "The car-loan interest subsidy could pay about ¥{saving} of your interest "
+        "accrued until {until}.",
+        "zh": "汽车消费贷款财政贴息预计可为您承担截至{until}产生的利息约{saving}元。",
     },
 }
 

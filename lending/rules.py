@@ -6,12 +6,15 @@ itself. A `Rules` is built once per `Policy` object and kept on it (policies are
 once and not mutated afterwards).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lending.money import ZERO, money, monthly_rate
-from lending.policy import Policy
+from lending.money import ZERO, money, month_interest, monthly_rate
+from lending.policy import Depreciation, Policy
+from lending.residual import forecast_percents
 from lending.schedule import RepaymentMethod
+
+_LONGEST_TERM = 120  # months; `Answers` allows no longer term
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,43 @@ class Rules:
     tier_b: int
     tier_c: int
     review_min: int
+    tier_rates: dict[str, Decimal]
+    worst_rate: Decimal
+    stress_rate: Decimal
+    balloon_margin: Decimal
+    negative_equity_max_months: int
+    negative_equity_declines: bool
+    depreciation: Depreciation
+    # (condition, powertrain, vehicle age) -> forecast value by loan month, filled on use.
+    _values: dict[tuple[str, str, int], tuple[Decimal, ...]] = field(default_factory=dict)
+    _fractions: dict[tuple[str, str, int], tuple[tuple[float, ...], bool]] = field(
+        default_factory=dict
+    )
+
+    def value_percents(self, condition: str, powertrain: str, age: int) -> tuple[Decimal, ...]:
+        """The forecast value after 0..120 months of a loan, percent of the price paid."""
+        key = (condition, powertrain, age)
+        values = self._values.get(key)
+        if values is None:
+            values = forecast_percents(self.depreciation, condition, powertrain, age, _LONGEST_TERM)
+            self._values[key] = values
+        return values
+
+    def value_fractions(
+        self, condition: str, powertrain: str, age: int
+    ) -> tuple[tuple[float, ...], bool]:
+        """`value_percents` as float fractions for the decision's quick first walk, and
+        whether they fall ever slower (convex), which lets that walk stop early."""
+        key = (condition, powertrain, age)
+        found = self._fractions.get(key)
+        if found is None:
+            fractions = tuple(float(v) / 100 for v in self.value_percents(*key))
+            steps = [b - a for a, b in zip(fractions, fractions[1:], strict=False)]
+            convex = all(
+                later >= earlier - 1e-12 for earlier, later in zip(steps, steps[1:], strict=False)
+            )
+            found = self._fractions[key] = (fractions, convex)
+        return found
 
     def stress_payment(
         self, loan: Decimal, term: int, method: RepaymentMethod, balloon: Decimal
@@ -54,9 +94,9 @@ class Rules:
         """First regular installment at the stress rate; equals `schedule.first_payment`."""
         r = self.stress_monthly_rate
         if method is RepaymentMethod.EQUAL_PRINCIPAL:
-            return money(loan / term) + money(loan * r)
+            return money(loan / term) + month_interest(loan, self.stress_rate)
         if term == 1:
-            return money(loan * (1 + r))
+            return loan + month_interest(loan, self.stress_rate)
         if not r:
             return money((loan - balloon) / term)
         factors = self.stress_factors.get(term) or _factors(r, term)
@@ -130,6 +170,13 @@ def build_rules(policy: Policy) -> Rules:
         tier_b=policy.tiers.B,
         tier_c=policy.tiers.C,
         review_min=policy.tiers.review_min,
+        tier_rates={t: policy.rates.rate_for(t) for t in ("A", "B", "C")},
+        worst_rate=policy.rates.worst_rate,
+        stress_rate=policy.stress_rate,
+        balloon_margin=policy.balloon.residual_margin,
+        negative_equity_max_months=policy.depreciation.negative_equity_max_months,
+        negative_equity_declines=policy.depreciation.negative_equity_action == "decline",
+        depreciation=policy.depreciation,
     )
 
 

@@ -6,14 +6,15 @@ to the loan and the schedule ends at zero. A 0% rate (a common dealer promotion)
 the same path with zero interest.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from lending.dates import due_dates
-from lending.money import CENT, ZERO, money, monthly_rate
+from lending.money import ZERO, money, month_interest, monthly_rate
 
 
 class RepaymentMethod(StrEnum):
@@ -47,8 +48,15 @@ def level_payment(
     r = monthly_rate(annual_rate)
     if not r:
         return money((principal - balloon_amount) / term_months)
-    discount = (1 + r) ** -term_months
+    discount = _discount(annual_rate, term_months)
     return money((principal - balloon_amount * discount) * r / (1 - discount))
+
+
+@lru_cache(maxsize=1024)
+def _discount(annual_rate: Decimal, term_months: int) -> Decimal:
+    """(1 + r)^-n: a Decimal power, the costliest step of a payment; a price list has few
+    rates and terms, so assessments and counter-offers keep meeting the same ones."""
+    return (1 + monthly_rate(annual_rate)) ** -term_months  # type: ignore[no-any-return]
 
 
 def first_payment(
@@ -63,33 +71,11 @@ def first_payment(
     Equals `build_schedule(...).monthly_payment` to the fen; used on the fast decision path.
     """
     if method is RepaymentMethod.EQUAL_PRINCIPAL:
-        return money(principal / term_months) + money(principal * monthly_rate(annual_rate))
+        return money(principal / term_months) + month_interest(principal, annual_rate)
     balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
     if term_months == 1:
-        return money(principal * (1 + monthly_rate(annual_rate)))
+        return principal + month_interest(principal, annual_rate)
     return level_payment(principal, annual_rate, term_months, balloon)
-
-
-def estimated_total_interest(
-    principal: Decimal,
-    annual_rate: Decimal,
-    term_months: int,
-    method: RepaymentMethod,
-    balloon_amount: Decimal = ZERO,
-) -> Decimal:
-    """Total interest by the closed forms, without building a schedule (within a few fen).
-
-    Equal principal: P·r·(n+1)/2. Annuity and balloon: n·payment + balloon − P.
-    Good for estimates such as the subsidy saving, not for a contract.
-    """
-    r = monthly_rate(annual_rate)
-    if method is RepaymentMethod.EQUAL_PRINCIPAL:
-        return money(principal * r * (term_months + 1) / 2)
-    balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
-    if term_months == 1:
-        return money(principal * r)
-    payment = level_payment(principal, annual_rate, term_months, balloon)
-    return max(ZERO, money(payment * term_months + balloon - principal))
 
 
 @dataclass(frozen=True)
@@ -113,6 +99,11 @@ class Schedule:
         """The last installment: for a balloon loan, the balloon plus its month's installment."""
         return self.installments[-1].payment
 
+    @property
+    def final_due_date(self) -> date:
+        """When the last installment (a balloon loan's lump sum) falls due."""
+        return self.installments[-1].due_date
+
     @cached_property
     def total_interest(self) -> Decimal:
         """Interest over the life of the loan."""
@@ -127,6 +118,36 @@ class Schedule:
     def payments(self) -> list[Decimal]:
         """The installment amounts, in order (the cash flows for the annualized rate)."""
         return [i.payment for i in self.installments]
+
+
+def iter_balances(
+    principal: Decimal,
+    annual_rate: Decimal,
+    term_months: int,
+    method: RepaymentMethod,
+    balloon_amount: Decimal = ZERO,
+) -> Iterator[Decimal]:
+    """The balance at payout and after each installment, as `build_schedule` computes it.
+
+    The decision's collateral check walks these dozens of times per applicant and often
+    stops early, so this yields them one by one and skips dates and installment objects;
+    a test holds it to `build_schedule`.
+    """
+    balance = principal
+    yield balance
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        level = money(principal / term_months)
+        for _ in range(term_months - 1):
+            balance -= min(level, balance)
+            yield balance
+    else:
+        balloon = balloon_amount if method is RepaymentMethod.BALLOON else ZERO
+        level = level_payment(principal, annual_rate, term_months, balloon)
+        for _ in range(term_months - 1):
+            interest = month_interest(balance, annual_rate)
+            balance -= min(level - interest, balance)
+            yield balance
+    yield ZERO
 
 
 def build_schedule(
@@ -157,7 +178,6 @@ def build_schedule(
     if not ZERO <= balloon <= principal:
         raise ValueError(f"balloon_amount: must be between 0 and the principal, got {balloon}")
 
-    r = monthly_rate(annual_rate)
     equal_principal = method is RepaymentMethod.EQUAL_PRINCIPAL
     level = (
         money(principal / term_months)
@@ -169,7 +189,7 @@ def build_schedule(
     balance = principal
     last = term_months
     for n, due in enumerate(dates, start=1):
-        interest = (balance * r).quantize(CENT, rounding=ROUND_HALF_UP)
+        interest = month_interest(balance, annual_rate)
         if n == last:
             part = balance
         elif equal_principal:

@@ -94,6 +94,12 @@ def assessment_record(assessment: Assessment) -> dict[str, Any]:
         record["total_paid"] = str(assessment.total_paid)
         record["subsidy_saving"] = _money(assessment.subsidy_saving)
         record["notes"] = [{"code": n.code, "params": dict(n.params)} for n in assessment.notes]
+        if assessment.verdict.balloon_amount > 0:
+            # A balloon loan's last installment is the lump sum: shown with its date.
+            schedule = assessment.schedule
+            record["balloon_amount"] = str(assessment.verdict.balloon_amount)
+            record["final_payment"] = str(schedule.final_payment)
+            record["final_due_date"] = schedule.final_due_date.isoformat()
     return record
 
 

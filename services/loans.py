@@ -567,6 +567,7 @@ async def queue_welcome(conn: aiosqlite.Connection, runtime: Runtime, loan_id: i
         "loan_welcome",
         loan=loan,
         reminders=runtime.policy.reminders,
+        repricing=runtime.policy.rates.repricing,  # said to a floating-rate borrower
         **schedule_rows(loan, remaining_only=False),
     )
     await outbox.enqueue(

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.cli.quote import one_line_errors
 from lending.answers import Answers, AnswersError, parse_answers
+from lending.apr import APR_CONVENTION
 from lending.assessment import Assessment, assess, offered_terms
 from lending.offers import Offer, counter_offers
 from lending.policy import Policy, PolicyError, load_policy
@@ -87,6 +88,8 @@ def assessment_json(
         "total_interest": str(assessment.total_interest),
         "upfront_fee": str(assessment.upfront_fee),
         "subsidy_saving": _s(assessment.subsidy_saving),
+        "subsidy_until": str(assessment.subsidy.until) if assessment.subsidy else None,
+        **_final_payment(assessment),
         "reasons": [
             {"code": r.code, "points_lost": r.points_lost, "text": r.text(locale)}
             for r in assessment.reasons
@@ -103,16 +106,34 @@ def assessment_json(
     }
 
 
+def _final_payment(assessment: Assessment) -> dict[str, str | None]:
+    """A balloon loan's last installment (the lump sum with it) and its date."""
+    if assessment.verdict.balloon_amount <= 0 or assessment.loan_amount <= 0:
+        return {"final_payment": None, "final_due_date": None}
+    schedule = assessment.schedule
+    return {
+        "final_payment": str(schedule.final_payment),
+        "final_due_date": schedule.final_due_date.isoformat(),
+    }
+
+
 def render_text(result: dict[str, Any]) -> str:
     """A short human summary."""
     head = result["decision"] + (f" (tier {result['tier']})" if result["tier"] else "")
+    ratios = (
+        f"PTI {result['pti']}%, DTI {result['dti']}% (at the stress rate)"
+        if not any(r["code"] == "income_none" for r in result["reasons"])
+        else "no income to compare payments with"
+    )
     lines = [
         f"Decision: {head}, score {result['score']}",
-        f"Loan {result['loan_amount']}, LTV {result['ltv']}%, PTI {result['pti']}%, "
-        f"DTI {result['dti']}% (at the stress rate)",
+        f"Loan {result['loan_amount']}, LTV {result['ltv']}%, {ratios}",
         f"Rate {result['annual_rate']}% a year, APR {result['apr']}%, "
         f"monthly payment {result['monthly_payment']}, total interest {result['total_interest']}",
     ]
+    if result["final_payment"]:
+        lines.append(f"Final payment {result['final_payment']} on {result['final_due_date']}")
+    lines.append(APR_CONVENTION)
     if result["reasons"]:
         lines.append("Reasons:")
         lines += [f"  - {r['text']}" for r in result["reasons"]]

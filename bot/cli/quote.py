@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from lending.apr import annualized_rate
+from lending.apr import APR_CONVENTION, annualized_rate
 from lending.comparison import Comparison, compare_methods
 from lending.money import HUNDRED, money
 from lending.policy import Balloon
@@ -172,6 +172,7 @@ def render_comparison(data: dict[str, Any]) -> str:
     lines += [f"{title:<15}" + "".join(f"{v:>17}" for v in values) for title, values in rows]
     lines.append("")
     lines += [f"{m['method']}: {m['suits']}" for m in methods]
+    lines.append(APR_CONVENTION)
     return "\n".join(lines)
 
 
@@ -210,6 +211,7 @@ def render_table(quote: dict[str, Any]) -> str:
         f"({quote['method']}, {quote['term_months']} months); APR {quote['apr']}%",
         f"Monthly payment {quote['monthly_payment']}, final payment {quote['final_payment']}, "
         f"total interest {quote['total_interest']}, total paid {quote['total_paid']}",
+        APR_CONVENTION,
         "",
         f"{'#':>3}  {'due':<10}  {'payment':>12}  {'principal':>12}  {'interest':>10}  {'balance':>12}",
     ]

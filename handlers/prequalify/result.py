@@ -25,7 +25,7 @@ from handlers.context import (
 )
 from handlers.prequalify import states, texts
 from handlers.prequalify.opening import HUMAN_ACTION
-from lending.answers import Answers, parse_answers
+from lending.answers import Answers, AnswersError, parse_answers
 from lending.assessment import Decision, assess
 from lending.documents import document_text
 from lending.offers import Offer, counter_offers
@@ -53,6 +53,8 @@ def lending_answers(answers: dict[str, Any]) -> Answers:
     data = {key: answers[key] for key in ANSWER_KEYS if key in answers}
     if data.get("vehicle_condition") != "used":
         data["vehicle_age_years"] = 0
+    if data.get("employment") == "retired":
+        data["employment_months"] = 0  # not asked: a pension stands in for job tenure
     return parse_answers(data)
 
 
@@ -121,9 +123,12 @@ async def confirm(update: Update, context: Context) -> str | int:
     locale = await locale_of(update, context)
     answers = texts.answers_of(context)
     runtime = runtime_of(context)
-    plan = lending_answers(answers)
-    # Before anything is stored: if either call fails, the summary and its answers stay,
-    # and Confirm can be pressed again.
+    # Before anything is stored: if this fails, the summary and its answers stay.
+    try:
+        plan = lending_answers(answers)
+    except AnswersError as error:  # answers that disagree: ask the one named again
+        await query.answer()
+        return await _ask_again(update, context, str(error).split(":", 1)[0])
     await query.answer()
     await clear_buttons(context, query)
     user = query.from_user
@@ -193,6 +198,17 @@ async def confirm_again(update: Update, context: Context) -> None:
         name=stored["full_name"] or "", phone=stored["phone"] or "",
     )  # fmt: skip
     await applications.queue_calls(runtime, calls)
+
+
+async def _ask_again(update: Update, context: Context, key: str) -> str:
+    from handlers.prequalify.questions import ask
+
+    if key not in {q.key for q in states.applicable(texts.answers_of(context))}:
+        key = states.VEHICLE_CONDITION  # nothing to point at: start from the car
+    texts.pq(context)["editing"] = True
+    return await ask(
+        update, context, key, prefix="apply_invalid", code="inconsistent", params={}, example=""
+    )
 
 
 async def _ask_missing(update: Update, context: Context, key: str) -> str:

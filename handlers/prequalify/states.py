@@ -87,9 +87,15 @@ def choice_label_key(value: str) -> str:
 
 
 def applicable(answers: dict[str, Any]) -> list[Question]:
-    """The questions this prospect is asked: the car's age only for a used car."""
+    """The questions this prospect is asked: the car's age only for a used car; time in
+    the current job not for a retiree (their pension stands in for it, see the policy)."""
     used = answers.get(VEHICLE_CONDITION) == "used"
-    return [q for q in QUESTIONS if used or not q.used_only]
+    retired = answers.get(EMPLOYMENT) == "retired"
+    return [
+        q
+        for q in QUESTIONS
+        if (used or not q.used_only) and not (retired and q.key == EMPLOYMENT_MONTHS)
+    ]
 
 
 def step_of(key: str, answers: dict[str, Any]) -> tuple[int, int]:

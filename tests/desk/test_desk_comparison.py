@@ -3,8 +3,9 @@
 import argparse
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+import numpy_financial as npf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,28 +48,46 @@ def test_a_known_loan_reads_like_the_schedules() -> None:
     assert comparison.lowest_first_payment is RepaymentMethod.BALLOON
 
 
-@settings(max_examples=60, deadline=None)
+def _fen(value: float) -> Decimal:
+    return Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     principal=st.integers(10_000, 800_000),
     rate=st.decimals(min_value=0, max_value=15, places=2),
-    term=st.sampled_from([1, 12, 24, 36, 48, 60]),
+    term=st.sampled_from([12, 24, 36, 48, 60]),
     balloon_share=st.integers(0, 40),
 )
-def test_every_figure_equals_build_schedule(principal, rate, term, balloon_share) -> None:
+def test_every_figure_matches_numpy_financial(principal, rate, term, balloon_share) -> None:
+    """Independent oracle: numpy-financial's payment and balances, and the closed forms.
+
+    The first payment is the level payment rounded to the fen; totals may differ from the
+    unrounded figures by the fen roundings of each line (at most a fen a month)."""
     loan = Decimal(principal)
     lump = (loan * balloon_share / 100).quantize(Decimal("0.01"))
     comparison = compare_methods(loan, rate, term, START, lump)
     assert [r.method for r in comparison.rows] == list(METHODS)
+    r = float(rate) / 1200
+    tolerance = Decimal("0.01") * term
     for row in comparison.rows:
-        schedule = build_schedule(
-            loan, rate, term, START, row.method, lump if row.method == "balloon" else 0
-        )
-        assert row.first_payment == schedule.installments[0].payment
-        assert row.final_payment == schedule.installments[-1].payment
-        assert row.last_payment + row.remaining_at_end == schedule.installments[-1].payment
-        assert row.total_interest == sum(i.interest for i in schedule.installments)
+        fv = float(lump) if row.method == "balloon" else 0.0
+        if row.method == "equal-principal":
+            # The principal part and the first month's interest, each rounded half-up.
+            first = _fen(float(loan) / term) + _fen(float(loan) * r)
+            interest = loan * Decimal(rate) / 1200 * (term + 1) / 2
+            assert row.first_payment == first
+        else:
+            level = float(-npf.pmt(r, term, float(loan), -fv)) if r else (principal - fv) / term
+            assert row.first_payment == _fen(level)
+            interest = Decimal(repr(level)) * term + Decimal(repr(fv)) - loan
+        assert abs(row.total_interest - interest) <= tolerance
         assert row.total_paid == loan + row.total_interest
         assert row.remaining_at_end == (lump if row.method == "balloon" else 0)
+        assert row.final_due_date == date(2026 + term // 12, 3, 3)  # term months after START
+        if row.method == "balloon":
+            assert abs(row.final_payment - (lump + row.last_payment)) == 0
+            assert abs(row.final_payment - Decimal(repr(level)) - lump) <= tolerance
 
 
 def test_buyer_comparison_uses_their_offered_rate_and_policy_balloon() -> None:

@@ -51,12 +51,9 @@ def test_a_salaried_buyer_with_30_percent_down_prequalifies_in_tier_a():
     assert result.monthly_payment == result.schedule.monthly_payment
     assert result.apr > result.annual_rate  # the 1% upfront fee
     assert result.total_interest == result.schedule.total_interest
-    assert result.subsidy_saving is not None and 0 < result.subsidy_saving <= 3000
-    assert [n.code for n in result.notes] == ["subsidy_estimate"]
-
-
-def test_subsidy_estimate_only_while_the_scheme_runs():
-    assert assess(answers(), POLICY, date(2027, 1, 1)).subsidy_saving is None
+    # The default lender does not take part in the subsidy programme: nothing is promised.
+    assert result.subsidy_saving is None
+    assert result.notes == []
 
 
 @pytest.mark.parametrize(
@@ -120,16 +117,38 @@ def test_the_review_band_sits_between_c_and_declined():
     assert result.decision is Decision.REVIEW
 
 
-def test_floating_rates_add_a_repricing_note():
+def test_floating_rates_say_when_and_how_the_payment_changes():
     policy = Policy.model_validate({"rates": {"basis": "floating"}})
     result = assess(answers(), policy, TODAY)
     assert result.annual_rate == Decimal("3.8")
-    assert "rate_floating" in [n.code for n in result.notes]
+    note = next(n for n in result.notes if n.code == "rate_floating_january_1")
+    assert note.text("en") == (
+        "The rate floats: the 1-year LPR (now 3%) plus 0.8 points, reset every 1 January. "
+        "Your payment will change when the LPR does."
+    )
+    assert "LPR变动时，您的月供也会随之变化" in note.text("zh")
+    yearly = Policy.model_validate({"rates": {"basis": "floating", "repricing": "anniversary"}})
+    assert "each anniversary" in assess(answers(), yearly, TODAY).notes[0].text("en")
+
+
+def test_a_floating_rate_is_stress_tested_with_an_lpr_shock():
+    """Worst tier 3.0 + 3.5 = 6.5%, plus the 1-point shock: 7.5% a year. 140,000 over 36
+    months at 7.5%: r = 0.00625, payment = 140000 r / (1 - 1.00625^-36) = 4,354.87."""
+    policy = Policy.model_validate({"rates": {"basis": "floating"}})
+    assert policy.stress_rate == Decimal("7.5")
+    verdict = evaluate(answers(), policy)
+    r = Decimal("0.00625")
+    closed = (140000 * r / (1 - (1 + r) ** -36)).quantize(Decimal("0.01"))
+    assert verdict.stress_payment == closed == Decimal("4354.87")
+    fixed = evaluate(answers(), POLICY)
+    assert fixed.stress_payment < verdict.stress_payment
 
 
 def test_every_reason_code_reads_in_both_locales_with_its_parameters():
-    fields = {"min_age", "max_age", "min_income", "ltv", "cap", "min_down", "pti", "dti",
-              "term", "terms", "max", "share", "months", "min_loan", "lpr", "saving"}  # fmt: skip
+    fields = {"min_age", "max_age", "min_income", "ltv", "cap", "min_down", "ratio", "payment",
+              "debt", "stress_rate", "points", "best", "term", "terms", "max", "share",
+              "months", "min_loan", "lpr", "spread", "saving", "until", "balloon", "value",
+              "cover"}  # fmt: skip
     for code, texts in REASON_TEXTS.items():
         assert set(texts) == {"en", "zh"}, code
         en_fields = {f for _, f, _, _ in string.Formatter().parse(texts["en"]) if f}

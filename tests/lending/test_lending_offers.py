@@ -47,35 +47,68 @@ def applications(draw: st.DrawFn) -> Answers:
     )  # fmt: skip
 
 
-@settings(derandomize=True, max_examples=250, deadline=None)
+def brute_nearest_term(a: Answers, term: int | None = None) -> int | None:
+    """Every offered term tried; the closest to the asked one wins, the shorter on a tie."""
+    asked = a.term_months
+    passing = [
+        t for t in offered_terms(a.vehicle_condition, POLICY)
+        if t != asked and prequalifies(a.with_changes(term_months=t))
+    ]  # fmt: skip
+    return min(passing, key=lambda t: (abs(t - asked), t), default=None)
+
+
+def brute_smallest_down(a: Answers) -> Decimal | None:
+    """Every 1,000-yuan step of extra down payment tried, from one step up."""
+    down = a.down_payment + STEP
+    while a.price - down >= POLICY.eligibility.min_loan_amount:
+        if prequalifies(a.with_changes(down_payment=down)):
+            return down
+        down += STEP
+    return None
+
+
+def brute_dearest_car(a: Answers) -> Decimal | None:
+    """Every price on the 1,000-yuan grid below the asked one tried, dearest first."""
+    price = (a.price - Decimal("0.01")) // STEP * STEP
+    while price - a.down_payment >= POLICY.eligibility.min_loan_amount:
+        if prequalifies(a.with_changes(price=price)):
+            return price
+        price -= STEP
+    return None
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
 @given(applications())
-def test_every_counter_offer_prequalifies_and_one_step_less_does_not(a):
+def test_every_counter_offer_is_the_nearest_a_brute_force_search_finds(a):
     result = assess(a, POLICY, TODAY)
     offers = counter_offers(a, POLICY, TODAY)
     if result.decision is Decision.PREQUALIFIED:
         assert offers == []
         return
+    by_kind = {o.kind: o for o in offers}
     for offer in offers:
         assert offer.assessment.decision is Decision.PREQUALIFIED
         assert prequalifies(offer.answers)
-        o = offer.answers
-        if offer.kind == "more_down":
-            assert (o.price, o.term_months) == (a.price, a.term_months)
-            assert o.down_payment > a.down_payment
-            assert (o.down_payment - a.down_payment) % STEP == 0
-            assert not prequalifies(o.with_changes(down_payment=o.down_payment - STEP))
-        elif offer.kind in ("longer_term", "shorter_term"):
-            assert (o.price, o.down_payment) == (a.price, a.down_payment)
-            assert (o.term_months > a.term_months) == (offer.kind == "longer_term")
-            shorter = [t for t in offered_terms(a.vehicle_condition, POLICY) if t < o.term_months]
-            for term in shorter:
-                if term != a.term_months:
-                    assert not prequalifies(o.with_changes(term_months=term))
-        else:
-            assert offer.kind == "cheaper_car"
-            assert (o.down_payment, o.term_months) == (a.down_payment, a.term_months)
-            assert o.price < a.price and o.price % STEP == 0
-            assert not prequalifies(o.with_changes(price=o.price + STEP))
+    if not offers or any(k.startswith("term_and") for k in by_kind):
+        # No single change qualifies: the brute force agrees on each axis.
+        if not any(r.code in ("credit_default", "age_below_minimum", "income_none",
+                              "income_below_minimum", "balloon_above_max")
+                   for r in result.reasons):  # fmt: skip
+            assert brute_nearest_term(a) is None
+            assert brute_smallest_down(a) is None
+            assert brute_dearest_car(a) is None
+        return
+    term = brute_nearest_term(a)
+    term_offer = by_kind.get("longer_term") or by_kind.get("shorter_term")
+    assert (term_offer.answers.term_months if term_offer else None) == term
+    if term_offer:
+        o = term_offer.answers
+        assert (o.price, o.down_payment) == (a.price, a.down_payment)
+        assert (o.term_months > a.term_months) == (term_offer.kind == "longer_term")
+    down = brute_smallest_down(a)
+    assert (by_kind["more_down"].answers.down_payment if "more_down" in by_kind else None) == down
+    price = brute_dearest_car(a)
+    assert (by_kind["cheaper_car"].answers.price if "cheaper_car" in by_kind else None) == price
 
 
 def test_a_declined_buyer_gets_three_concrete_plans():
@@ -126,3 +159,58 @@ def test_max_affordable_price_from_a_mapping_without_a_price():
     price = max_affordable_price(Decimal(50000), 60, profile, POLICY)
     assert price is not None and price % STEP == 0 and price > 50000
     assert max_affordable_price(Decimal(0), 60, profile, POLICY) is None
+
+
+AGED_61 = {
+    "vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": 200000,
+    "vehicle_age_years": 0, "down_payment": 60000, "term_months": 60, "method": "annuity",
+    "employment": "salaried", "employment_months": 48, "monthly_income": 40000,
+    "monthly_debt": 0, "credit_history": "clean", "age": 61,
+}  # fmt: skip
+
+
+def test_a_61_year_old_asking_60_months_is_offered_the_nearest_term_not_the_shortest():
+    """Counted conservatively, 61 may be 61 and 11 months: 61y11m + 36 months is 64y11m,
+    within 65; 48 months would end at 65y11m. 12, 24 and 36 all qualify; 36 is nearest."""
+    a = Answers.model_validate(AGED_61)
+    for term in (12, 24, 36):
+        assert prequalifies(a.with_changes(term_months=term))
+    assert not prequalifies(a.with_changes(term_months=48))
+    offers = {o.kind: o for o in counter_offers(a, POLICY, TODAY)}
+    assert offers["shorter_term"].answers.term_months == 36
+
+
+def test_a_payment_too_high_is_offered_the_next_longer_term():
+    """Asking 24 months on 11,000 a month: 48 and 60 months would qualify too; 36 is nearest."""
+    a = Answers.model_validate({**AGED_61, "age": 35, "term_months": 24, "monthly_income": 11000})
+    passing = [t for t in (12, 36, 48, 60) if prequalifies(a.with_changes(term_months=t))]
+    assert passing == [36, 48, 60]
+    offers = {o.kind: o for o in counter_offers(a, POLICY, TODAY)}
+    assert offers["longer_term"].answers.term_months == 36
+
+
+def test_when_no_single_change_works_the_nearest_term_with_the_least_extra_money():
+    """63 may be 63y11m: only a 12-month loan ends by 65. Asking 36 months on 6,000 a
+    month, 12 months of 140,000 is far over the payment cap: no single change works. At
+    12 months, the smallest extra down payment and the dearest car that qualify are found
+    by trying every 1,000-yuan step."""
+    a = Answers.model_validate({**AGED_61, "age": 63, "term_months": 36, "monthly_income": 6000})
+    assert brute_nearest_term(a) is None
+    assert brute_smallest_down(a) is None and brute_dearest_car(a) is None
+    at_12 = a.with_changes(term_months=12)
+    offers = {o.kind: o.answers for o in counter_offers(a, POLICY, TODAY)}
+    assert set(offers) == {"term_and_down", "term_and_car"}
+    assert offers["term_and_down"].term_months == offers["term_and_car"].term_months == 12
+    assert offers["term_and_down"].down_payment == brute_smallest_down(at_12)
+    assert offers["term_and_car"].price == brute_dearest_car(at_12)
+
+
+def test_between_two_equally_near_terms_the_shorter_is_offered():
+    """30 months is not on the price list; 24 and 36 are both 6 months away and both
+    qualify: the shorter costs less interest."""
+    a = Answers.model_validate({**AGED_61, "age": 35, "term_months": 30})
+    assert prequalifies(a.with_changes(term_months=24)) and prequalifies(
+        a.with_changes(term_months=36)
+    )
+    offers = {o.kind: o for o in counter_offers(a, POLICY, TODAY)}
+    assert offers["shorter_term"].answers.term_months == 24

@@ -26,8 +26,8 @@ def test_default_file_ships_with_the_package_and_equals_the_model_defaults():
     assert policy.scorecard.max_score == 100
     assert policy.reminders.window_start == time(9, 0)
     assert policy.leads.escalate_after_minutes == 15
-    assert policy.subsidy.in_force(date(2026, 12, 31))
-    assert not policy.subsidy.in_force(date(2027, 1, 1))
+    assert not policy.subsidy.lender_participates  # on only once the lender is admitted
+    assert policy.subsidy.periods[-1].end == date(2026, 12, 31)
     assert policy.documents.required[0] == "id_card"
 
 
@@ -36,7 +36,9 @@ def test_a_partial_file_overrides_only_what_it_names(tmp_path):
     assert policy.ltv.used == 60
     assert policy.ltv.new_personal_fuel == 80
     assert policy.rates.rate_for("A") == Decimal("3.8")  # LPR 3.0 + spread 0.8
-    assert "float with the LPR" in "\n".join(describe_policy(policy))
+    assert "float with the 1-year LPR, repriced every 1 January" in "\n".join(
+        describe_policy(policy)
+    )
 
 
 def test_subsidy_is_capped_at_half_the_contract_rate():
@@ -87,8 +89,8 @@ def test_subsidy_is_capped_at_half_the_contract_rate():
             "policy.toml: leads: working_hours: start 22:00 must be before end 21:00",
         ),
         (
-            "[subsidy]\nvalid_from = 2027-01-01\n",
-            "policy.toml: subsidy: valid_from 2027-01-01 is after valid_until",
+            "[subsidy]\nperiods = [{ start = 2027-01-01, end = 2026-12-31 }]\n",
+            "policy.toml: subsidy.periods[0]: start 2027-01-01 is after end 2026-12-31",
         ),
         (
             "[scorecard]\ndown_payment_share = [{ at_least = 10, points = 1 }, { at_least = 20, points = 5 }]\n",

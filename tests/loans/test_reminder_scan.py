@@ -1,7 +1,8 @@
 """The fast reminder scan and batched queueing keep the rules of the one-row-at-a-time ones.
 
 The scan reads one due-date range per kind (`kind_ranges`, `alert_ranges`) instead of one
-wide range and a CASE; these tests pin the ranges to `kind_for` / `alert_for` at every edge,
+wide range and a CASE; these tests pin the borrower ranges to a hand-written table and the
+staff ranges to `alert_for` at every edge,
 and check that a batch's shortcuts (loan headers without installments, checks read once per
 batch) change nothing a borrower sees.
 """
@@ -36,16 +37,30 @@ def kind_in(ranges, due: date) -> list[str]:
     return [kind for kind, low, high in ranges if low <= due <= high]
 
 
-@pytest.mark.parametrize("rules", RULES)
-def test_kind_ranges_give_kind_for_at_every_distance(rules):
+# Which borrower reminder an installment is in, by days until its due date (negative:
+# late), written out by hand for each rule set: (first day, last day, kind), inclusive.
+# Days outside every row get nothing; LOOKBACK is how far back the scan reads.
+KINDS_BY_DISTANCE = [
+    [(0, 0, "due"), (1, 1, "before-1"), (2, 3, "before-3"), (-2, -1, "overdue-1"),
+     (-6, -3, "overdue-3"), (-14, -7, "overdue-7"), (-29, -15, "overdue-15"),
+     ("LOOKBACK", -30, "overdue-30")],
+    [(0, 0, "due"), (1, 7, "before-7"), (-9, -2, "overdue-2"), ("LOOKBACK", -10, "overdue-10")],
+    [(0, 2, "before-2"), ("LOOKBACK", -45, "overdue-45")],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rules", "table"), list(zip(RULES, KINDS_BY_DISTANCE, strict=True)))
+def test_kind_ranges_follow_the_hand_written_table_at_every_distance(rules, table):
     ranges = reminders.kind_ranges(rules, TODAY)
     lookback = reminders.lookback_days(rules)
+    assert lookback == max(
+        [*rules.overdue_days, *rules.manager_alert_days, rules.admin_alert_days]
+    ) + (reminders.LOOKBACK_BEYOND_LAST)
+    rows = [(-lookback if low == "LOOKBACK" else low, high, kind) for low, high, kind in table]
     for days_until in range(-lookback - 5, max(rules.before_due_days) + 5):
-        expected = reminders.kind_for(days_until, rules)
-        if -days_until > lookback:
-            expected = None  # beyond the lookback nothing is sent (collections took over)
+        expected = [kind for low, high, kind in rows if low <= days_until <= high]
         found = kind_in(ranges, TODAY + timedelta(days=days_until))
-        assert found == ([expected] if expected else []), days_until
+        assert found == expected, days_until
 
 
 @pytest.mark.parametrize("rules", RULES)

@@ -74,6 +74,8 @@ def keys_for(answers: dict[str, Any]) -> list[str]:
     keys = list(GOOD)
     if answers["vehicle_condition"] != "used":
         keys.remove("vehicle_age_years")
+    if answers["employment"] == "retired":
+        keys.remove("employment_months")  # a pension stands in for job tenure
     return keys
 
 
