@@ -174,3 +174,22 @@ async def pending_count(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cursor:
         row = await cursor.fetchone()
     return int(row[0])
+
+
+# What Telegram answers while a user has never opened a private chat with the bot: "chat
+# not found" (400) or "bot can't initiate conversation with a user" (403).
+NO_PRIVATE_CHAT_ERRORS = ("%chat not found%", "%initiate conversation%")
+
+
+async def requeue_undelivered(
+    conn: aiosqlite.Connection, chat_id: int, now: datetime, since: datetime
+) -> int:
+    """Queue again what could not reach `chat_id` since `since` only because they had not
+    opened a private chat with the bot yet (they just did); how many rows."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+        " last_error = NULL WHERE chat_id = ? AND status IN ('failed', 'dropped')"
+        " AND created_at >= ? AND (last_error LIKE ? OR last_error LIKE ?)",
+        (now.isoformat(), chat_id, since.isoformat(), *NO_PRIVATE_CHAT_ERRORS),
+    )
+    return cursor.rowcount

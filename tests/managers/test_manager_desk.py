@@ -1,0 +1,117 @@
+"""A manager's own desk: their name wherever they act, a claim before they have opened a
+private chat, /start and /help that show their commands, and the command menus."""
+
+from __future__ import annotations
+
+import re
+
+from telegram.ext import CommandHandler
+
+from bot.app import COMMANDS as BUYER_MENU
+from handlers.managers import menu
+from tests.managers.conftest import group_messages, open_test_lead
+
+
+def _commands_in_help(text: str) -> set[str]:
+    """The commands a help text lists, one a line: "/lead N – …"."""
+    return set(re.findall(r"(?m)^/(\w+)", text))
+
+
+async def test_a_claim_before_the_private_chat_exists_says_so_and_start_delivers_it(world):
+    buyer = world.core.user(1001, "Li Wei", started=True)
+    lead_id = await open_test_lead(world, 1001)
+    await world.settle()
+    zhang = world.manager(0, "Zhang Wei")  # has never written to the bot in private
+    zhang.group.press("✋ Claim", message_id=group_messages(world)[-1].message_id)
+    await world.settle()
+
+    # Honest: the toast and a note under the card, with a link that opens the chat.
+    assert zhang.group.toasts() == [
+        f"Lead #{lead_id} is yours, but I cannot write to you in private yet. Open our chat "
+        "(the link under the card) and press Start: the full lead is waiting there."
+    ]
+    note = group_messages(world)[-1]
+    assert note.text.startswith(f"Zhang, lead #{lead_id} is yours, but I cannot send you")
+    button = note.inline_keyboard[0][0]
+    assert button["url"] == f"https://t.me/{world.core.bot_username}?start=desk"
+    # Cards and the buyer name the manager, never their id.
+    card = world.core.find_message(world.core.group.id, group_messages(world)[-2].message_id)
+    assert "👔 Zhang" in card.text and "#7001" not in card.text
+    assert "Zhang" in buyer.last_text() and "7001" not in buyer.last_text()
+
+    zhang.command("/start desk")  # what the link sends
+    await world.settle()
+    texts = [m.text for m in zhang.bot_messages()]
+    assert any("13812345678" in text.replace(" ", "") for text in texts)  # the full lead
+    assert any(text.startswith("Your loan desk, Zhang") for text in texts)
+    assert not any("consent" in text.lower() for text in texts)
+
+
+async def test_the_name_comes_from_the_press_itself_and_follows_a_rename(world):
+    lead_id = await open_test_lead(world, 1001)
+    await world.settle()
+    manager = world.manager(1, "Wang")
+    manager.command("/help")  # opens the private chat
+    await world.settle()
+    manager.user.first_name = "Wang Fang"  # renamed on Telegram
+    manager.group.press("✋ Claim", message_id=group_messages(world)[-1].message_id)
+    await world.settle()
+    card = world.core.find_message(world.core.group.id, group_messages(world)[-1].message_id)
+    assert "👔 Wang Fang" in card.text
+    assert manager.group.toasts() == [f"Lead #{lead_id} is yours. The full lead is in our private chat."]
+
+
+async def test_every_manager_and_admin_command_is_in_their_help(world):
+    buyer_commands = {name for name, _ in BUYER_MENU["en"]} | {"cancel"}
+    registered = {
+        command
+        for handlers in world.app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    desk_commands = registered - buyer_commands
+    assert {"queue", "lead", "paid", "reassign", "whatif", "sources"} <= desk_commands
+
+    admin = world.admin()
+    admin.command("/help")
+    await world.settle()
+    admin_help = admin.last_text()
+    assert desk_commands <= _commands_in_help(admin_help)
+    assert "/status" not in admin_help and "consent" not in admin_help.lower()
+
+    manager = world.manager(0)
+    manager.command("/start")
+    await world.settle()
+    manager_help = manager.last_text()
+    assert {"queue", "mine", "lead", "stats", "export", "paid", "away", "back"} <= (
+        _commands_in_help(manager_help)
+    )
+    assert "/reassign" not in manager_help  # admins' only
+
+    buyer = world.user(1001, "Li Wei")
+    buyer.command("/help")
+    await world.settle()
+    assert "/queue" not in buyer.last_text() and "/status" in buyer.last_text()
+
+
+async def test_help_in_the_managers_group_and_in_chinese(world):
+    manager = world.core.user(7002, "李娜", "zh-hans")
+    manager.group.command("/help")
+    await world.settle()
+    text = group_messages(world)[-1].text
+    assert text.startswith("您的客户经理工作台，李娜")
+    assert "/lead 编号 – 查看一条线索及其记录" in text
+
+
+async def test_command_menus_per_chat(world):
+    manager = world.manager(0)
+    manager.command("/start")
+    await world.settle()
+    await menu.set_desk_commands(world.app.bot, world.runtime)
+    group = world.core.commands[f"chat:{world.core.group.id}:"]
+    assert {"queue", "reassign", "whatif"} <= {c["command"] for c in group}
+    mine = world.core.commands[f"chat:{manager.id}:zh"]
+    assert {"queue", "lead"} <= {c["command"] for c in mine}
+    assert "reassign" not in {c["command"] for c in mine}
+    assert dict((c["command"], c["description"]) for c in mine)["lead"] == "查看一条线索及其记录"
