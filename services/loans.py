@@ -426,7 +426,7 @@ async def loans_of_user(
 
 
 _LOAN_SQL = (
-    "SELECT l.*, COALESCE(mu.first_name, m.display_name) AS manager_name,"
+    "SELECT l.*, COALESCE(m.display_name, mu.first_name) AS manager_name,"
     " COALESCE(u.locale, 'en') AS locale"
     " FROM loans l LEFT JOIN managers m ON m.user_id = l.manager_id"
     " LEFT JOIN users mu ON mu.user_id = l.manager_id"

@@ -98,12 +98,17 @@ async def note_name(
             " first_name = excluded.first_name, updated_at = excluded.updated_at",
             (user_id, locale or runtime.default_locale, name, now, now),
         )
+        # A row /away made before any name was known holds "#<id>" in its place.
+        await conn.execute(
+            "UPDATE managers SET display_name = ? WHERE user_id = ? AND display_name = ?",
+            (name, user_id, f"#{user_id}"),
+        )
     runtime.manager_names[user_id] = name
 
 
 async def display_name(conn: aiosqlite.Connection, user_id: int | None) -> str:
-    """How a manager is named on cards: their Telegram first name as of their latest
-    action (`note_name`); until they have acted, the name an admin gave them."""
+    """How a manager is named on cards: the name an admin gave them, else their Telegram
+    first name as of their latest action (`note_name`)."""
     if user_id is None:
         return ""
     return (await display_names(conn, [user_id]))[user_id]
@@ -118,7 +123,7 @@ async def display_names(
         return {}
     marks = ",".join("(?)" for _ in wanted)
     rows = await conn.execute_fetchall(
-        f"WITH x(id) AS (VALUES {marks}) SELECT x.id, COALESCE(u.first_name, m.display_name)"
+        f"WITH x(id) AS (VALUES {marks}) SELECT x.id, COALESCE(m.display_name, u.first_name)"
         " AS name FROM x LEFT JOIN managers m ON m.user_id = x.id"
         " LEFT JOIN users u ON u.user_id = x.id",
         tuple(wanted),

@@ -125,7 +125,8 @@ def _pattern(pattern: str) -> NumberPattern:
 
 def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
     """Babel-backed filters: `{{ amount|money }}`, `{{ price|amount }}`, `{{ rate|percent }}`,
-    `{{ due|day }}`, `{{ at|moment }}`, `{{ age|ago }}`, `{{ phone|phone }}`.
+    `{{ due|day }}`, `{{ at|moment }}`, `{{ age|ago }}`, `{{ minutes|duration }}`,
+    `{{ phone|phone }}`.
 
     The number patterns and the Babel locale are parsed once here and applied per call
     (what `format_currency`/`format_decimal` do, minus re-parsing the pattern and the
@@ -186,6 +187,12 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
         age = max(age, timedelta(minutes=1))
         return format_timedelta(-age, add_direction=True, locale=babel_locale)
 
+    def duration(length: timedelta | int) -> str:
+        """A length of time in words, "3 hours", "3小时"; an int is minutes."""
+        if not isinstance(length, timedelta):
+            length = timedelta(minutes=length)
+        return format_timedelta(max(length, timedelta(minutes=1)), locale=babel_locale)
+
     return {
         "money": money,
         "amount": amount,
@@ -194,6 +201,7 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
         "day": day,
         "moment": moment,
         "ago": ago,
+        "duration": duration,
         "phone": format_phone,
     }
 

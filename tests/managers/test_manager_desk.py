@@ -115,3 +115,76 @@ async def test_command_menus_per_chat(world):
     assert {"queue", "lead"} <= {c["command"] for c in mine}
     assert "reassign" not in {c["command"] for c in mine}
     assert dict((c["command"], c["description"]) for c in mine)["lead"] == "查看一条线索及其记录"
+
+
+async def _worked_lead(world):
+    """A lead claimed by Manager1 (Zhang), contacted, reassigned by the
+    admin to Manager2 (Wang) and lost for no answer, three days after it came in."""
+    from datetime import timedelta
+
+    from services import leads
+
+    zhang, wang, admin = world.manager(0, "Zhang"), world.manager(1, "Wang"), world.admin()
+    for member in (zhang, wang, admin):
+        member.command("/start")
+    await world.settle()
+    world.core.user(1001, "Li Wei", started=True)
+    lead_id = await open_test_lead(world, 1001)
+    world.clock.advance(timedelta(minutes=5))
+    await leads.claim_lead(world.runtime, lead_id, zhang.id)
+    await leads.move_lead(world.runtime, lead_id, "contacted", zhang.id)
+    await leads.reassign_lead(world.runtime, lead_id, wang.id, admin.id)
+    world.clock.advance(timedelta(days=3))
+    await leads.move_lead(world.runtime, lead_id, "lost", wang.id, note="no_answer")
+    await world.settle()
+    return lead_id, zhang, wang, admin
+
+
+async def test_lead_history_is_one_event_a_line_in_words(world):
+    lead_id, zhang, wang, admin = await _worked_lead(world)
+    admin.command(f"/lead {lead_id}")
+    await world.settle()
+    text = admin.last_text()
+    assert "⏱ 3 days ago · lost" in text
+    history = text.split("History\n")[1].splitlines()
+    assert history == [
+        "Mar 3, 2026, 10:00 · New lead",
+        "Mar 3, 2026, 10:05 · Claimed by Zhang",
+        "Mar 3, 2026, 10:05 · Marked contacted by Zhang",
+        "Mar 3, 2026, 10:05 · Given by Admin from Zhang to Wang",
+        "Mar 6, 2026, 10:05 · Marked lost by Wang: No answer",
+    ]
+
+    world.core.user(9001, "Admin").command("/language")
+    await world.settle()
+    admin.press("中文")
+    await world.settle()
+    admin.command(f"/lead {lead_id}")
+    await world.settle()
+    history = admin.last_text().split("跟进记录\n")[1].splitlines()
+    assert history[0] == "2026年3月3日 10:00 · 新线索"
+    assert history[-2:] == [
+        "2026年3月3日 10:05 · Admin 改派：Zhang → Wang",
+        "2026年3月6日 10:05 · Wang 标记为丢单：联系不上",
+    ]
+    assert "⏱ 3天前 · 已丢单" in admin.last_text()
+
+
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # human_requested, checklist_opened, no_answer
+
+
+async def test_no_manager_text_shows_a_raw_code_or_an_id_for_a_known_name(world):
+    lead_id, zhang, wang, admin = await _worked_lead(world)
+    for command in (f"/lead {lead_id}", "/managers", "/mine", "/stats", "/help"):
+        admin.command(command)
+        await world.settle()
+    texts = [m.text for user in (zhang, wang, admin) for m in user.bot_messages() if m.text]
+    texts += [m.text for m in group_messages(world) if m.text]
+    buyer = world.core.user(1001, "Li Wei")
+    texts += [m.text for m in buyer.bot_messages() if m.text]
+    assert len(texts) > 10
+    for text in texts:
+        assert not RAW_CODE.search(text), text
+        for user_id in (7001, 7002, 9001):
+            assert f"#{user_id}" not in text, text
+            assert f"({user_id})" not in text, text

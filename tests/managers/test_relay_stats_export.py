@@ -92,8 +92,8 @@ async def test_stats_shows_the_funnel_and_a_chart(world):
     text = owner.last_text()
     assert "Leads, last 7 days: 2" in text
     assert "claimed: 1" in text and "submitted: 1" in text and "disbursed: 0" in text
-    assert "Median time to claim: 4.0 min" in text
-    assert "Median time to contact: 10.0 min" in text
+    assert "Median time to claim: 4 minutes" in text
+    assert "Median time to contact: 10 minutes" in text
     assert "Manager1: 1 / 1 / 0 / 0" in text
     owner.command("/stats soon")
     await world.settle()
