@@ -186,7 +186,7 @@ async def show_stats(update: Update, context: Context) -> None:
         ]
     )[:TEXT_LIMIT]
     await _message(update).reply_photo(
-        InputFile(lead_stats.funnel_chart(stats), filename="lead-funnel.png")
+        InputFile(lead_stats.funnel_chart(stats, locale, step_words), filename="lead-funnel.png")
     )
     await _message(update).reply_text(text)
 

@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler
 
 from handlers import groups
-from handlers.context import Context, locale_of, render, runtime_of
+from handlers.context import Context, locale_of, runtime_of
 from handlers.managers.access import manager_here
 from services import managers
 from services.rendering import LOCALES
@@ -118,6 +118,4 @@ async def set_desk_commands(bot: Bot, runtime: Runtime) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(
-        CommandHandler(("start", "help"), show_desk), group=groups.MANAGER_DESK
-    )
+    application.add_handler(CommandHandler(("start", "help"), show_desk), group=groups.MANAGER_DESK)

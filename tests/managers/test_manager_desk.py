@@ -58,7 +58,9 @@ async def test_the_name_comes_from_the_press_itself_and_follows_a_rename(world):
     await world.settle()
     card = world.core.find_message(world.core.group.id, group_messages(world)[-1].message_id)
     assert "👔 Wang Fang" in card.text
-    assert manager.group.toasts() == [f"Lead #{lead_id} is yours. The full lead is in our private chat."]
+    assert manager.group.toasts() == [
+        f"Lead #{lead_id} is yours. The full lead is in our private chat."
+    ]
 
 
 async def test_every_manager_and_admin_command_is_in_their_help(world):
