@@ -15,7 +15,7 @@ async def overdue_amount(world: SandboxWorld, loan_id: int, before: date) -> str
         "SELECT payment FROM installments WHERE loan_id = ? AND due_date < ?",
         (loan_id, before.isoformat()),
     )
-    return grouped(sum(Decimal(row['payment']) for row in rows))
+    return grouped(sum(Decimal(row["payment"]) for row in rows))
 
 
 async def test_stats_shows_overdue_loans_by_bucket(world: SandboxWorld) -> None:
