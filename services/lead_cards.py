@@ -83,7 +83,7 @@ class LeadView:
         texts = []
         for code, params in self.reason_codes[:limit]:
             try:
-                texts.append(reason_text(code, locale, **params))  # type: ignore[arg-type]
+                texts.append(reason_text(code, locale, about_buyer=True, **params))  # type: ignore[arg-type]
             except (KeyError, IndexError, ValueError):
                 texts.append(code)
         return texts

@@ -121,6 +121,10 @@ async def test_export_csv_opens_with_the_csv_module_and_holds_every_lead(
     assert rows[2]["buyer_name"] == 'Wang, "Big" Fang' and rows[3]["buyer_name"] == "赵\n雷"
     assert rows[0]["status"] == "lost" and "claimed by Manager1" in rows[0]["history"]
     assert rows[0]["phone"] == "138****5678"
+    # Shanghai time with its offset, not UTC: the world starts at 02:00 UTC.
+    assert rows[0]["created_at"] == "2026-03-03T10:00:00+08:00"
+    assert rows[0]["claimed_at"] == "2026-03-03T10:00:00+08:00"
+    assert rows[0]["history"].startswith("2026-03-03T10:00:00+08:00 new by system")
 
     monkeypatch.setenv("DATABASE_PATH", world.settings.database_path.as_posix())
     out = tmp_path / "leads.csv"
