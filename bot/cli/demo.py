@@ -37,7 +37,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"DEFAULT_LOCALE: expected en or zh, got {locale!r}")
         return 2
     return asyncio.run(
-        run_demo(
-            lines, database_path=Path(database) if database else None, default_locale=locale
-        )
+        run_demo(lines, database_path=Path(database) if database else None, default_locale=locale)
     )
