@@ -42,7 +42,7 @@ async def test_a_claim_before_the_private_chat_exists_says_so_and_start_delivers
     zhang.command("/start desk")  # what the link sends
     await world.settle()
     texts = [m.text for m in zhang.bot_messages()]
-    assert any("13812345678" in text.replace(" ", "") for text in texts)  # the full lead
+    assert any("138 1234 5678" in text for text in texts)  # the full lead
     assert any(text.startswith("Your loan desk, Zhang") for text in texts)
     assert not any("consent" in text.lower() for text in texts)
 
@@ -190,3 +190,24 @@ async def test_no_manager_text_shows_a_raw_code_or_an_id_for_a_known_name(world)
         for user_id in (7001, 7002, 9001):
             assert f"#{user_id}" not in text, text
             assert f"({user_id})" not in text, text
+
+
+async def test_a_buyer_never_sees_a_managers_id(world):
+    """Round robin can give a lead to a manager who has not used the bot yet: only their
+    id is known, and the buyer hears of "a loan manager", not "#7003"."""
+    from services.lead_cards import load_lead
+
+    lead_id = await open_test_lead(world, 1001)
+    async with world.runtime.db.transaction() as conn:
+        await conn.execute("UPDATE leads SET owner_id = 7003 WHERE id = ?", (lead_id,))
+        view = await load_lead(conn, lead_id)
+    assert view is not None and view.owner_name == "#7003"  # what managers see
+    render = world.runtime.renderer.render
+    assert render("en", "lead_buyer_claimed", lead=view) == (
+        "A loan manager now has your application and will contact you soon."
+    )
+    assert (
+        render("zh", "lead_buyer_claimed", lead=view) == "客户经理已接手您的申请，将尽快与您联系。"
+    )
+    for name in ("lead_buyer_approved", "lead_buyer_relay_armed"):
+        assert "7003" not in render("en", name, lead=view) + render("zh", name, lead=view)
