@@ -165,7 +165,7 @@ async def test_ive_paid_then_rejected_then_paid_part_by_part(world):
         (f"/paid {loan_id} 1 0", "must be more than zero"),
         (f"/paid {loan_id} 1 10.005", "not an amount"),
         (f"/paid {loan_id} 13", "has no installment 13"),
-        ("/paid 999 1", "There is no loan 999"),
+        ("/paid 999 1", "There is no loan no. 999"),
         ("/paid x", "Usage"),
         (f"/paid {loan_id} 1 3000", "Still due on it"),
     ]:
