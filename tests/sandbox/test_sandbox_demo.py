@@ -71,3 +71,14 @@ def test_the_tour_runs_offline_from_the_command_line(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "bot → Li: Hello, Li!" in done.stdout and "我可以帮您" in done.stdout
+
+
+async def test_the_managers_group_speaks_the_default_locale():
+    out = io.StringIO()
+    lines = ["/start", "1", "3", "/as manager Zhang", "/group /help", "/as manager Li en", "/help"]
+    code = await run_demo(lines, database_path=None, out=out, default_locale="zh")
+    text = out.getvalue()
+    assert code == 0
+    assert "[managers] bot: 🙋 客户要求人工服务" in text  # the lead card, in Chinese
+    assert "[managers] bot: 您的客户经理工作台，Zhang" in text
+    assert "bot → Li: Your loan desk, Li" in text  # a manager who speaks English
