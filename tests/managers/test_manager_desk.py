@@ -153,7 +153,7 @@ async def test_lead_history_is_one_event_a_line_in_words(world):
         "Mar 3, 2026, 10:00 · New lead",
         "Mar 3, 2026, 10:05 · Claimed by Zhang",
         "Mar 3, 2026, 10:05 · Marked contacted by Zhang",
-        "Mar 3, 2026, 10:05 · Given by Admin from Zhang to Wang",
+        "Mar 3, 2026, 10:05 · Reassigned by Admin from Zhang to Wang",
         "Mar 6, 2026, 10:05 · Marked lost by Wang: No answer",
     ]
 
