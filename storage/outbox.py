@@ -189,7 +189,7 @@ async def requeue_undelivered(
     cursor = await conn.execute(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
         " last_error = NULL WHERE chat_id = ? AND status IN ('failed', 'dropped')"
-        " AND created_at >= ? AND (last_error LIKE ? OR last_error LIKE ?)",
+        " AND created_at >= ? AND (lower(last_error) LIKE ? OR lower(last_error) LIKE ?)",
         (now.isoformat(), chat_id, since.isoformat(), *NO_PRIVATE_CHAT_ERRORS),
     )
     return cursor.rowcount
