@@ -211,3 +211,12 @@ async def test_a_buyer_never_sees_a_managers_id(world):
     )
     for name in ("lead_buyer_approved", "lead_buyer_relay_armed"):
         assert "7003" not in render("en", name, lead=view) + render("zh", name, lead=view)
+
+
+async def test_a_configured_manager_is_named_from_any_update(world):
+    from services import managers
+
+    chen = world.manager(2, "Chen Jing")
+    chen.group.send("morning all")  # no command, no button: the name still comes with it
+    await world.settle()
+    assert await managers.display_name(world.runtime.db.conn, chen.id) == "Chen"
