@@ -220,3 +220,21 @@ async def test_a_configured_manager_is_named_from_any_update(world):
     chen.group.send("morning all")  # no command, no button: the name still comes with it
     await world.settle()
     assert await managers.display_name(world.runtime.db.conn, chen.id) == "Chen"
+
+
+async def test_a_manager_who_had_blocked_the_bot_gets_the_lead_on_start(world):
+    lead_id = await open_test_lead(world, 1001)
+    await world.settle()
+    wang = world.manager(1, "Wang")
+    wang.command("/help")
+    await world.settle()
+    wang.block_bot()
+    wang.group.press("✋ Claim", message_id=group_messages(world)[-1].message_id)
+    await world.settle()
+    assert "cannot write to you in private yet" in wang.group.toasts()[-1]
+    wang.unblock_bot()  # pressing Start unblocks, in Telegram
+    wang.command("/start")
+    await world.settle()
+    assert any(
+        f"Lead #{lead_id}" in m.text and "138 1234 5678" in m.text for m in wang.bot_messages()
+    )
