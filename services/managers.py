@@ -241,8 +241,9 @@ async def next_round_robin(conn: aiosqlite.Connection, runtime: Runtime) -> int 
 
 
 async def deliver_waiting(runtime: Runtime, user_id: int) -> int:
-    """The manager has just opened their private chat: queue again what failed to reach
-    them because it did not exist yet (the full lead of a claim, papers, notices)."""
+    """The manager has just pressed Start in private: queue again what failed to reach
+    them because that chat was not open yet, or blocked (a claim's full lead, papers,
+    notices), from the last `WAITING_DAYS`."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
         count = await outbox.requeue_undelivered(
