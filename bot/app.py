@@ -27,6 +27,7 @@ from bot import jobs
 from bot.config import Settings
 from bot.outbox import OutboxSender
 from bot.state_writes import write_changed_state
+from handlers.managers import menu as managers_menu
 from lending.policy import Policy, load_policy
 from services import lead_cards, lead_relay, loans, reminders
 from services.clock import Clock, SystemClock
@@ -222,6 +223,7 @@ async def _on_start(application: Application) -> None:
             [BotCommand(name, text) for name, text in commands],
             language_code=None if locale == "en" else locale,
         )
+    await managers_menu.set_desk_commands(app.bot, app.runtime)
     if app.bot_data.get("start_outbox", True):
         app.outbox.start()
     if app.job_queue is not None:

@@ -8,7 +8,8 @@ to (/calc) gets your next line as its reply. Demo commands:
 
     /reply TEXT             reply to the bot's latest message with TEXT
     /as buyer NAME [LANG]   be a (new or known) buyer; LANG e.g. en, zh-hans
-    /as manager NAME        be a loan manager (sees the managers' group, prefixed [managers])
+    /as manager NAME [LANG] be a loan manager (sees the managers' group, prefixed [managers]);
+                            LANG defaults to DEFAULT_LOCALE, the group's language
     /group TEXT             as a manager, write TEXT in the managers' group
     /contact [PHONE]        share your phone number
     /wait 3d                move the clock (d, h, m) and run the scheduled work
@@ -39,6 +40,7 @@ from handlers.prequalify import states
 FIRST_BUYER_ID = 1001
 _DURATION = re.compile(r"(\d+)\s*([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_LANGUAGE = re.compile(r"(en|zh)(-[a-z]+)?")  # a Telegram client language: en, zh-hans
 
 
 class DemoInputError(Exception):
@@ -70,11 +72,14 @@ class Personas:
         self.current, self.is_manager = self.buyers[name], False
         return self.current
 
-    def be_manager(self, name: str) -> ScriptedUser:
+    def be_manager(self, name: str, language: str | None = None) -> ScriptedUser:
         if name not in self.managers:
             if len(self.managers) >= len(MANAGER_IDS):
                 raise DemoInputError(f"only {len(MANAGER_IDS)} managers are configured")
-            self.managers[name] = self.world.manager(len(self.managers), name)
+            # A manager's Telegram speaks the company's language unless told otherwise.
+            language = language or self.world.settings.default_locale
+            user_id = MANAGER_IDS[len(self.managers)]
+            self.managers[name] = self.world.core.user(user_id, name, language)
             self.managers[name].group  # noqa: B018 - joins the managers' group
         self.current, self.is_manager = self.managers[name], True
         return self.current
@@ -173,9 +178,12 @@ class Demo:
 
     def _switch(self, words: list[str]) -> None:
         if len(words) < 2 or words[0] not in ("buyer", "manager"):
-            raise DemoInputError("use /as buyer NAME [LANG] or /as manager NAME")
+            raise DemoInputError("use /as buyer NAME [LANG] or /as manager NAME [LANG]")
         if words[0] == "manager":
-            user = self.personas.be_manager(" ".join(words[1:]))
+            names, language = words[1:], None
+            if len(names) > 1 and _LANGUAGE.fullmatch(names[-1].lower()):
+                names, language = names[:-1], names[-1]
+            user = self.personas.be_manager(" ".join(names), language)
         else:
             language = words[2] if len(words) > 2 else "en"
             user = self.personas.be_buyer(words[1], language)
@@ -204,13 +212,18 @@ def _interactive_lines(demo: Demo) -> Iterator[str]:
 
 
 async def run_demo(
-    lines: Iterable[str] | None, *, database_path: Path | None, out: TextIO = sys.stdout
+    lines: Iterable[str] | None,
+    *,
+    database_path: Path | None,
+    out: TextIO = sys.stdout,
+    default_locale: str = "en",
 ) -> int:
-    """Play `lines` (a script) or, when None, read from the terminal."""
+    """Play `lines` (a script) or, when None, read from the terminal. The managers' group
+    and managers speak `default_locale` (DEFAULT_LOCALE), as the company's bot would."""
     warnings.filterwarnings("ignore", message=".*per_message.*")
     with tempfile.TemporaryDirectory(prefix="autoloan-demo-") as scratch:
         path = database_path or Path(scratch) / "demo.sqlite3"
-        async with SandboxWorld.create(path) as world:
+        async with SandboxWorld.create(path, default_locale=default_locale) as world:
             demo = Demo(world, out)
             if lines is None:
                 return await demo.play(_interactive_lines(demo), strict=False)

@@ -10,6 +10,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Type
 
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
+from services import managers
+from services.rendering import locale_for
 from services.users import mark_reachable, set_locale
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,18 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def note_contact(update: Update, context: Context) -> None:
-    """Anyone who writes to the bot has unblocked it: let reminders and notices flow again."""
-    if update.effective_user is not None:
-        await mark_reachable(runtime_of(context), update.effective_user.id)
+    """Anyone who writes to the bot has unblocked it: let reminders and notices flow again.
+    A configured manager's Telegram name is noted from whatever they send or press (the
+    ones added in chat are noted by the managers' own handlers: that check reads the
+    database, too dear for every buyer's update)."""
+    user = update.effective_user
+    if user is None:
+        return
+    runtime = runtime_of(context)
+    await mark_reachable(runtime, user.id)
+    if user.id in runtime.manager_ids or user.id in runtime.admin_ids:
+        locale = locale_for(user.language_code, runtime.default_locale)
+        await managers.note_name(runtime, user.id, user.first_name, locale)
 
 
 def register(application: Application) -> None:

@@ -9,6 +9,8 @@ update before the conversations has a group of its own, named here, with the rea
 AUDIENCE = -110
 # Every update: a user who had blocked the bot wrote again. Never consumes the update.
 CONTACT = -100
+# /start and /help from a manager: their own commands instead of the buyer's welcome.
+MANAGER_DESK = -30
 # /start <payload>: record the deep-link source, then let /start itself go on.
 LEAD_SOURCE = -20
 # /mydata and /forget: answered in the middle of any conversation, without moving it.

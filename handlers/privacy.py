@@ -42,7 +42,7 @@ async def my_data(update: Update, context: Context) -> None:
         context,
         locale,
         "privacy_mydata_caption",
-        exported_at=runtime_of(context).local_now().strftime("%Y-%m-%d %H:%M"),
+        exported_at=runtime_of(context).clock.now(),
         has_loan=bool(export["data"].get("loans")),
     )
     await context.bot.send_document(

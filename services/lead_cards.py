@@ -83,10 +83,16 @@ class LeadView:
         texts = []
         for code, params in self.reason_codes[:limit]:
             try:
-                texts.append(reason_text(code, locale, **params))  # type: ignore[arg-type]
+                texts.append(reason_text(code, locale, about_buyer=True, **params))  # type: ignore[arg-type]
             except (KeyError, IndexError, ValueError):
                 texts.append(code)
         return texts
+
+    @property
+    def owner_known_name(self) -> str:
+        """The owner's name for a buyer's eyes: "" while only their id is known (a lead
+        assigned to a manager who has not used the bot yet; managers see "#id")."""
+        return "" if self.owner_name.startswith("#") else self.owner_name
 
     def age_minutes(self, now: datetime) -> int:
         return max(0, int((now - datetime.fromisoformat(self.created_at)).total_seconds() // 60))

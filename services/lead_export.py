@@ -4,13 +4,16 @@ The phone is masked like on group cards: an export travels (e-mail, shared drive
 the full number is one tap away in the bot for the lead's owner. Cells a spreadsheet
 would run as a formula (=, +, -, @ at the start: a buyer's typed name can be anything)
 are prefixed with an apostrophe. UTF-8 with a byte-order mark so Excel shows Chinese.
+Times are the company's local time with its UTC offset (2026-03-03T10:00:00+08:00): what
+the managers' clocks said, and still one exact moment for whoever reads the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -40,6 +43,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PAGE = 500  # leads loaded at a time: a few queries each, not a few per lead
 
 
+def local_time(stamp: str | None, zone: ZoneInfo) -> str | None:
+    """A stored UTC time as local time with its offset, to the second."""
+    if not stamp:
+        return stamp
+    return datetime.fromisoformat(stamp).astimezone(zone).isoformat(timespec="seconds")
+
+
 def _safe(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
@@ -56,7 +66,7 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
     if days is not None:
         since = (runtime.clock.now() - timedelta(days=days)).isoformat()
     conn = runtime.db.conn
-    history = await _histories(conn, since)
+    history = await _histories(conn, since, runtime.timezone)
     out = []
     after = 0
     while page := await load_leads_page(conn, after_id=after, limit=PAGE, since=since):
@@ -64,7 +74,7 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
         for view in page:
             values = {
                 "lead_id": view.id,
-                "created_at": view.created_at,
+                "created_at": local_time(view.created_at, runtime.timezone),
                 "status": view.status,
                 "decision": view.decision,
                 "tier": view.tier,
@@ -73,8 +83,8 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
                 "phone": mask_phone(view.phone) if view.phone else "",
                 "owner_id": view.owner_id,
                 "owner_name": view.owner_name,
-                "claimed_at": view.claimed_at,
-                "contacted_at": view.contacted_at,
+                "claimed_at": local_time(view.claimed_at, runtime.timezone),
+                "contacted_at": local_time(view.contacted_at, runtime.timezone),
                 "lost_reason": view.lost_reason,
                 "monthly_payment": view.monthly_payment,
                 "loan_amount": view.loan_amount,
@@ -84,7 +94,9 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
     return out
 
 
-async def _histories(conn: aiosqlite.Connection, since: str | None) -> dict[int, list[str]]:
+async def _histories(
+    conn: aiosqlite.Connection, since: str | None, zone: ZoneInfo
+) -> dict[int, list[str]]:
     """Each exported lead's events as "when step by whom (note)", oldest first."""
     sql = "SELECT lead_id, actor_id, kind, to_status, note, at FROM lead_events"
     params: tuple = ()
@@ -99,7 +111,9 @@ async def _histories(conn: aiosqlite.Connection, since: str | None) -> dict[int,
         who = names[actor] if actor is not None else "system"
         step = event["to_status"] or event["kind"]
         note = f" ({event['note']})" if event["note"] else ""
-        history.setdefault(event["lead_id"], []).append(f"{event['at']} {step} by {who}{note}")
+        history.setdefault(event["lead_id"], []).append(
+            f"{local_time(event['at'], zone)} {step} by {who}{note}"
+        )
     return history
 
 

@@ -2,8 +2,8 @@
 
 A lead counts at every step up to the furthest it reached (a lead lost after being
 submitted counts as claimed, contacted and submitted); steps skipped on the way count
-as reached. The chart is a funnel of horizontal bars drawn with Pillow, labelled in
-English (Pillow's built-in font has no Chinese glyphs; the caption carries the words).
+as reached. The chart is a funnel of horizontal bars drawn with Pillow, in the reader's
+language and the charts' own font (services/charts.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from services import managers
+from services import charts, managers
 from services.lead_pipeline import PIPELINE
 from services.runtime import Runtime
 
@@ -114,19 +114,17 @@ async def _compute_stats(runtime: Runtime, days: int) -> LeadStats:
     )
 
 
-def funnel_chart(stats: LeadStats) -> bytes:
-    """A PNG of the funnel: one bar per step, widest at 'new'."""
-    width, row, left, top = 800, 44, 130, 60
+def funnel_chart(
+    stats: LeadStats, locale: str = "en", step_words: dict[str, str] | None = None
+) -> bytes:
+    """A PNG of the funnel: one bar per step, widest at 'new', each step in words."""
+    width, row, left, top = 800, 44, 170, 64
     height = top + row * len(stats.funnel) + 30
     image = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
-    try:
-        font = ImageFont.load_default(size=18)
-    except TypeError:  # Pillow without FreeType
-        font = ImageFont.load_default()
-    draw.text(
-        (20, 18), f"Leads, last {stats.days} days: {stats.total}", fill=(40, 40, 40), font=font
-    )
+    font = charts.chart_font(18)
+    title = charts.words(locale)["funnel_title"].format(days=stats.days, total=stats.total)
+    draw.text((20, 18), title, fill=(40, 40, 40), font=font)
     largest = max((count for _, count in stats.funnel), default=0) or 1
     span = width - left - 90
     for index, (step, count) in enumerate(stats.funnel):
@@ -134,8 +132,9 @@ def funnel_chart(stats: LeadStats) -> bytes:
         bar = int(span * count / largest)
         shade = 200 - index * 20
         draw.rectangle((left, y, left + max(bar, 2), y + row - 12), fill=(52, 120, shade))
-        draw.text((16, y + 6), step, fill=(60, 60, 60), font=font)
-        draw.text((left + bar + 8, y + 6), str(count), fill=(60, 60, 60), font=font)
+        word = (step_words or {}).get(step, step)
+        draw.text((16, y + 4), word, fill=(60, 60, 60), font=font)
+        draw.text((left + bar + 8, y + 4), str(count), fill=(60, 60, 60), font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

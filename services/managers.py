@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from services.runtime import Runtime
+from storage import outbox
+
+# How far back /start fetches what could not reach a manager who had no private chat yet:
+# a claim's full lead is worth it for days; older notices are history, /lead shows it.
+WAITING_DAYS = 14
 
 
 class ManagerError(ValueError):
@@ -73,8 +78,37 @@ async def is_manager(
     return row is not None
 
 
+async def note_name(
+    runtime: Runtime, user_id: int, first_name: str | None, locale: str | None = None
+) -> None:
+    """Remember the name a manager goes by on Telegram, from the update they just sent.
+
+    Every update carries it (a button press in the group too), so cards and buyers name the
+    manager as Telegram does, never by id; a rename shows from their next action. Written
+    only when it changed (`runtime.manager_names` remembers what this process wrote).
+    `locale` is their client's language, kept only for a user row made here."""
+    name = (first_name or "").strip()[:64]
+    if not name or runtime.manager_names.get(user_id) == name:
+        return
+    now = runtime.clock.now().isoformat()
+    async with runtime.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " first_name = excluded.first_name, updated_at = excluded.updated_at",
+            (user_id, locale or runtime.default_locale, name, now, now),
+        )
+        # A row /away made before any name was known holds "#<id>" in its place.
+        await conn.execute(
+            "UPDATE managers SET display_name = ? WHERE user_id = ? AND display_name = ?",
+            (name, user_id, f"#{user_id}"),
+        )
+    runtime.manager_names[user_id] = name
+
+
 async def display_name(conn: aiosqlite.Connection, user_id: int | None) -> str:
-    """How a manager is named on cards: their managers row, else their Telegram first name."""
+    """How a manager is named on cards: the name an admin gave them, else their Telegram
+    first name as of their latest action (`note_name`)."""
     if user_id is None:
         return ""
     return (await display_names(conn, [user_id]))[user_id]
@@ -119,8 +153,9 @@ async def all_managers(runtime: Runtime, conn: aiosqlite.Connection | None = Non
                 from_settings=True,
             )
         )
+    names = await display_names(conn, rows)
     for user_id, row in rows.items():
-        result.append(Manager(user_id, row["display_name"], row["role"], bool(row["away"]), False))
+        result.append(Manager(user_id, names[user_id], row["role"], bool(row["away"]), False))
     return result
 
 
@@ -203,6 +238,20 @@ async def next_round_robin(conn: aiosqlite.Connection, runtime: Runtime) -> int 
         return candidates[0]
     later = [c for c in candidates if c > last]
     return later[0] if later else candidates[0]
+
+
+async def deliver_waiting(runtime: Runtime, user_id: int) -> int:
+    """The manager has just pressed Start in private: queue again what failed to reach
+    them because that chat was not open yet, or blocked (a claim's full lead, papers,
+    notices), from the last `WAITING_DAYS`."""
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as conn:
+        count = await outbox.requeue_undelivered(
+            conn, user_id, now, now - timedelta(days=WAITING_DAYS)
+        )
+    if count:
+        runtime.wake_outbox()
+    return count
 
 
 async def locale_of_user(conn: aiosqlite.Connection, user_id: int, default: str) -> str:

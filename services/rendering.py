@@ -8,9 +8,10 @@ value a user typed is escaped before it reaches an HTML message.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache, partial
 from pathlib import Path
@@ -19,13 +20,19 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import NumberPattern, parse_pattern
 
 import templates as templates_package
 
 LOCALES = ("en", "zh")
 BABEL_LOCALE = {"en": "en", "zh": "zh_Hans_CN"}
+# One date style per language, the same in every message: the day alone, and the day with
+# the time (24-hour clock, in the company's time zone) where the moment matters.
+DAY_PATTERN = {"en": "MMM d, y", "zh": "y年M月d日"}
+MOMENT_PATTERN = {"en": "MMM d, y, HH:mm", "zh": "y年M月d日 HH:mm"}
+PHONE_REGION = "CN"  # a number typed without +country is read as a Chinese one
+_PHONE_CHARACTERS = re.compile(r"\+?[\d\s()-]{6,}")
 TEMPLATE_DIR = Path(templates_package.__file__).parent
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -116,26 +123,41 @@ def _pattern(pattern: str) -> NumberPattern:
 
 
 def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
-    """Babel-backed filters: `{{ amount|money }}`, `{{ rate|percent }}`, `{{ due|day }}`.
+    """Babel-backed filters: `{{ amount|money }}`, `{{ price|amount }}`, `{{ rate|percent }}`,
+    `{{ due|day }}`, `{{ at|moment }}`, `{{ age|ago }}`, `{{ minutes|duration }}`,
+    `{{ phone|phone }}`.
 
     The number patterns and the Babel locale are parsed once here and applied per call
     (what `format_currency`/`format_decimal` do, minus re-parsing the pattern and the
     locale every time, on every amount of every message: money 25 -> 8 us a call)."""
     babel_locale = BABEL_LOCALE[locale]
     parsed_locale = Locale.parse(babel_locale)
-    amount_pattern = _pattern("#,##0.00")
+    cents_pattern = _pattern("#,##0.00")
+    whole_pattern = _pattern("#,##0")
     percent_pattern = _pattern("#,##0.##")
+    wan_pattern = _pattern("#,##0.##")
     minus = parsed_locale.number_symbols["latn"]["minusSign"]
 
     def money(amount: Decimal | str | int) -> str:
         # What format_currency(format="¤#,##0.00") writes, the sign put in front by hand:
         # Babel's currency path also looks up the currency's names and plural forms on
         # every call. Babel's English symbol for the yuan is "CN¥"; buyers in China read
-        # "¥" in any language, so it is "¥" in both.
-        text = amount_pattern.apply(Decimal(str(amount)), parsed_locale, numbering_system="latn")
+        # "¥" in any language, so it is "¥" in both. Whole amounts go without ".00"
+        # (¥150,000), as people write them; cents only where there are some (¥4,120.91).
+        value = Decimal(str(amount))
+        pattern = whole_pattern if value == value.to_integral_value() else cents_pattern
+        text = pattern.apply(value, parsed_locale, numbering_system="latn")
         if text.startswith(minus):
             return minus + "¥" + text[len(minus) :]
         return "¥" + text
+
+    def amount(value: Decimal | str | int) -> str:
+        """A car price, a down payment or a loan: in Chinese "15万元" (how prices are said
+        and advertised) when it is a whole number of hundreds from 1万 up; else `money`."""
+        value = Decimal(str(value))
+        if locale != "zh" or value < 10_000 or value % 100:
+            return money(value)
+        return wan_pattern.apply(value / 10_000, parsed_locale, numbering_system="latn") + "万元"
 
     def number(value: Decimal | str | int, digits: int = 0) -> str:
         pattern = _pattern("#,##0" + ("." + "0" * digits if digits else ""))
@@ -149,14 +171,66 @@ def _filters(locale: str, tz: ZoneInfo) -> dict[str, object]:
     def day(value: date | str) -> str:
         if isinstance(value, str):
             value = date.fromisoformat(value)
-        return format_date(value, format="medium", locale=babel_locale)
+        return format_date(value, DAY_PATTERN[locale], locale=babel_locale)
 
     def moment(value: datetime | str) -> str:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value.astimezone(tz), format="short", locale=babel_locale)
+        return format_datetime(value.astimezone(tz), MOMENT_PATTERN[locale], locale=babel_locale)
 
-    return {"money": money, "number": number, "percent": percent, "day": day, "moment": moment}
+    def ago(age: timedelta | int) -> str:
+        """How long ago, in the largest unit that reads naturally: "3 days ago", "3天前";
+        an int is minutes. Under a minute reads as one minute."""
+        if not isinstance(age, timedelta):
+            age = timedelta(minutes=age)
+        age = max(age, timedelta(minutes=1))
+        return format_timedelta(-age, add_direction=True, locale=babel_locale)
+
+    def duration(length: timedelta | int) -> str:
+        """A length of time in words, "3 hours", "3小时"; an int is minutes."""
+        if not isinstance(length, timedelta):
+            length = timedelta(minutes=length)
+        return format_timedelta(max(length, timedelta(minutes=1)), locale=babel_locale)
+
+    return {
+        "money": money,
+        "amount": amount,
+        "number": number,
+        "percent": percent,
+        "day": day,
+        "moment": moment,
+        "ago": ago,
+        "duration": duration,
+        "phone": format_phone,
+    }
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def format_phone(phone: str | None) -> str:
+    """A phone number grouped as people write it: a Chinese number as dialled at home
+    ("138 1234 5678"), any other with its country code ("+44 20 7946 0958"). Anything
+    that is not a number (a masked one, "138****5678") is left as it is.
+
+    phonenumbers is imported on first use (0.15 s, a cost start-up need not pay), and a
+    number once formatted is remembered (a card or summary shows the same one again)."""
+    import phonenumbers
+
+    if not phone:
+        return "—"
+    if not _PHONE_CHARACTERS.fullmatch(phone.strip()):
+        return phone
+    try:
+        parsed = phonenumbers.parse(phone, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return phone
+    if not phonenumbers.is_possible_number(parsed):
+        return phone
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(parsed) == PHONE_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
 
 
 # What jinja2's autoescape (markupsafe) makes of the characters it escapes.

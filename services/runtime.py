@@ -49,6 +49,9 @@ class Runtime:
     # retention_due_work), so it runs at most hourly; None: not yet, the first tick runs it.
     # Here, not in a module global, so each runtime (a test's, a restarted world's) starts over.
     retention_purged_at: datetime | None = None
+    # Managers' Telegram names as this process last stored them (services/managers.py
+    # note_name), so a manager's every action does not rewrite an unchanged name.
+    manager_names: dict[int, str] = field(default_factory=dict)
 
     def local_now(self) -> datetime:
         """Now in the company's time zone: what reminders and working hours are judged by."""

@@ -174,3 +174,25 @@ async def pending_count(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cursor:
         row = await cursor.fetchone()
     return int(row[0])
+
+
+# What Telegram answers while a user cannot be written to until they press Start: they
+# never opened a private chat with the bot ("chat not found", 400; "bot can't initiate
+# conversation with a user", 403), or blocked it ("bot was blocked by the user", 403).
+NO_PRIVATE_CHAT_ERRORS = ("%chat not found%", "%initiate conversation%", "%blocked by the user%")
+
+
+async def requeue_undelivered(
+    conn: aiosqlite.Connection, chat_id: int, now: datetime, since: datetime
+) -> int:
+    """Queue again what could not reach `chat_id` since `since` only because they had not
+    opened (or had blocked) their private chat with the bot; they just pressed Start.
+    How many rows."""
+    matches = " OR ".join("lower(last_error) LIKE ?" for _ in NO_PRIVATE_CHAT_ERRORS)
+    cursor = await conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+        " last_error = NULL WHERE chat_id = ? AND status IN ('failed', 'dropped')"
+        f" AND created_at >= ? AND ({matches})",
+        (now.isoformat(), chat_id, since.isoformat(), *NO_PRIVATE_CHAT_ERRORS),
+    )
+    return cursor.rowcount

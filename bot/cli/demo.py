@@ -32,4 +32,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"--script: cannot read {args.script}: {error.strerror}")
             return 2
     database = os.environ.get("DATABASE_PATH")
-    return asyncio.run(run_demo(lines, database_path=Path(database) if database else None))
+    locale = os.environ.get("DEFAULT_LOCALE") or "en"
+    if locale not in ("en", "zh"):
+        print(f"DEFAULT_LOCALE: expected en or zh, got {locale!r}")
+        return 2
+    return asyncio.run(
+        run_demo(lines, database_path=Path(database) if database else None, default_locale=locale)
+    )

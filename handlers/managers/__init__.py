@@ -11,8 +11,9 @@ from telegram.ext import Application
 
 
 def register(application: Application) -> None:
-    from handlers.managers import cards, checklist, commands, pipeline, relay
+    from handlers.managers import cards, checklist, commands, menu, pipeline, relay
 
+    menu.register(application)
     relay.register(application)
     pipeline.register(application)
     checklist.register(application)

@@ -13,17 +13,23 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from handlers.context import Context, locale_of, render, runtime_of
 from services import managers
+from services.rendering import locale_for
 
 
 async def manager_here(update: Update, context: Context) -> bool:
-    """A manager, in the managers' group or in their private chat with the bot."""
+    """A manager, in the managers' group or in their private chat with the bot; their
+    Telegram name is noted on the way, so whatever they do next shows it."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return False
     runtime = runtime_of(context)
     if not await managers.is_manager(runtime, user.id):
         return False
-    return chat.type == "private" or chat.id == runtime.manager_chat_id
+    if chat.type != "private" and chat.id != runtime.manager_chat_id:
+        return False
+    locale = locale_for(user.language_code, runtime.default_locale)
+    await managers.note_name(runtime, user.id, user.first_name, locale)
+    return True
 
 
 async def refuse(update: Update, context: Context) -> None:

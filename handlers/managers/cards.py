@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
-from handlers.context import Context, runtime_of
+from handlers.context import Context, locale_of, runtime_of
 from handlers.managers.access import manager_here, markup, toast
 from services import checklist, lead_pipeline, leads, managers
 from services.callbacks import pattern, unpack
@@ -78,12 +79,50 @@ async def claim(update: Update, context: Context) -> None:
         key = "leads_toast_not_found" if error.code == "not_found" else "leads_toast_refused"
         await toast(update, context, key, id=lead_id)
         return
-    if result.won:
-        await toast(update, context, "leads_toast_claimed", id=lead_id)
-    elif result.owner_id == query.from_user.id:
+    if result.owner_id != query.from_user.id:
+        await toast(update, context, "leads_toast_taken", id=lead_id, owner=result.owner_name)
+    elif await _private_chat_open(update, context):
         await toast(update, context, "leads_toast_claimed", id=lead_id)
     else:
-        await toast(update, context, "leads_toast_taken", id=lead_id, owner=result.owner_name)
+        await _ask_to_open_private_chat(update, context, lead_id)
+
+
+async def _private_chat_open(update: Update, context: Context) -> bool:
+    """Can the bot write to the presser in private? A "typing" action is the cheapest
+    call that Telegram refuses ("chat not found") until they have opened the chat."""
+    query = update.callback_query
+    assert query is not None
+    user_id = query.from_user.id
+    if query.message is not None and query.message.chat.id == user_id:
+        return True
+    try:
+        await context.bot.send_chat_action(user_id, ChatAction.TYPING)
+    except (Forbidden, BadRequest):
+        return False
+    return True
+
+
+async def _ask_to_open_private_chat(update: Update, context: Context, lead_id: int) -> None:
+    """Say so honestly, in the toast and under the card, with a link that opens the chat;
+    their /start there delivers the full lead (handlers/managers/menu.py)."""
+    query = update.callback_query
+    assert query is not None
+    runtime = runtime_of(context)
+    locale = await locale_of(update, context)
+    await query.answer(
+        runtime.renderer.label(locale, "leads_toast_claimed_no_chat", id=lead_id),
+        show_alert=True,
+    )
+    if query.message is None:
+        return
+    link = f"https://t.me/{context.bot.username}?start=desk"
+    button = InlineKeyboardButton(runtime.renderer.label(locale, "leads_open_private"), url=link)
+    text = runtime.renderer.render(
+        locale, "lead_claimed_no_chat", name=query.from_user.first_name, lead_id=lead_id
+    )
+    await context.bot.send_message(
+        query.message.chat.id, text, reply_markup=InlineKeyboardMarkup([[button]])
+    )
 
 
 async def details(update: Update, context: Context) -> None:

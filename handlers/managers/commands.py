@@ -13,12 +13,13 @@ from telegram.ext import Application, CommandHandler
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, refuse
 from handlers.managers.cards import full_lead_message
-from services import lead_export, lead_stats, leads, loans, managers, sources
+from services import lead_cards, lead_export, lead_stats, leads, loans, managers, sources
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.lead_cards import mask_phone
 from services.parsing import parse_id
 from services.rendering import TEXT_LIMIT
+from services.runtime import Runtime
 
 Command = Callable[[Update, Context], Awaitable[None]]
 
@@ -117,24 +118,48 @@ async def show_lead(update: Update, context: Context) -> None:
             runtime.renderer.label(locale, "leads_toast_not_found", id=lead_id)
         )
         return
-    events = []
-    for event in await leads.lead_history(runtime, lead_id):
-        who = (
-            await managers.display_name(runtime.db.conn, event["actor_id"])
-            if event["actor_id"] is not None
-            else "—"
-        )
-        events.append(
-            {
-                "at": event["at"],
-                "step": event["to_status"] or event["kind"],
-                "who": who,
-                "note": event["note"] if private else None,
-            }
-        )
-    history = render(context, locale, "lead_history", events=events[-20:])
+    events = await _history(runtime, lead_id, locale, private=private)
+    labels = runtime.renderer.labels(locale)
+    status_words = {status: labels[f"leads_status_{status}"] for status in lead_cards.STATUSES}
+    history = render(
+        context, locale, "lead_history", events=events[-20:], status_words=status_words
+    )
     text = f"{found[0]}\n\n{history}"
     await message.reply_text(text[:TEXT_LIMIT], reply_markup=markup(found[1]))
+
+
+async def _history(runtime: Runtime, lead_id: int, locale: str, *, private: bool) -> list[dict]:
+    """The lead's events as lead_history.j2 words them: names for ids, step codes split
+    out; what a manager typed (a lost or waive reason) only in private."""
+    rows = await leads.lead_history(runtime, lead_id)
+    ids: list[int | None] = [row["actor_id"] for row in rows]
+    for row in rows:
+        if row["kind"] == "reassigned":
+            ids += [parse_id(part) for part in (row["note"] or "").split("->")]
+    names = await managers.display_names(runtime.db.conn, ids)
+    labels = runtime.renderer.labels(locale)
+    events = []
+    for row in rows:
+        note = row["note"] or ""
+        event = {
+            "at": row["at"],
+            "kind": row["kind"],
+            "to_status": row["to_status"],
+            "who": names.get(row["actor_id"], ""),
+            "note": note if private else "",
+            "steps": note.split(":")[0].split(",") if row["kind"].startswith("checklist") else [],
+            "level": note.removeprefix("level ") if row["kind"] == "escalated" else "",
+        }
+        if row["to_status"] == "lost" and f"leads_lost_{note}" in labels:
+            event["note"] = labels[f"leads_lost_{note}"]  # a listed reason, not typed words
+        if row["kind"] == "checklist_waived":
+            event["note"] = note.partition(":")[2].strip() if private else ""
+        if row["kind"] == "reassigned":
+            before, _, after = note.partition("->")
+            event["from_name"] = names.get(parse_id(before) or 0, "—")
+            event["to_name"] = names.get(parse_id(after) or 0, "—")
+        events.append(event)
+    return events
 
 
 @managers_only
@@ -161,7 +186,7 @@ async def show_stats(update: Update, context: Context) -> None:
         ]
     )[:TEXT_LIMIT]
     await _message(update).reply_photo(
-        InputFile(lead_stats.funnel_chart(stats), filename="lead-funnel.png")
+        InputFile(lead_stats.funnel_chart(stats, locale, step_words), filename="lead-funnel.png")
     )
     await _message(update).reply_text(text)
 

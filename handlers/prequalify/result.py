@@ -295,7 +295,8 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
     payment = texts.money(context, locale, offer.monthly_payment)
     return label(
         context, locale, f"apply_offer_{offer.kind}", payment=payment, term=a.term_months,
-        down=texts.money(context, locale, a.down_payment), price=texts.money(context, locale, a.price),
+        down=texts.money(context, locale, a.down_payment, "amount"),
+        price=texts.money(context, locale, a.price, "amount"),
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from handlers.context import label, runtime_of
 from handlers.prequalify import states
 from lending.assessment import minimum_down_payment
 from lending.policy import Policy
-from services.rendering import Renderer
+from services.rendering import Renderer, format_phone
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -42,9 +42,10 @@ def reset(context: Context) -> None:
     cast(dict, context.user_data).pop("pq", None)
 
 
-def money(context: Context, locale: str, value: Decimal | str) -> str:
+def money(context: Context, locale: str, value: Decimal | str, kind: str = "money") -> str:
+    """`value` as the templates' `money` filter writes it (`amount`: a price, 15万元)."""
     env = runtime_of(context).renderer.envs[locale]
-    return env.filters["money"](value)
+    return env.filters[kind](value)
 
 
 def display(context: Context, locale: str, key: str, answers: dict[str, Any]) -> str:
@@ -56,15 +57,19 @@ def display(context: Context, locale: str, key: str, answers: dict[str, Any]) ->
     if question.kind == "choice":
         return label(context, locale, states.choice_label_key(value))
     if question.kind in ("amount", "down"):
-        shown = money(context, locale, value)
+        kind = "amount" if key in (states.PRICE, states.DOWN_PAYMENT) else "money"
+        shown = money(context, locale, value, kind)
         if key == states.DOWN_PAYMENT and answers.get("down_payment_percent"):
-            shown += f" ({answers['down_payment_percent']}%)"
+            share = f"{answers['down_payment_percent']}%"
+            shown += f"（{share}）" if locale == "zh" else f" ({share})"  # full-width in Chinese
         return shown
     if question.kind == "term":
         return label(context, locale, "apply_term_option", term=value)
     if question.kind == "count":
         unit = {states.AGE: "age", states.VEHICLE_AGE: "years"}.get(key, "months")
         return label(context, locale, f"apply_count_{unit}", count=value)
+    if key == states.PHONE:
+        return format_phone(str(value))
     return str(value)
 
 

@@ -102,7 +102,7 @@ async def test_the_dialog_refuses_early_listing_what_is_open_and_a_waiver_needs_
     await world.settle()
     owner.press("⏭ Waive lien")
     await world.settle()
-    assert "why «Lien registration on the vehicle» is waived" in owner.last_text()
+    assert "why “Lien registration on the vehicle” is waived" in owner.last_text()
     owner.send("Dealer registers the lien <itself>")
     await world.settle()
     card = owner.last_text()

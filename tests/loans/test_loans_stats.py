@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.sandbox.world import SandboxWorld
+from tests.formats import grouped
 from tests.loans.helpers import book, borrower, local, terms
 
 
@@ -14,7 +15,7 @@ async def overdue_amount(world: SandboxWorld, loan_id: int, before: date) -> str
         "SELECT payment FROM installments WHERE loan_id = ? AND due_date < ?",
         (loan_id, before.isoformat()),
     )
-    return f"{sum(Decimal(row['payment']) for row in rows):,.2f}"
+    return grouped(sum(Decimal(row["payment"]) for row in rows))
 
 
 async def test_stats_shows_overdue_loans_by_bucket(world: SandboxWorld) -> None:

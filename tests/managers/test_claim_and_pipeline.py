@@ -31,7 +31,7 @@ async def test_ten_managers_press_claim_at_once_and_exactly_one_owns_it(world):
     lead_id = await open_test_lead(world, 1001)
     await world.settle()
     card = group_messages(world)[-1]
-    assert "138****5678" in card.text and "13812345678" not in card.text
+    assert "138****5678" in card.text and "1234 5678" not in card.text
     assert "PTI 21.3%" in card.text and "tier B" in card.text
 
     for member in team:  # all ten presses are queued before the bot sees any of them
@@ -48,7 +48,7 @@ async def test_ten_managers_press_claim_at_once_and_exactly_one_owns_it(world):
     assert "👔 Manager1" in card.text and "✋ Claim" not in str(card.inline_keyboard)
     for loser in team[1:]:
         assert loser.group.toasts() == [f"Lead #{lead_id} is already taken by Manager1."]
-    assert "13812345678" in team[0].last_text()  # the owner sees the full phone in private
+    assert "138 1234 5678" in team[0].last_text()  # the owner sees the full phone in private
 
 
 async def test_simultaneous_claims_through_the_service_have_one_winner(world):
@@ -175,8 +175,8 @@ async def test_only_owner_or_admin_moves_a_lead_and_admin_may_reassign(world):
     admin.command(f"/reassign {lead_id} {other.id}")
     await world.settle()
     assert (await lead_row(world, lead_id))["owner_id"] == other.id
-    assert "13812345678" in other.bot_messages()[-1].text or any(
-        "13812345678" in m.text for m in other.bot_messages()
+    assert "138 1234 5678" in other.bot_messages()[-1].text or any(
+        "138 1234 5678" in m.text for m in other.bot_messages()
     )
     await leads.move_lead(world.runtime, lead_id, "contacted", admin.id)  # admins may
     assert (await lead_row(world, lead_id))["status"] == "contacted"

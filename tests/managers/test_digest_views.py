@@ -102,7 +102,7 @@ async def test_the_digest_message_is_the_one_built_lead_by_lead(world, busy_dige
     # Asked for a person, then tier A, then the oldest (one moment here, so by id).
     assert shown == [f"Buyer {n}" for n in (5, 3, 0, 1, 2, 4, 6, 7)]
     assert lines[0].startswith("🙋 ")
-    assert "¥3,555.00/mo" in lines[shown.index("Buyer 4")]  # the newer assessment
+    assert "¥3,555/mo" in lines[shown.index("Buyer 4")]  # the newer assessment
     assert f"👔 #{MANAGER_IDS[0]}" in payload["text"] and "👔 Manager2" in payload["text"]
     claims = [b["text"] for row in payload["reply_markup"]["inline_keyboard"] for b in row]
     assert len(claims) == 5  # only the leads nobody owns yet

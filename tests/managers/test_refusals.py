@@ -68,7 +68,7 @@ async def test_forged_and_stale_callback_data_change_nothing(world):
     assert await _snapshot(world) == before
     assert (await lead_row(world, lead_id))["status"] == "new"
     assert not eve.bot_messages()  # no lead details reached the stranger in private
-    assert all("13812345678" not in m.text for m in world.core.chat_messages(eve.id))
+    assert all("1234 5678" not in m.text for m in world.core.chat_messages(eve.id))
 
 
 async def test_manager_commands_work_in_the_managers_group(world):

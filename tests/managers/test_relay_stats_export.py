@@ -93,8 +93,8 @@ async def test_stats_shows_the_funnel_and_a_chart(world):
     text = owner.last_text()
     assert "Leads, last 7 days: 2" in text
     assert "claimed: 1" in text and "submitted: 1" in text and "disbursed: 0" in text
-    assert "Median time to claim: 4.0 min" in text
-    assert "Median time to contact: 10.0 min" in text
+    assert "Median time to claim: 4 minutes" in text
+    assert "Median time to contact: 10 minutes" in text
     assert "Manager1: 1 / 1 / 0 / 0" in text
     owner.command("/stats soon")
     await world.settle()
@@ -122,6 +122,10 @@ async def test_export_csv_opens_with_the_csv_module_and_holds_every_lead(
     assert rows[2]["buyer_name"] == 'Wang, "Big" Fang' and rows[3]["buyer_name"] == "赵\n雷"
     assert rows[0]["status"] == "lost" and "claimed by Manager1" in rows[0]["history"]
     assert rows[0]["phone"] == "138****5678"
+    # Shanghai time with its offset, not UTC: the world starts at 02:00 UTC.
+    assert rows[0]["created_at"] == "2026-03-03T10:00:00+08:00"
+    assert rows[0]["claimed_at"] == "2026-03-03T10:00:00+08:00"
+    assert rows[0]["history"].startswith("2026-03-03T10:00:00+08:00 new by system")
 
     monkeypatch.setenv("DATABASE_PATH", world.settings.database_path.as_posix())
     out = tmp_path / "leads.csv"

@@ -41,7 +41,9 @@ async def test_a_prospect_who_prequalifies(
     assert buyer.last_text().startswith("1/15")
     await answer_all(world, buyer, locale, GOOD)
     summary = buyer.last_text()
-    assert NAME in summary and "+86138" in summary
+    # The phone as people write it: "138 0000 2101" for +8613800002101.
+    digits = f"{user_id:08d}"
+    assert NAME in summary and f"138 {digits[:4]} {digits[4:]}" in summary
     await confirm(world, buyer, locale)
 
     messages = buyer.bot_messages()
@@ -161,7 +163,8 @@ async def test_back_twice_then_edit_the_car_from_the_summary(
     await world.settle()
     assert buyer.last_text().startswith("7/15")
     await answer_all(world, buyer, locale, GOOD, skip=6)
-    assert "60,000" in buyer.last_text() and "48" in buyer.last_text()
+    down = {"en": "¥60,000 (30%)", "zh": "6万元（30%）"}[locale]  # a price's share in 万 in Chinese
+    assert down in buyer.last_text() and "48" in buyer.last_text()
 
     # Make it a used car: its age is asked, then the term (48 is not offered for used cars)
     # and the down payment still fits, so only those two come before the summary.

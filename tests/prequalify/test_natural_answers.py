@@ -56,7 +56,8 @@ async def test_a_prospect_typing_as_they_talk_reaches_a_lead(
             await tap(world, buyer, locale, "apply_check_yes")
     summary = buyer.last_text()
     months = {"en": "24 months", "zh": "24个月"}[locale]
-    assert months in summary and "200,000" in summary and "60,000" in summary
+    price, down = {"en": ("¥200,000", "¥60,000"), "zh": ("20万元", "6万元")}[locale]
+    assert months in summary and price in summary and down in summary
     await confirm(world, buyer, locale)
     assert any(PREQUALIFIED[locale] in m.text for m in buyer.bot_messages()[-2:])
 

@@ -165,7 +165,7 @@ async def test_bad_numbers_get_a_specific_reason(
     buyer.send("10%")  # under the 20% minimum for a new personal fuel car
     await world.settle()
     assert {"en": "at least", "zh": "至少"}[locale] in buyer.last_text()
-    assert "40,000" in buyer.last_text()
+    assert {"en": "¥40,000", "zh": "4万元"}[locale] in buyer.last_text()
 
 
 async def test_a_restart_midway_resumes_at_the_step_with_the_answers(
@@ -182,7 +182,7 @@ async def test_a_restart_midway_resumes_at_the_step_with_the_answers(
     assert step_of(buyer.last_text()) == (8, 15)
     await answer_all(world, buyer, "zh", GOOD, skip=7)
     summary = buyer.last_text()
-    assert "200,000" in summary and "60,000" in summary and NAME in summary
+    assert "车价：20万元" in summary and "首付：6万元" in summary and NAME in summary
     await world.restart()  # at the summary, too
     await confirm(world, buyer, "zh")
     data = await stored(world, 2203)

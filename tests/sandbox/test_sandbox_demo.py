@@ -90,3 +90,14 @@ async def test_a_number_that_can_be_the_answer_is_typed_not_pressed():
     assert "Li: 0\n" in text and "12/15" in text  # the debts answered, on to credit history
     code, text = await play(*TO_DEBTS, "2")
     assert code == 0 and "Li: 2\n" in text and "Li presses" not in text.split("12000")[-1]
+
+
+async def test_the_managers_group_speaks_the_default_locale():
+    out = io.StringIO()
+    lines = ["/start", "1", "3", "/as manager Zhang", "/group /help", "/as manager Li en", "/help"]
+    code = await run_demo(lines, database_path=None, out=out, default_locale="zh")
+    text = out.getvalue()
+    assert code == 0
+    assert "[managers] bot: 🙋 客户要求人工服务" in text  # the lead card, in Chinese
+    assert "[managers] bot: 您的客户经理工作台，Zhang" in text
+    assert "bot → Li: Your loan desk, Li" in text  # a manager who speaks English
