@@ -7,6 +7,7 @@ import importlib
 import os
 import sqlite3
 import sys
+from typing import NoReturn
 
 from bot.config import ConfigError, load_settings
 from lending.policy import PolicyError
@@ -27,10 +28,17 @@ SUBCOMMANDS = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr, exit 2, for every subcommand (subparsers are
+    made of their parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Car-loan assistant for Telegram."
-    )
+    parser = OneLineParser(prog="python -m bot", description="Car-loan assistant for Telegram.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(f"bot.cli.{name}").register(subparsers)
