@@ -18,7 +18,7 @@ from bot.cli.quote import one_line_errors
 from bot.config import load_settings
 from lending.answers import Answers, AnswersError, parse_answers
 from lending.assessment import Assessment, assess, offered_terms
-from lending.bounds import amount_problem
+from lending.bounds import MAX_AMOUNT, amount_problem
 from lending.offers import Offer, counter_offers
 from lending.policy import Policy, PolicyError, load_policy
 from lending.reasons import Locale
@@ -79,11 +79,11 @@ def _sane(data: Any) -> Any:
             raise AnswersError(f"{key}: expected a number or a word, got {json.dumps(value)}")
         if key in AMOUNT_KEYS and isinstance(value, int | Decimal | str):
             try:
-                problem = amount_problem(Decimal(str(value)))
+                too_much = Decimal(str(value)) > MAX_AMOUNT
             except ArithmeticError:
                 continue  # not a number: the model says so in its own words
-            if problem:
-                raise AnswersError(f"{key}: {problem}")
+            if too_much:  # zero, negative: the model's own words
+                raise AnswersError(f"{key}: {amount_problem(Decimal(str(value)))}")
     return data
 
 

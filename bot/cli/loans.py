@@ -79,6 +79,6 @@ def run_import(args: argparse.Namespace, importer: Importer, what: str) -> int:
             file=sys.stderr,
         )
         return 2
-    skipped = f"; skipped {result.skipped} already booked" if result.skipped else ""
+    skipped = f"; skipped {result.skipped} already imported" if result.skipped else ""
     print(f"imported {result.written} {what} from {path}{skipped}")
     return 0
