@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.sandbox.errors import SandboxScriptError
 from bot.sandbox.transcript import Transcript
@@ -174,13 +174,18 @@ def _interactive_lines(demo: Demo) -> Iterator[str]:
 
 
 async def run_demo(
-    lines: Iterable[str] | None, *, database_path: Path | None, out: TextIO = sys.stdout
+    lines: Iterable[str] | None,
+    *,
+    database_path: Path | None,
+    out: TextIO = sys.stdout,
+    settings: dict[str, Any] | None = None,
 ) -> int:
-    """Play `lines` (a script) or, when None, read from the terminal."""
+    """Play `lines` (a script) or, when None, read from the terminal; `settings` override
+    the sandbox's (the policy, time zone and locale the person configured)."""
     warnings.filterwarnings("ignore", message=".*per_message.*")
     with tempfile.TemporaryDirectory(prefix="autoloan-demo-") as scratch:
         path = database_path or Path(scratch) / "demo.sqlite3"
-        async with SandboxWorld.create(path) as world:
+        async with SandboxWorld.create(path, **(settings or {})) as world:
             demo = Demo(world, out)
             if lines is None:
                 return await demo.play(_interactive_lines(demo), strict=False)

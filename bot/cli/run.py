@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -10,6 +11,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
+from bot.reach import wait_for_telegram
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     require_for_run(settings, webhook=args.webhook)
     # The token is handed to the log filter so no record can carry it (see bot/logs.py).
     configure_logging(settings.log_level, secrets=[settings.token])
+    asyncio.run(wait_for_telegram(settings))
     application = build_application(settings)
     if args.webhook:
         application.run_webhook(**webhook_options(settings))
