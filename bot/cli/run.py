@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     require_for_run(settings, webhook=args.webhook)
     # The token is handed to the log filter so no record can carry it (see bot/logs.py).
     configure_logging(settings.log_level, secrets=[settings.token])
+    application = build_application(settings)  # a bad policy stops here, before any wait
     asyncio.run(wait_for_telegram(settings))
-    application = build_application(settings)
     if args.webhook:
         application.run_webhook(**webhook_options(settings))
     else:
