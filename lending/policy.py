@@ -464,6 +464,8 @@ def load_policy(path: str | Path | None = None, *, checked: bool = True) -> Poli
         raise PolicyError(f"{file}: is a directory, not a policy file") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{file.name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{file.name}: not UTF-8 text, so not a policy file") from None
     policy = parse_policy(data, file.name)
     if checked:
         from lending.policy_checks import policy_problems  # it imports this module

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import segno
-from pypinyin import lazy_pinyin
 
 from services.runtime import Runtime
 
@@ -132,6 +131,8 @@ def clean_name(name: str) -> str:
 def _slug(name: str) -> str:
     """A readable code from the name: Chinese as pinyin (上海车展 2026 -> shanghaichezhan_2026),
     accents dropped, words joined by _."""
+    from pypinyin import lazy_pinyin  # its dictionaries take ~1 s to load: only when needed
+
     spelled = "".join(
         " " + "".join(lazy_pinyin(part)) + " " if _HAN.fullmatch(part) else part
         for part in _HAN.split(name)
