@@ -43,8 +43,12 @@ def read_answers(file: str, policy: Policy) -> Answers:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AnswersError(f"{file}: file not found") from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise AnswersError(f"{file}: cannot read answers ({exc.__class__.__name__})") from None
+    except IsADirectoryError:
+        raise AnswersError(f"{file}: is a directory, not an answers file") from None
+    except UnicodeDecodeError:
+        raise AnswersError(f"{file}: not UTF-8 text, so not an answers file") from None
+    except OSError as exc:
+        raise AnswersError(f"{file}: cannot read answers ({exc.strerror})") from None
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
