@@ -131,3 +131,62 @@ def test_the_command_line_imports_a_good_file(tmp_path: Path, monkeypatch, capsy
     csv.write_text(LOANS_HEADER + f"L1001,1001,120000,4.8,12,annuity,{first_due},0\n")
     assert main(["loans", "import", str(csv)]) == 0
     assert "imported 1 loans" in capsys.readouterr().out
+
+
+async def test_the_same_file_twice_books_nothing_twice(world, tmp_path):
+    """A loan reference already booked is named and the file refused; with skip_existing
+    it is skipped and counted, and only new references are booked."""
+    await borrower(world, 1001, "Li")
+    csv = tmp_path / "loans.csv"
+    csv.write_text(LOANS_HEADER + "C-1,1001,120000,4.8,12,annuity,2026-04-03,0\n")
+    assert (await loan_import.import_loans(world.runtime, csv)).written == 1
+    csv.write_text(
+        LOANS_HEADER
+        + "C-1,1001,120000,4.8,12,annuity,2026-04-03,0\n"
+        + "C-2,1001,50000,4.8,12,annuity,2026-04-03,0\n"
+    )
+    again = await loan_import.import_loans(world.runtime, csv)
+    assert [str(e) for e in again.errors] == ["line 2: loan C-1 is already booked"]
+    assert await count(world, "loans") == 1
+    skipping = await loan_import.import_loans(world.runtime, csv, skip_existing=True)
+    assert (skipping.ok, skipping.written, skipping.skipped) == (True, 1, 1)
+    refs = await world.runtime.db.fetchall("SELECT loan_ref FROM loans ORDER BY id")
+    assert [r["loan_ref"] for r in refs] == ["C-1", "C-2"]
+
+
+async def test_a_payment_reference_is_recorded_once(world, tmp_path):
+    await borrower(world, 1001, "Li")
+    loan_id = await book(world, 1001)
+    csv = tmp_path / "payments.csv"
+    csv.write_text(f"payment_ref,loan_id,n,amount\nB-77,{loan_id},1,100\n")
+    assert (await loan_import.import_payments(world.runtime, csv)).written == 1
+    again = await loan_import.import_payments(world.runtime, csv)
+    assert [str(e) for e in again.errors] == ["line 2: payment B-77 is already recorded"]
+    skipping = await loan_import.import_payments(world.runtime, csv, skip_existing=True)
+    assert (skipping.written, skipping.skipped) == (0, 1)
+    paid = await world.runtime.db.fetchall("SELECT amount, payment_ref FROM payments")
+    assert [(p["amount"], p["payment_ref"]) for p in paid] == [("100", "B-77")]
+
+
+async def test_amounts_and_ids_are_bounded(world, tmp_path):
+    """lending/bounds.py: 1,000 to 10,000,000 yuan for a principal; ids are whole numbers."""
+    await borrower(world, 1001, "Li")
+    csv = tmp_path / "loans.csv"
+    rows = [
+        ("B1", "1001", "10000000"),  # the bound itself: fine
+        ("B2", "1001", "10000000.01"),
+        ("B3", "1001", "999.99"),
+        ("B4", "1" + "0" * 16, "5000"),
+        ("B5", "1001", "1e30"),
+    ]
+    csv.write_text(
+        LOANS_HEADER + "".join(f"{r},{t},{p},4.8,12,annuity,2026-04-03,0\n" for r, t, p in rows)
+    )
+    result = await loan_import.import_loans(world.runtime, csv)
+    assert [str(e) for e in result.errors] == [
+        "line 3: principal: must be from 1,000 to 10,000,000 yuan, got 10000000.01",
+        "line 4: principal: must be from 1,000 to 10,000,000 yuan, got 999.99",
+        "line 5: telegram_id: '10000000000000000' is not a whole number up to"
+        " 1,000,000,000,000,000",
+        "line 6: principal: must be from 1,000 to 10,000,000 yuan, got 1E+30",
+    ]
