@@ -56,7 +56,8 @@ def run_backup(args: argparse.Namespace) -> int:
     source = Path(settings.database_path)
     target: Path = args.file
     if not source.is_file() or source.stat().st_size == 0:
-        print(f"DATABASE_PATH: {source} does not exist (nothing to back up)", file=sys.stderr)
+        state = "is empty" if source.is_file() else "does not exist"
+        print(f"DATABASE_PATH: {source} {state}: nothing to back up", file=sys.stderr)
         return 2
     check_database_file(source)
     try:

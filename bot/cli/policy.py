@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `policy check`."""
     parser = subparsers.add_parser("policy", help="lending policy files")
     one_line_errors(parser)
-    actions = parser.add_subparsers(dest="policy_command", required=True)
+    actions = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a policy file and summarize it")
     one_line_errors(check)
     check.add_argument("file", metavar="FILE.toml")
