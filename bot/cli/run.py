@@ -12,6 +12,7 @@ from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
 from bot.reach import wait_for_telegram
+from storage.db import check_database_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     # The token is handed to the log filter so no record can carry it (see bot/logs.py).
     configure_logging(settings.log_level, secrets=[settings.token])
     application = build_application(settings)  # a bad policy stops here, before any wait
+    check_database_file(settings.database_path)  # and a database file that is not one
     asyncio.run(wait_for_telegram(settings))
     if args.webhook:
         application.run_webhook(**webhook_options(settings))

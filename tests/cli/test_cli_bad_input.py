@@ -243,6 +243,9 @@ CASES = [
     Case("run-nobody-set", ["run"], env={"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGH"}, says="MANAGER_CHAT_ID, MANAGER_IDS or ADMIN_IDS"),
     Case("run-bad-proxy", ["run"], env={"TELEGRAM_PROXY_URL": "proxy:8080"}, says="TELEGRAM_PROXY_URL"),
     Case("run-bad-port", ["run"], env={"WEBHOOK_PORT": "70000"}, says="WEBHOOK_PORT"),
+    Case("run-db-not-sqlite", ["run"], env={"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGH", "ADMIN_IDS": "1", "MANAGER_CHAT_ID": "-100", "DATABASE_PATH": "notes.txt"}, says="not a SQLite"),
+    Case("loans-db-not-sqlite", ["loans", "import", "loan.csv"], env={"DATABASE_PATH": "notes.txt"}, says="not a SQLite"),
+    Case("sources-db-not-sqlite", ["sources", "add", "New", "--bot", "AutoLoanBot"], env={"DATABASE_PATH": "picture.png"}, says="not a SQLite"),
     Case("start-bad-zone", ["start"], env={"TIMEZONE": "Mars/Base"}, says="TIMEZONE"),
     Case("no-such-command", ["fly"], says="fly"),
 ]  # fmt: skip
