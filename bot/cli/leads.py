@@ -41,9 +41,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"--days: give a number of days from 1 to {MAX_DAYS}", file=sys.stderr)
         return 2
     settings = load_settings()
-    if not Path(settings.database_path).is_file():
-        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
-        return 2
     try:
         check_target(
             out,
@@ -55,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except OutputError as error:
         print(error, file=sys.stderr)
+        return 2
+    if not Path(settings.database_path).is_file():
+        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
         return 2
     runtime = build_runtime(settings)
 

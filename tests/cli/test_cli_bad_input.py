@@ -26,26 +26,13 @@ from pathlib import Path
 import pytest
 
 from lending.policy import DEFAULT_POLICY_PATH
+from tests.desk.helpers import ANSWERS
 from tests.processes import base_env
 
 WORKERS = 3
 GROUP = 12  # cases to an interpreter
 TIMEOUT = 120  # for a group; a hang is a failure, not a stuck suite
 
-ANSWERS = {
-    "vehicle_condition": "new",
-    "powertrain": "fuel",
-    "use": "personal",
-    "price": 300000,
-    "down_payment": 60000,
-    "term_months": 24,
-    "employment": "salaried",
-    "employment_months": 36,
-    "monthly_income": 15000,
-    "monthly_debt": 0,
-    "credit_history": "clean",
-    "age": 35,
-}
 LOAN_HEADER = "loan_ref,telegram_id,principal,annual_rate,term_months,first_due_date"
 PAY_HEADER = "payment_ref,loan_id,n,amount"
 QUOTE = ["quote", "--price", "100000", "--down", "0", "--term", "36", "--rate", "4"]

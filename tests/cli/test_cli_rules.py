@@ -16,6 +16,7 @@ from bot.cli.main import main
 from bot.config import ConfigError, load_settings
 from bot.logs import redact
 from bot.reach import wait_for_telegram
+from tests.desk.helpers import ANSWERS
 
 QUOTE = ["quote", "--down", "0", "--term", "12", "--rate", "4"]
 
@@ -42,14 +43,6 @@ def test_an_absurd_fee_is_the_fee_s_fault(capsys) -> None:
     assert main([*argv, "--fee", "99999.99"]) == 2
     assert capsys.readouterr().err.startswith("--fee: 99999.99 on a loan of 100000.00")
     assert main([*argv, "--fee", "3000"]) == 0  # a real fee is fine
-
-
-ANSWERS = {
-    "vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": 300000,
-    "down_payment": 60000, "term_months": 24, "employment": "salaried",
-    "employment_months": 36, "monthly_income": 30000, "monthly_debt": 0,
-    "credit_history": "clean", "age": 35,
-}  # fmt: skip
 
 
 def test_assess_reads_policy_path_from_dot_env_as_from_the_environment(
