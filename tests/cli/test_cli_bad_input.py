@@ -161,6 +161,7 @@ CASES = [
     Case("backup-over-database", ["backup", "bot.db"], says="database"),
     Case("backup-over-foreign-file", ["backup", "notes.txt"], says="--force"),
     Case("backup-no-folder", ["backup", "no/such/copy.db"], says="does not exist"),
+    Case("backup-db-locked", ["backup", "copy.db"], env={"DATABASE_PATH": "locked.db"}, says="locked"),
     Case("backup-from-not-sqlite", ["backup", "copy.db"], env={"DATABASE_PATH": "notes.txt"}, says="not a SQLite"),
     Case("export-over-database", ["leads", "export", "--out", "bot.db"], says="database"),
     Case("export-to-directory", ["leads", "export", "--out", "folder"], says="directory"),

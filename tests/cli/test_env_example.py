@@ -41,6 +41,13 @@ def test_start_runs_the_demo_and_writes_no_database(fresh: Path) -> None:
     assert sorted(p.name for p in fresh.iterdir()) == [".env"]
 
 
+def test_the_demo_keeps_its_data_where_asked(fresh: Path) -> None:
+    done = bot(fresh, "demo", "--database", "demo.db", stdin="/start\n")
+    assert done.returncode == 0, done.stderr
+    assert (fresh / "demo.db").read_bytes().startswith(b"SQLite format 3")
+    assert not (fresh / "autoloan.sqlite3").exists()
+
+
 def test_policy_check_and_quote_run_as_copied(fresh: Path) -> None:
     done = bot(fresh, "policy", "check", str(DEFAULT_POLICY_PATH))
     assert done.returncode == 0, done.stderr
