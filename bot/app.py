@@ -175,6 +175,10 @@ def build_application(
         builder = builder.rate_limiter(rate_limiter)
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
+    elif settings.telegram_proxy_url:  # HTTP or SOCKS, through PTB's own request options
+        builder = builder.proxy(settings.telegram_proxy_url).get_updates_proxy(
+            settings.telegram_proxy_url
+        )
     application: AutoloanApplication = builder.build()  # type: ignore[assignment]
     application.runtime = runtime
     application.bot_data["runtime"] = runtime

@@ -1,4 +1,8 @@
-"""Settings, read once from the environment and `.env` (see .env.example for each variable)."""
+"""Settings, read once from the environment and `.env` (see .env.example for each variable).
+
+Every command (the bot, the CLI, the demo) reads them through `load_settings`, so a value
+means the same wherever it is written. An empty value means "not set".
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,18 @@ class ConfigError(ValueError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `POLICY_PATH=` in a copied .env.example means "the default", not the file ".".
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = TELEGRAM_API
+    # HTTP or SOCKS proxy for every Bot API call (mainland China cannot reach Telegram).
+    telegram_proxy_url: str | None = None
     # Only for links made offline (`python -m bot sources add`); the running bot asks getMe.
     telegram_bot_username: str | None = None
     manager_chat_id: int | None = None
@@ -82,6 +93,17 @@ class Settings(BaseSettings):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
         return value
 
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        schemes = ("http://", "https://", "socks5://", "socks5h://", "socks4://")
+        if value is not None and not (value.startswith(schemes) and len(value) > 10):
+            raise ValueError(
+                f"expected a proxy URL like http://127.0.0.1:7890 or socks5://127.0.0.1:1080,"
+                f" got {value!r}"
+            )
+        return value
+
     @field_validator("manager_chat_id")
     @classmethod
     def _group_id(cls, value: int | None) -> int | None:
@@ -103,16 +125,21 @@ class Settings(BaseSettings):
     @field_validator("database_path")
     @classmethod
     def _directory_exists(cls, value: Path) -> Path:
-        if str(value) != ":memory:" and not value.expanduser().parent.is_dir():
-            raise ValueError(f"directory {value.expanduser().parent} does not exist")
-        return value.expanduser()
+        if str(value) == ":memory:":
+            return value
+        path = value.expanduser()
+        if not path.parent.is_dir():
+            raise ValueError(f"directory {path.parent} does not exist")
+        if path.is_dir():
+            raise ValueError(f"{path} is a directory; give the database file, like {path}/bot.db")
+        return path
 
     @field_validator("policy_path")
     @classmethod
     def _policy_file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.expanduser().is_file():
             raise ValueError(f"file {value} does not exist")
-        return value
+        return None if value is None else value.expanduser()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -140,12 +167,16 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def require_for_run(settings: Settings, *, webhook: bool) -> None:
-    """What `python -m bot run` needs beyond what every command needs."""
+    """What `python -m bot run` needs beyond what every command needs: one line naming
+    every variable a deployment must still fill in."""
     settings.token  # noqa: B018 - raises ConfigError when missing
+    missing: dict[str, str] = {}
     if settings.manager_chat_id is None:
-        raise ConfigError(
-            "MANAGER_CHAT_ID: not set; expected the managers' group chat id, like -1001234567890"
-        )
+        missing["MANAGER_CHAT_ID"] = "the managers' group chat id, like -1001234567890"
+    if not settings.manager_ids and not settings.admin_ids:
+        missing["MANAGER_IDS or ADMIN_IDS"] = "the user ids who work the leads, like 7001,7002"
+    if missing:
+        raise ConfigError(f"{', '.join(missing)}: not set; expected {'; '.join(missing.values())}")
     if webhook:
         if not settings.webhook_url:
             raise ConfigError("WEBHOOK_URL: not set; webhook mode needs the public https URL")

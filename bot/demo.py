@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.sandbox.errors import SandboxScriptError
 from bot.sandbox.transcript import Transcript
@@ -216,14 +216,20 @@ async def run_demo(
     *,
     database_path: Path | None,
     out: TextIO = sys.stdout,
-    default_locale: str = "en",
+    settings: dict[str, Any] | None = None,
+    default_locale: str | None = None,
 ) -> int:
-    """Play `lines` (a script) or, when None, read from the terminal. The managers' group
-    and managers speak `default_locale` (DEFAULT_LOCALE), as the company's bot would."""
+    """Play `lines` (a script) or, when None, read from the terminal; `settings` override
+    the sandbox's (the policy, time zone and locale the person configured). The managers'
+    group and managers speak the default locale (DEFAULT_LOCALE), as the company's bot
+    would."""
     warnings.filterwarnings("ignore", message=".*per_message.*")
+    overrides = dict(settings or {})
+    if default_locale:
+        overrides["default_locale"] = default_locale
     with tempfile.TemporaryDirectory(prefix="autoloan-demo-") as scratch:
         path = database_path or Path(scratch) / "demo.sqlite3"
-        async with SandboxWorld.create(path, default_locale=default_locale) as world:
+        async with SandboxWorld.create(path, **overrides) as world:
             demo = Demo(world, out)
             if lines is None:
                 return await demo.play(_interactive_lines(demo), strict=False)

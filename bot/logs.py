@@ -12,7 +12,9 @@ What is redacted (over-redaction is accepted; a log that leaks is not):
   numbers written with a leading +;
 - resident ID-card numbers (18 characters, the last may be X; the old 15-digit form);
 - money: amounts with a currency mark (¥, CNY, RMB, 元, 万, w, k), thousands-separated
-  numbers, decimals with two places;
+  numbers, decimals with two places; but not inside a file path (`/…/versions/3.11.7/lib`)
+  nor in a version number (`3.11.7`, `v1.25`, `Python 3.12`), which say where an error came
+  from (phones, ID numbers and the token are hidden there too);
 - free text from people: everything after `text=` / `caption=` / `name=` / `phone=` and the
   values of such keys in dict or JSON dumps of updates and payloads.
 """
@@ -41,6 +43,9 @@ _QUOTED_VALUE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BOT_URL = re.compile(r"/bot[^/\s'\"]+")
+# A file path in a traceback or a message: /x/y, ./x, ~/x or C:\x, up to a space, a quote
+# or a URL query (its values are redacted like any text).
+_PATH = re.compile(r"""((?<![\w/\\])(?:[A-Za-z]:\\|~/|\.{1,2}/|/)[^\s'"<>?=&]+)""")
 _TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{20,}")
 _ID_CARD = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
 _MAINLAND_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
@@ -49,7 +54,7 @@ _MONEY = re.compile(
     r"(?:[¥￥$]\s?|\b(?:CNY|RMB|USD)\s?)-?\d[\d,]*(?:\.\d+)?"  # ¥200000, CNY 1,234.50
     r"|-?\d[\d,]*(?:\.\d+)?\s?(?:元|万|w\b|W\b|k\b|K\b|块)"  # 20万, 200k, 3000元
     r"|\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b"  # 200,000
-    r"|\b\d+\.\d{2}\b"  # 4321.09
+    r"|(?<![\d.])(?<![vV])(?<!python )(?<!version )\b\d+\.\d{2}\b(?!\.\d)"  # 4321.09, not 3.11.7
     r"|Decimal\('[^']*'\)",
     re.IGNORECASE,
 )
@@ -67,8 +72,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _ID_CARD.sub("<id-card>", text)
     text = _MAINLAND_PHONE.sub("<phone>", text)
     text = _INTERNATIONAL_PHONE.sub("<phone>", text)
-    text = _MONEY.sub("<amount>", text)
-    return text
+    # Amounts outside file paths only: a path's digits are versions and dates, not money.
+    return "".join(
+        part if _PATH.fullmatch(part) else _MONEY.sub("<amount>", part)
+        for part in _PATH.split(text)
+    )
 
 
 class RedactingFilter(logging.Filter):

@@ -514,8 +514,9 @@ def parse_policy(data: dict, source: str = "policy") -> Policy:
         raise PolicyError(first_error_line(exc, source)) from None
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and validate a policy file (None: the default shipped with the package)."""
+def load_policy(path: str | Path | None = None, *, checked: bool = True) -> Policy:
+    """Read and validate a policy file (None: the default shipped with the package);
+    `checked` also refuses contradictions and values beyond regulation (policy_checks)."""
     file = Path(path) if path is not None else DEFAULT_POLICY_PATH
     try:
         with file.open("rb") as fh:
@@ -526,4 +527,13 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"{file}: is a directory, not a policy file") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{file.name}: not valid TOML: {exc}") from None
-    return parse_policy(data, file.name)
+    except UnicodeDecodeError:
+        raise PolicyError(f"{file.name}: not UTF-8 text, so not a policy file") from None
+    policy = parse_policy(data, file.name)
+    if checked:
+        from lending.policy_checks import policy_problems  # it imports this module
+
+        problems = policy_problems(policy)
+        if problems:
+            raise PolicyError(f"{file.name}: {problems[0]}")
+    return policy

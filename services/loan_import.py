@@ -10,11 +10,12 @@ Loans (`python -m bot loans import FILE.csv`):
 
 | column           | required | meaning                                                      |
 |------------------|----------|--------------------------------------------------------------|
+| `loan_ref`       | yes      | the lender's own loan reference (contract number), unique    |
 | `telegram_id`    | one of   | the borrower's Telegram user id                               |
 | `lead_id`        | the two  | a lead in 'approved' status; it moves to 'disbursed'         |
 | `manager_id`     | no       | the borrower's manager (default: the lead's owner)           |
-| `principal`      | yes      | amount lent, yuan, e.g. `120000` or `120000.00`              |
-| `annual_rate`    | yes      | percent a year, e.g. `4.8`                                   |
+| `principal`      | yes      | amount lent, yuan, 1,000 to 10,000,000, e.g. `120000.00`     |
+| `annual_rate`    | yes      | percent a year, 0 to 36, e.g. `4.8`                          |
 | `term_months`    | yes      | 1 to 120                                                     |
 | `method`         | no       | `annuity` (default), `equal-principal` or `balloon`         |
 | `balloon_amount` | no       | final lump sum of a balloon loan, yuan (default 0)           |
@@ -25,14 +26,21 @@ Loans (`python -m bot loans import FILE.csv`):
 
 Payments (`python -m bot payments import FILE.csv`):
 
-| column    | required | meaning                                                          |
-|-----------|----------|------------------------------------------------------------------|
-| `loan_id` | yes      | the loan number                                                  |
-| `n`       | yes      | the installment number, 1 to the term                            |
-| `amount`  | no       | yuan; default what is left of that installment; no overpayment   |
-| `paid_on` | no       | YYYY-MM-DD (default: today)                                      |
+| column        | required | meaning                                                      |
+|---------------|----------|--------------------------------------------------------------|
+| `payment_ref` | yes      | the bank's reference of the payment (transaction id), unique |
+| `loan_id`     | yes      | the loan number                                              |
+| `n`           | yes      | the installment number, 1 to the term                        |
+| `amount`      | no       | yuan; default what is left of that installment; no overpayment |
+| `paid_on`     | no       | YYYY-MM-DD (default: today)                                  |
 
 Several rows may pay the same installment in parts; together they may not exceed it.
+
+Imports are idempotent: a `loan_ref` or `payment_ref` already booked (or twice in the file)
+is reported as `line N: loan REF is already booked` and the file is refused; with
+`--skip-existing` such rows are skipped and counted instead. References are 1-64 printable
+characters. Every amount is at most 10,000,000 yuan and ids are whole numbers
+(lending/bounds.py holds the bounds).
 Imported payments stop that installment's reminders; the borrower is not messaged (bank
 files arrive in bulk). A borrower whose loan is imported gets the welcome with the
 schedule only if they have talked to the bot before (Telegram lets a bot write first to
@@ -44,6 +52,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,12 +60,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from lending.bounds import MAX_AMOUNT, MIN_LOAN, amount_problem
 from lending.money import CENT, ZERO
 from lending.schedule import RepaymentMethod
 from services import loans, managers
 from services.runtime import Runtime
 
 LOAN_COLUMNS = {
+    "loan_ref": True,
     "telegram_id": False,
     "lead_id": False,
     "manager_id": False,
@@ -70,8 +81,16 @@ LOAN_COLUMNS = {
     "disbursed_on": False,
     "first_due_date": True,
 }
-PAYMENT_COLUMNS = {"loan_id": True, "n": True, "amount": False, "paid_on": False}
+PAYMENT_COLUMNS = {
+    "payment_ref": True,
+    "loan_id": True,
+    "n": True,
+    "amount": False,
+    "paid_on": False,
+}
 MAX_ROWS = 100_000
+MAX_ID = 10**15  # Telegram ids and our row ids stay far below this
+MAX_REF = 64
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,7 @@ class RowError:
 class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     written: int = 0
+    skipped: int = 0  # rows whose reference was already booked (--skip-existing)
 
     @property
     def ok(self) -> bool:
@@ -101,6 +121,11 @@ class _RowProblem(ValueError):
     pass
 
 
+class _AlreadyBooked(_RowProblem):
+    """The row's reference is in the database already: an error, or with --skip-existing
+    a row skipped."""
+
+
 def read_rows(path: Path, columns: dict[str, bool]) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) for every non-blank data row; raises ImportFileError for the file."""
     try:
@@ -111,7 +136,19 @@ def read_rows(path: Path, columns: dict[str, bool]) -> list[tuple[int, dict[str,
         raise ImportFileError(f"{path}: is a directory, not a CSV file") from None
     except UnicodeDecodeError:
         raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
-    reader = csv.reader(io.StringIO(text))
+    if "\x00" in text:
+        raise ImportFileError(f"{path}: not a CSV text file (it holds NUL bytes)")
+    # strict: a quote left open is an error, not a field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        return _rows(path, reader, columns)
+    except csv.Error as error:
+        raise ImportFileError(
+            f"{path}: line {reader.line_num}: not valid CSV ({error}; a quote left open?)"
+        ) from None
+
+
+def _rows(path: Path, reader: Any, columns: dict[str, bool]) -> list[tuple[int, dict[str, str]]]:
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise ImportFileError(f"{path}: line 1: no header row (expected {', '.join(columns)})")
@@ -158,10 +195,15 @@ def _decimal(row: dict[str, str], name: str, default: Decimal | None = None) -> 
     return value
 
 
-def _amount(row: dict[str, str], name: str, default: Decimal | None = None) -> Decimal:
+def _amount(
+    row: dict[str, str], name: str, default: Decimal | None = None, minimum: Decimal = ZERO
+) -> Decimal:
     value = _decimal(row, name, default)
     if value < 0:
         raise _RowProblem(f"{name}: must not be negative, got {value}")
+    problem = amount_problem(value, minimum=minimum)
+    if problem:
+        raise _RowProblem(f"{name}: {problem}")
     if value != value.quantize(CENT):
         raise _RowProblem(f"{name}: at most two decimals (fen), got {value}")
     return value
@@ -173,9 +215,18 @@ def _int(row: dict[str, str], name: str, *, required: bool = True) -> int | None
         if required:
             raise _RowProblem(f"{name}: missing")
         return None
-    if not text.isdigit():
-        raise _RowProblem(f"{name}: {text!r} is not a whole number")
+    if not re.fullmatch(r"[0-9]{1,16}", text) or int(text) > MAX_ID:
+        raise _RowProblem(f"{name}: {text!r} is not a whole number up to {MAX_ID:,}")
     return int(text)
+
+
+def _reference(row: dict[str, str], name: str) -> str:
+    text = row.get(name, "")
+    if not text:
+        raise _RowProblem(f"{name}: missing")
+    if len(text) > MAX_REF or not text.isprintable():
+        raise _RowProblem(f"{name}: at most {MAX_REF} printable characters, got {text[:80]!r}")
+    return text
 
 
 def _date(row: dict[str, str], name: str, default: date | None = None) -> date:
@@ -219,6 +270,7 @@ TERM_REASONS = {
 @dataclass(frozen=True)
 class _LoanRow:
     line: int
+    loan_ref: str
     user_id: int
     lead_id: int | None
     manager_id: int | None
@@ -227,13 +279,20 @@ class _LoanRow:
     known_user: bool
 
 
-async def import_loans(runtime: Runtime, path: Path) -> ImportResult:
+async def import_loans(
+    runtime: Runtime, path: Path, *, skip_existing: bool = False
+) -> ImportResult:
     """Validate every row of a loans CSV; book them all in one transaction, or none."""
     leads_seen: dict[int, int] = {}
+    refs_seen: dict[str, int] = {}
     today = runtime.local_now().date()
 
     async def check(line: int, row: dict[str, str]) -> _LoanRow:
-        parsed = await _loan_row(runtime, line, row, today)
+        loan_ref = _reference(row, "loan_ref")
+        _first_in_file(refs_seen, loan_ref, line, "loan_ref")
+        if await runtime.db.fetchone("SELECT 1 FROM loans WHERE loan_ref = ?", (loan_ref,)):
+            raise _AlreadyBooked(f"loan {loan_ref} is already booked")
+        parsed = await _loan_row(runtime, line, loan_ref, row, today)
         if parsed.lead_id is not None:
             if parsed.lead_id in leads_seen:
                 raise _RowProblem(
@@ -242,13 +301,22 @@ async def import_loans(runtime: Runtime, path: Path) -> ImportResult:
             leads_seen[parsed.lead_id] = line
         return parsed
 
-    result = await _import(runtime, path, LOAN_COLUMNS, check, _book)
+    result = await _import(runtime, path, LOAN_COLUMNS, check, _book, skip_existing)
     if result.ok:
         runtime.wake_outbox()
     return result
 
 
-async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: date) -> _LoanRow:
+def _first_in_file(seen: dict[str, int], reference: str, line: int, column: str) -> None:
+    """A reference may appear once in a file."""
+    if reference in seen:
+        raise _RowProblem(f"{column}: {reference} is already on line {seen[reference]}")
+    seen[reference] = line
+
+
+async def _loan_row(
+    runtime: Runtime, line: int, loan_ref: str, row: dict[str, str], today: date
+) -> _LoanRow:
     telegram_id = _int(row, "telegram_id", required=False)
     lead_id = _int(row, "lead_id", required=False)
     if (telegram_id is None) == (lead_id is None):
@@ -265,7 +333,7 @@ async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: dat
     assert term is not None
     disbursed_on = _past_date(row, "disbursed_on", today)
     terms = loans.LoanTerms(
-        principal=_amount(row, "principal"),
+        principal=_amount(row, "principal", minimum=MIN_LOAN),
         annual_rate=_decimal(row, "annual_rate"),
         term_months=term,
         method=method,
@@ -307,7 +375,7 @@ async def _loan_row(runtime: Runtime, line: int, row: dict[str, str], today: dat
     if manager_id is not None and not await managers.is_manager(runtime, manager_id):
         raise _RowProblem(f"manager_id: {manager_id} is not a manager")
     known = await db.fetchone("SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is not None
-    return _LoanRow(line, user_id, lead_id, manager_id, terms, disbursed_on, known)
+    return _LoanRow(line, loan_ref, user_id, lead_id, manager_id, terms, disbursed_on, known)
 
 
 async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
@@ -329,6 +397,9 @@ async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
         disbursed_at=now,
         disbursed_on=item.disbursed_on,
     )
+    await conn.execute(
+        "UPDATE loans SET loan_ref = ? WHERE id = ?", (item.loan_ref, booked.loan_id)
+    )
     if item.lead_id is not None:
         from services import leads
 
@@ -346,20 +417,30 @@ async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
 @dataclass(frozen=True)
 class _PaymentRow:
     line: int
+    payment_ref: str
     installment_id: int
     amount: Decimal
     paid_on: date
 
 
-async def import_payments(runtime: Runtime, path: Path) -> ImportResult:
+async def import_payments(
+    runtime: Runtime, path: Path, *, skip_existing: bool = False
+) -> ImportResult:
     """Validate every row of a payments CSV; record them all in one transaction, or none."""
     from services.payments import PaymentError, check_amount
 
     # What earlier rows of this file already pay, so parts together cannot overpay.
     pending: dict[int, Decimal] = {}
+    refs_seen: dict[str, int] = {}
     today = runtime.local_now().date()
 
     async def check(line: int, row: dict[str, str]) -> _PaymentRow:
+        payment_ref = _reference(row, "payment_ref")
+        _first_in_file(refs_seen, payment_ref, line, "payment_ref")
+        if await runtime.db.fetchone(
+            "SELECT 1 FROM payments WHERE payment_ref = ?", (payment_ref,)
+        ):
+            raise _AlreadyBooked(f"payment {payment_ref} is already recorded")
         loan_id = _int(row, "loan_id")
         n = _int(row, "n")
         paid_on = _past_date(row, "paid_on", today)
@@ -381,14 +462,16 @@ async def import_payments(runtime: Runtime, path: Path) -> ImportResult:
         if left <= 0:
             raise _RowProblem(f"loan {loan_id} installment {n} is paid in full by earlier rows")
         amount = _decimal(row, "amount", left)
+        if amount > MAX_AMOUNT:  # zero, negative and overpaying: check_amount below
+            raise _RowProblem(f"amount: {amount_problem(amount)}")
         try:
             check_amount(amount, left)
         except PaymentError as error:
             raise _RowProblem(_payment_reason(error.code, amount, left)) from None
         pending[found["id"]] = pending.get(found["id"], ZERO) + amount
-        return _PaymentRow(line, found["id"], amount, paid_on)
+        return _PaymentRow(line, payment_ref, found["id"], amount, paid_on)
 
-    return await _import(runtime, path, PAYMENT_COLUMNS, check, _pay)
+    return await _import(runtime, path, PAYMENT_COLUMNS, check, _pay, skip_existing)
 
 
 def _payment_reason(code: str, amount: Decimal, left: Decimal) -> str:
@@ -407,7 +490,14 @@ async def _pay(conn: Any, runtime: Runtime, item: _PaymentRow) -> None:
     ) as cur:
         row = await cur.fetchone()
     await apply_payment(
-        conn, runtime, row, item.amount, source="import", recorded_by=None, paid_on=item.paid_on
+        conn,
+        runtime,
+        row,
+        item.amount,
+        source="import",
+        recorded_by=None,
+        paid_on=item.paid_on,
+        reference=item.payment_ref,
     )
 
 
@@ -417,6 +507,7 @@ async def _import(
     columns: dict[str, bool],
     check: Callable[[int, dict[str, str]], Awaitable[Any]],
     write: Callable[[Any, Runtime, Any], Awaitable[None]],
+    skip_existing: bool = False,
 ) -> ImportResult:
     """`check` every row (it raises _RowProblem with the reason); then, only if all passed,
     `write` them all in one transaction."""
@@ -428,14 +519,25 @@ async def _import(
             if "__error__" in row:
                 raise _RowProblem(row["__error__"])
             valid.append(await check(line, row))
+        except _AlreadyBooked as problem:
+            if skip_existing:
+                result.skipped += 1
+            else:
+                result.errors.append(RowError(line, str(problem)))
         except _RowProblem as problem:
             result.errors.append(RowError(line, str(problem)))
     if not rows and not result.errors:
         result.errors.append(RowError(2, "no data rows"))
     if result.errors:
         return result
-    async with runtime.db.transaction() as conn:
-        for item in valid:
-            await write(conn, runtime, item)
+    try:
+        async with runtime.db.transaction() as conn:
+            for item in valid:
+                await write(conn, runtime, item)
+    except sqlite3.IntegrityError:
+        # Another import booked one of these references between the check and the write.
+        raise ImportFileError(
+            f"{path}: nothing imported: a reference in it was booked meanwhile; run it again"
+        ) from None
     result.written = len(valid)
     return result

@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from lending.apr import annualized_rate
+from lending.bounds import MAX_RATE_PERCENT, MAX_TERM_MONTHS
 from lending.dates import add_months
 from lending.money import HUNDRED, ZERO, money
 from lending.schedule import RepaymentMethod, Schedule, build_schedule
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 CHART_RENDERER = "loan_chart"  # the outbox renderer that draws a new loan's schedule
 
 RATE_TYPES = ("fixed", "floating")
-MAX_TERM_MONTHS = 120
 # The schedule text lists this many installments; the picture shows them all.
 SCHEDULE_LINES = 12
 
@@ -108,7 +108,7 @@ def validate_terms(terms: LoanTerms, disbursed_on: date) -> None:
     """Raise LoanError naming the first term that cannot be booked."""
     if terms.principal <= 0:
         raise LoanError("principal_not_positive", value=terms.principal)
-    if not ZERO <= terms.annual_rate <= Decimal(36):
+    if not ZERO <= terms.annual_rate <= MAX_RATE_PERCENT:
         raise LoanError("rate_out_of_range", value=terms.annual_rate)
     if not 1 <= terms.term_months <= MAX_TERM_MONTHS:
         raise LoanError("term_out_of_range", value=terms.term_months, max=MAX_TERM_MONTHS)

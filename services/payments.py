@@ -93,8 +93,10 @@ async def apply_payment(
     source: str,
     recorded_by: int | None,
     paid_on: date,
+    reference: str | None = None,
 ) -> Applied:
-    """Record `amount` against one installment (inside the caller's transaction)."""
+    """Record `amount` against one installment (inside the caller's transaction);
+    `reference` is the bank's payment reference of an imported payment (unique)."""
     installment = installment_view(row)
     if installment.status == "paid":
         raise PaymentError("already_paid", n=installment.n)
@@ -109,7 +111,7 @@ async def apply_payment(
     )
     await conn.execute(
         "INSERT INTO payments (loan_id, installment_id, amount, recorded_by, source, paid_on,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " created_at, payment_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             row["loan_id"],
             installment.id,
@@ -118,6 +120,7 @@ async def apply_payment(
             source,
             paid_on.isoformat(),
             now,
+            reference,
         ),
     )
     closed = await close_if_repaid(conn, row["loan_id"]) if full else False

@@ -26,6 +26,11 @@ MAX_NAME = 64
 MAX_CODE = 32  # well inside Telegram's 64-character start parameter
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 _RESERVED = frozenset({UNKNOWN, DIRECT})
+# Telegram's rules for a bot's username: 5-32 characters of Latin letters, digits and
+# underscores, starting with a letter and ending in "bot".
+_BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,28}bot$", re.IGNORECASE)
+_HAN = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
+QR_MIN_PIXELS = 1000  # wide enough to print a stand's poster sharp
 
 
 class SourceError(ValueError):
@@ -67,10 +72,47 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
 
 
-def qr_png(link: str, scale: int = 10) -> bytes:
-    """The link as a QR code picture (medium error correction survives a creased print)."""
+def bot_username(text: str) -> str:
+    """A bot's username as t.me links need it (without @), checked by Telegram's rules."""
+    name = text.strip().removeprefix("@")
+    if not _BOT_USERNAME.match(name):
+        raise SourceError(
+            "bad_username",
+            f"{text!r} is not a bot's username: 5-32 letters, digits or _, starting with a"
+            " letter and ending in bot, like AutoLoanBot",
+        )
+    return name
+
+
+def check_code(code: str) -> str:
+    """A start parameter a person chose (`--slug`): Telegram's alphabet, not one of ours."""
+    if not _CODE.match(code):
+        raise SourceError(
+            "bad_code", f"{code!r}: use 1-64 characters of A-Z, a-z, 0-9, _ and -, like sh_2026"
+        )
+    if code in _RESERVED:
+        raise SourceError("bad_code", f"{code!r} is reserved; choose another")
+    return code
+
+
+def _qr(link: str) -> segno.QRCode:
+    # Medium error correction survives a creased print.
+    return segno.make(link, error="m", micro=False)
+
+
+def qr_png(link: str, min_pixels: int = QR_MIN_PIXELS) -> bytes:
+    """The link as a QR code picture at least `min_pixels` wide, for print."""
+    code = _qr(link)
+    scale = -(-min_pixels // code.symbol_size(scale=1, border=4)[0])
     buffer = io.BytesIO()
-    segno.make(link, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    code.save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def qr_svg(link: str) -> bytes:
+    """The link as a QR code drawing, sharp at any print size."""
+    buffer = io.BytesIO()
+    _qr(link).save(buffer, kind="svg", scale=10, border=4, xmldecl=True)
     return buffer.getvalue()
 
 
@@ -87,7 +129,15 @@ def clean_name(name: str) -> str:
 
 
 def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """A readable code from the name: Chinese as pinyin (上海车展 2026 -> shanghaichezhan_2026),
+    accents dropped, words joined by _."""
+    from pypinyin import lazy_pinyin  # its dictionaries take ~1 s to load: only when needed
+
+    spelled = "".join(
+        " " + "".join(lazy_pinyin(part)) + " " if _HAN.fullmatch(part) else part
+        for part in _HAN.split(name)
+    )
+    ascii_name = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
     words = re.findall(r"[A-Za-z0-9]+", ascii_name.lower())
     return "_".join(words)[:MAX_CODE].strip("_")
 
@@ -103,16 +153,26 @@ def classify(payload: str | None) -> str | None:
     return text
 
 
-async def create_source(runtime: Runtime, name: str, created_by: int | None = None) -> Source:
-    """Add a named source (or return the existing one of that name) with a fresh code."""
+async def create_source(
+    runtime: Runtime, name: str, created_by: int | None = None, *, code: str | None = None
+) -> Source:
+    """Add a named source (or return the existing one of that name) with a fresh code, or
+    with `code` when the person chose one (refused when another source has it)."""
     name = clean_name(name)
+    wanted = None if code is None else check_code(code)
     now = runtime.clock.now().isoformat()
     async with runtime.db.transaction() as conn:
         async with conn.execute("SELECT code, name FROM sources WHERE name = ?", (name,)) as cur:
             row = await cur.fetchone()
         if row is not None:
+            if wanted is not None and wanted != row["code"]:
+                raise SourceError(
+                    "name_taken", f"{name!r} already exists with the code {row['code']!r}"
+                )
             return Source(row["code"], row["name"], created=False)
-        base = _slug(name) or "src"
+        if wanted is not None and await _code_taken(conn, wanted):
+            raise SourceError("code_taken", f"{wanted!r} is already another source's code")
+        base = wanted or _slug(name) or "src"
         code = base
         suffix = 1
         while code in _RESERVED or await _code_taken(conn, code):

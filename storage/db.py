@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_HEADER = b"SQLite format 3\x00"
 CHECKPOINT_SECONDS = 1.0
 # The pause between the write batches of `in_batches`: a real one, not sleep(0), since a
 # task ready again at once runs its next batch before an answer from Telegram, which
@@ -57,6 +58,36 @@ def _offloading(value: bool) -> Iterator[None]:
         yield
     finally:
         _offloaded.reset(token)
+
+
+class DatabaseFileError(RuntimeError):
+    """DATABASE_PATH cannot be used: not a SQLite file, unreadable, or held by another
+    program longer than BUSY_TIMEOUT_MS. The message is one line naming the variable."""
+
+
+def check_database_file(path: str | Path) -> None:
+    """Raise DatabaseFileError unless `path` is absent, empty or a SQLite database file."""
+    if str(path) == ":memory:":
+        return
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise DatabaseFileError(f"DATABASE_PATH: {file} is a directory, not a database") from None
+    except OSError as error:
+        raise DatabaseFileError(f"DATABASE_PATH: cannot read {file}: {error.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise DatabaseFileError(f"DATABASE_PATH: {file} is not a SQLite database")
+
+
+def locked_message(path: str | Path) -> str:
+    return (
+        f"DATABASE_PATH: {path} is locked by another program; waited "
+        f"{BUSY_TIMEOUT_MS // 1000} s, try again when it is done"
+    )
 
 
 class LoopConnection(aiosqlite.Connection):
@@ -135,6 +166,7 @@ class Database:
 
     async def open(self) -> Database:
         if self._conn is None:
+            check_database_file(self.path)
             self._conn = await connect(self.path)
             # An in-memory database has no file: another connection would see another
             # database, and there is no WAL to checkpoint.
@@ -278,8 +310,17 @@ async def connect(path: str) -> aiosqlite.Connection:
 
     conn = await LoopConnection(connector)
     conn.row_factory = sqlite3.Row
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see Database.checkpoint
+    try:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see Database.checkpoint
+    except BaseException as error:
+        # Closed here, or its worker thread keeps the process alive after the error.
+        await conn.close()
+        if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+            raise DatabaseFileError(locked_message(path)) from None
+        if isinstance(error, sqlite3.DatabaseError):
+            raise DatabaseFileError(f"DATABASE_PATH: {path}: {error}") from None
+        raise
     return conn

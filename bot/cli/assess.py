@@ -8,7 +8,6 @@ negative price, term not offered, malformed JSON) exits 2 with one line naming t
 
 import argparse
 import json
-import os
 import sys
 from datetime import date
 from decimal import Decimal
@@ -16,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.quote import one_line_errors
+from bot.config import load_settings
 from lending.answers import Answers, AnswersError, parse_answers
 from lending.apr import APR_CONVENTION
 from lending.assessment import Assessment, assess, offered_terms
+from lending.bounds import MAX_AMOUNT, amount_problem
 from lending.offers import Offer, counter_offers
 from lending.policy import Policy, PolicyError, load_policy
 from lending.reasons import Locale
@@ -43,15 +44,19 @@ def read_answers(file: str, policy: Policy) -> Answers:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AnswersError(f"{file}: file not found") from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise AnswersError(f"{file}: cannot read answers ({exc.__class__.__name__})") from None
+    except IsADirectoryError:
+        raise AnswersError(f"{file}: is a directory, not an answers file") from None
+    except UnicodeDecodeError:
+        raise AnswersError(f"{file}: not UTF-8 text, so not an answers file") from None
+    except OSError as exc:
+        raise AnswersError(f"{file}: cannot read answers ({exc.strerror})") from None
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise AnswersError(
             f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    answers = parse_answers(data)
+    answers = parse_answers(_sane(data))
     terms = offered_terms(answers.vehicle_condition, policy)
     if answers.term_months not in terms:
         raise AnswersError(
@@ -64,6 +69,27 @@ def read_answers(file: str, policy: Policy) -> Answers:
             f"balloon_percent: must be at most {policy.balloon.max_percent}, got {pct}"
         )
     return answers
+
+
+AMOUNT_KEYS = ("price", "down_payment", "monthly_income", "monthly_debt")
+
+
+def _sane(data: Any) -> Any:
+    """What the answers' model would let through but no person means: `true` for a number
+    (JSON's true is not 1 years of age) and amounts beyond lending.bounds."""
+    if not isinstance(data, dict):
+        return data
+    for key, value in data.items():
+        if isinstance(value, bool):
+            raise AnswersError(f"{key}: expected a number or a word, got {json.dumps(value)}")
+        if key in AMOUNT_KEYS and isinstance(value, int | Decimal | str):
+            try:
+                too_much = Decimal(str(value)) > MAX_AMOUNT
+            except ArithmeticError:
+                continue  # not a number: the model says so in its own words
+            if too_much:  # zero, negative: the model's own words
+                raise AnswersError(f"{key}: {amount_problem(Decimal(str(value)))}")
+    return data
 
 
 def _s(value: Decimal | None) -> str | None:
@@ -149,17 +175,26 @@ def render_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _today(text: str | None) -> date:
+    if not text:
+        return date.today()
+    try:
+        today = date.fromisoformat(text)
+    except ValueError:
+        raise AnswersError(f"--today: expected a date like 2026-01-31, got {text!r}") from None
+    if not date(2000, 1, 1) <= today <= date(2099, 12, 31):
+        raise AnswersError(f"--today: expected a date from 2000 to 2099, got {text}")
+    return today
+
+
 def run(args: argparse.Namespace) -> int:
     """Assess the file; exit 2 with one line on bad input or a bad policy."""
     try:
-        policy = load_policy(args.policy or os.environ.get("POLICY_PATH") or None)
-        today = date.fromisoformat(args.today) if args.today else date.today()
+        policy = load_policy(args.policy or load_settings().policy_path)
+        today = _today(args.today)
         answers = read_answers(args.file, policy)
     except (PolicyError, AnswersError) as exc:
         print(str(exc), file=sys.stderr)
-        return 2
-    except ValueError:
-        print(f"--today: expected a date like 2026-01-31, got {args.today!r}", file=sys.stderr)
         return 2
     assessment = assess(answers, policy, today)
     offers = counter_offers(answers, policy, today)

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
+import tempfile
+from contextlib import closing
 from pathlib import Path
 
+from bot.cli.output import OutputError, check_target
 from bot.config import load_settings
-from storage.db import BUSY_TIMEOUT_MS, Database
+from storage.db import (
+    BUSY_TIMEOUT_MS,
+    SQLITE_HEADER,
+    Database,
+    DatabaseFileError,
+    check_database_file,
+    locked_message,
+)
 from storage.migrations import MigrationError, migrate
 
 
@@ -18,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_migrate)
     parser = subparsers.add_parser("backup", help="consistent copy of the live database")
     parser.add_argument("file", type=Path, help="where to write the copy")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite FILE even if it is not a database copy"
+    )
     parser.set_defaults(func=run_backup)
 
 
@@ -39,20 +53,56 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_backup(args: argparse.Namespace) -> int:
     settings = load_settings()
+    source = Path(settings.database_path)
     target: Path = args.file
-    if not target.parent.is_dir():
-        print(f"backup: directory {target.parent} does not exist", file=sys.stderr)
+    if not source.is_file() or source.stat().st_size == 0:
+        state = "is empty" if source.is_file() else "does not exist"
+        print(f"DATABASE_PATH: {source} {state}: nothing to back up", file=sys.stderr)
         return 2
-    if not Path(settings.database_path).is_file():
-        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
+    check_database_file(source)
+    try:
+        check_target(
+            target,
+            "backup",
+            database=source,
+            ours=lambda head: head.startswith(SQLITE_HEADER),
+            kind="database copy",
+            force=args.force,
+        )
+    except OutputError as error:
+        print(error, file=sys.stderr)
         return 2
-    backup_database(Path(settings.database_path), target)
-    print(f"backed up {settings.database_path} to {target}")
+    backup_database(source, target)
+    print(f"backed up {source} to {target}")
     return 0
 
 
 def backup_database(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while the bot keeps writing."""
-    with sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000) as src:
-        with sqlite3.connect(target) as dst:
+    """SQLite's online backup: a consistent copy even while the bot keeps writing. It is
+    made beside the target and renamed over it once complete, so a failure (a locked or
+    broken source) leaves no empty or partial copy behind."""
+    try:
+        with closing(sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)) as src:
+            # A read lock first, waited for up to the busy timeout (the backup itself
+            # retries a locked source forever), and before any file is made.
+            src.execute("BEGIN")
+            src.execute("SELECT COUNT(*) FROM sqlite_master")
+            _copy(src, target)
+            src.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            raise DatabaseFileError(locked_message(source)) from None
+        raise
+
+
+def _copy(src: sqlite3.Connection, target: Path) -> None:
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    partial = Path(name)
+    try:
+        with closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -1,11 +1,16 @@
-"""`python -m bot demo [--script FILE] [--tour]`: the bot offline, against the sandbox."""
+"""`python -m bot demo [--script FILE] [--tour] [--database FILE]`: the bot offline, against
+the sandbox. It reads the settings like every command (POLICY_PATH, TIMEZONE and
+DEFAULT_LOCALE shape the demo) but plays its own managers and group, and never writes into
+DATABASE_PATH: its database is temporary unless `--database FILE` names one."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import sys
 from pathlib import Path
+
+from bot.config import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--script", type=Path, metavar="FILE", help="read input lines from FILE")
     source.add_argument("--tour", action="store_true", help="play the built-in journey")
+    parser.add_argument(
+        "--database", type=Path, metavar="FILE", help="keep the demo's data in FILE (default: none)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -22,20 +30,40 @@ def run(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
     from bot.sandbox.tour import TOUR_STEPS
 
+    settings = load_settings()
+    database: Path | None = getattr(args, "database", None)
+    if database is not None:
+        problem = _database_problem(database, settings.database_path)
+        if problem:
+            print(f"--database: {problem}", file=sys.stderr)
+            return 2
     lines: list[str] | None = None
     if args.tour:
         lines = TOUR_STEPS
     elif args.script is not None:
         try:
             lines = args.script.read_text(encoding="utf-8").splitlines()
-        except OSError as error:
-            print(f"--script: cannot read {args.script}: {error.strerror}")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not UTF-8 text"
+            print(f"--script: cannot read {args.script}: {reason}", file=sys.stderr)
             return 2
-    database = os.environ.get("DATABASE_PATH")
-    locale = os.environ.get("DEFAULT_LOCALE") or "en"
-    if locale not in ("en", "zh"):
-        print(f"DEFAULT_LOCALE: expected en or zh, got {locale!r}")
+    overrides = {
+        "policy_path": settings.policy_path,
+        "timezone": settings.timezone,
+        "default_locale": settings.default_locale,
+    }
+    code = asyncio.run(run_demo(lines, database_path=database, settings=overrides))
+    if code:
+        print(f"{args.script or '--tour'}: stopped at the line marked '!' above", file=sys.stderr)
         return 2
-    return asyncio.run(
-        run_demo(lines, database_path=Path(database) if database else None, default_locale=locale)
-    )
+    return 0
+
+
+def _database_problem(database: Path, live: Path) -> str | None:
+    if database.is_dir():
+        return f"{database} is a directory; give a file name"
+    if not database.parent.is_dir():
+        return f"directory {database.parent} does not exist"
+    if database.exists() and live.exists() and database.samefile(live):
+        return f"{database} is DATABASE_PATH, the bot's own database; give another file"
+    return None

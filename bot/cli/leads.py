@@ -1,4 +1,6 @@
-"""`python -m bot leads export --out FILE.csv [--days N]`: the leads with their history."""
+"""`python -m bot leads export --out FILE.csv [--days N] [--force]`: the leads with their
+history. The file is written whole or not at all, never over the database or over a file
+that is not an export of ours without `--force` (bot/cli/output.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ import sys
 from pathlib import Path
 
 from bot.app import build_runtime
+from bot.cli.output import OutputError, check_target, write_atomically
 from bot.config import load_settings
-from services.lead_export import export_csv
+from services.lead_export import COLUMNS, export_csv
 from services.lead_stats import MAX_DAYS
 from storage.migrations import MigrationError, current_version, latest_version
 
@@ -22,18 +25,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--days", type=int, help=f"only leads opened in the last N days (1-{MAX_DAYS})"
     )
+    export.add_argument(
+        "--force", action="store_true", help="overwrite --out even if it is not an export of ours"
+    )
     export.set_defaults(func=run)
+
+
+def _our_export(head: bytes) -> bool:
+    return head.decode("utf-8-sig", errors="ignore").startswith(",".join(COLUMNS[:2]))
 
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if not out.parent.is_dir():
-        print(f"--out: directory {out.parent} does not exist", file=sys.stderr)
-        return 2
     if args.days is not None and not 1 <= args.days <= MAX_DAYS:
         print(f"--days: give a number of days from 1 to {MAX_DAYS}", file=sys.stderr)
         return 2
     settings = load_settings()
+    try:
+        check_target(
+            out,
+            "--out",
+            database=settings.database_path,
+            ours=_our_export,
+            kind="lead export",
+            force=args.force,
+        )
+    except OutputError as error:
+        print(error, file=sys.stderr)
+        return 2
     if not Path(settings.database_path).is_file():
         print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
         return 2
@@ -51,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
     except MigrationError as error:
         print(f"DATABASE_PATH: {error}", file=sys.stderr)
         return 2
-    out.write_bytes(data)
+    write_atomically(out, data)
     print(f"wrote {count} leads to {out}")
     return 0

@@ -15,10 +15,9 @@ from pathlib import Path
 from bot.app import build_runtime
 from bot.config import load_settings
 from services import loan_import
-from services.runtime import Runtime
 from storage.migrations import MigrationError, current_version, latest_version
 
-Importer = Callable[[Runtime, Path], Awaitable[loan_import.ImportResult]]
+Importer = Callable[..., Awaitable[loan_import.ImportResult]]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,16 +26,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command = actions.add_parser(
         "import", help="book loans from a CSV file (all rows or none; see the README for columns)"
     )
-    command.add_argument("file", type=Path, help="the CSV file")
+    add_import_arguments(command, "a loan_ref")
     command.set_defaults(func=run)
 
 
+def add_import_arguments(command: argparse.ArgumentParser, reference: str) -> None:
+    command.add_argument("file", type=Path, help="the CSV file")
+    command.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help=f"skip rows whose {reference} is already booked (and count them) instead of refusing",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    return run_import(args.file, loan_import.import_loans, "loans")
+    return run_import(args, loan_import.import_loans, "loans")
 
 
-def run_import(path: Path, importer: Importer, what: str) -> int:
+def run_import(args: argparse.Namespace, importer: Importer, what: str) -> int:
     """Shared by `loans import` and `payments import`: open, validate, write or report."""
+    path: Path = args.file
     settings = load_settings()
     if not Path(settings.database_path).is_file():
         print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
@@ -47,7 +56,7 @@ def run_import(path: Path, importer: Importer, what: str) -> int:
         async with runtime.db:
             if await current_version(runtime.db.conn) < latest_version():
                 raise MigrationError("database needs `python -m bot migrate` first")
-            return await importer(runtime, path)
+            return await importer(runtime, path, skip_existing=args.skip_existing)
 
     try:
         result = asyncio.run(work())
@@ -60,6 +69,9 @@ def run_import(path: Path, importer: Importer, what: str) -> int:
         print(f"{path}: nothing imported: {error}", file=sys.stderr)
         return 2
     if not result.ok:
+        if len(result.errors) == 1:
+            print(f"{path}: {result.errors[0]}; nothing imported", file=sys.stderr)
+            return 2
         for error in result.errors:
             print(f"{path}: {error}", file=sys.stderr)
         print(
@@ -67,5 +79,6 @@ def run_import(path: Path, importer: Importer, what: str) -> int:
             file=sys.stderr,
         )
         return 2
-    print(f"imported {result.written} {what} from {path}")
+    skipped = f"; skipped {result.skipped} already imported" if result.skipped else ""
+    print(f"imported {result.written} {what} from {path}{skipped}")
     return 0

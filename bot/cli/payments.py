@@ -7,9 +7,8 @@ The columns are documented in services/loan_import.py; bad rows are printed as
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from bot.cli.loans import run_import
+from bot.cli.loans import add_import_arguments, run_import
 from services import loan_import
 
 
@@ -17,10 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("payments", help="repayments received")
     actions = parser.add_subparsers(dest="payments_command", metavar="ACTION", required=True)
     command = actions.add_parser("import", help="record payments from a CSV file (all or none)")
-    command.add_argument("file", type=Path, help="the CSV file")
+    add_import_arguments(command, "payment_ref")
     command.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    path: Path = args.file
-    return run_import(path, loan_import.import_payments, "payments")
+    return run_import(args, loan_import.import_payments, "payments")

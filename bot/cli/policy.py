@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.cli.quote import one_line_errors
 from bot.config import load_settings
 from lending.policy import PolicyError, load_policy
+from lending.policy_checks import policy_problems
 from lending.policy_summary import describe_policy
 from services.whatif import read_only_uri, report_json, table_lines, what_if_file
 
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `policy check`."""
     parser = subparsers.add_parser("policy", help="lending policy files")
     one_line_errors(parser)
-    actions = parser.add_subparsers(dest="policy_command", required=True)
+    actions = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a policy file and summarize it")
     one_line_errors(check)
     check.add_argument("file", metavar="FILE.toml")
@@ -41,9 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate `args.file`; print the summary or the one-line error."""
     try:
-        policy = load_policy(args.file)
+        policy = load_policy(args.file, checked=False)
     except PolicyError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    problems = policy_problems(policy)
+    for problem in problems:
+        print(f"{Path(args.file).name}: {problem}", file=sys.stderr)
+    if problems:
         return 2
     print(f"{args.file}: OK")
     for line in describe_policy(policy):

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from lending.apr import APR_CONVENTION, annualized_rate
+from lending.bounds import MAX_RATE_PERCENT, MAX_TERM_MONTHS, MIN_LOAN, amount_problem
 from lending.comparison import Comparison, compare_methods
 from lending.money import HUNDRED, money
 from lending.policy import Balloon
@@ -70,7 +71,18 @@ def build_quote(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the options and compute the quote as a JSON-ready dict."""
     principal, rate, term, start, method, balloon, fee = quote_inputs(args)
     schedule = build_schedule(principal, rate, term, start, method, balloon)
-    return quote_json(schedule, annualized_rate(principal - money(fee), schedule.payments), fee)
+    return quote_json(schedule, _apr(principal, fee, schedule.payments), fee)
+
+
+def _apr(principal: Decimal, fee: Decimal, payments: list[Decimal]) -> Decimal:
+    """The annualized rate with the fee; a fee so large it has none is the fee's fault."""
+    try:
+        return annualized_rate(principal - money(fee), payments)
+    except ValueError:
+        raise InputError(
+            f"--fee: {fee} on a loan of {principal} makes the annualized rate absurd;"
+            " a fee is usually a few percent of the loan"
+        ) from None
 
 
 def quote_inputs(
@@ -86,14 +98,26 @@ def quote_inputs(
         term = int(args.term)
     except ValueError:
         raise InputError(f"--term: expected a whole number of months, got {args.term!r}") from None
-    if price <= 0:
-        raise InputError(f"--price: must be greater than 0, got {args.price}")
-    if not 0 <= down < price:
-        raise InputError(f"--down: must be at least 0 and less than the price, got {args.down}")
-    if not 1 <= term <= 360:
-        raise InputError(f"--term: must be between 1 and 360 months, got {args.term}")
-    if not 0 <= rate <= 100:
-        raise InputError(f"--rate: must be a percent between 0 and 100, got {args.rate}")
+    for option, value, minimum in (
+        ("--price", price, MIN_LOAN),
+        ("--down", down, 0),
+        ("--fee", fee, 0),
+    ):
+        problem = amount_problem(value, minimum=Decimal(minimum))
+        if problem:
+            raise InputError(f"{option}: {problem}")
+    if down >= price:
+        raise InputError(f"--down: must be less than the price {args.price}, got {args.down}")
+    if price - down < MIN_LOAN:
+        raise InputError(
+            f"--down: leaves a loan of {price - down}; a loan is at least {MIN_LOAN:,} yuan"
+        )
+    if not 1 <= term <= MAX_TERM_MONTHS:
+        raise InputError(f"--term: must be between 1 and {MAX_TERM_MONTHS} months, got {args.term}")
+    if not 0 <= rate <= MAX_RATE_PERCENT:
+        raise InputError(
+            f"--rate: must be a percent between 0 and {MAX_RATE_PERCENT}, got {args.rate}"
+        )
     method = RepaymentMethod(args.method)
     balloon_pct = Decimal(0)
     # A comparison always has a balloon column, so --balloon is allowed with it.
@@ -103,6 +127,8 @@ def quote_inputs(
             if args.balloon is None
             else parse_amount(args.balloon, "--balloon")
         )
+        if not 0 <= balloon_pct <= 100:
+            raise InputError(f"--balloon: must be a percent from 0 to 100, got {args.balloon}")
     elif args.balloon is not None:
         raise InputError("--balloon: only applies with --method balloon")
     principal = money(price - down)
@@ -117,13 +143,18 @@ def quote_inputs(
         start = date.fromisoformat(args.start) if args.start else date.today()
     except ValueError:
         raise InputError(f"--start: expected a date like 2026-01-31, got {args.start!r}") from None
+    if not date(2000, 1, 1) <= start <= date(2099, 12, 31):
+        raise InputError(f"--start: expected a date from 2000 to 2099, got {args.start}")
     return principal, rate, term, start, method, balloon, fee
 
 
 def build_comparison(args: argparse.Namespace) -> dict[str, Any]:
     """`--compare`: the same loan under each method, as a JSON-ready dict."""
     principal, rate, term, start, _method, balloon, fee = quote_inputs(args)
-    return comparison_json(compare_methods(principal, rate, term, start, balloon), fee)
+    comparison = compare_methods(principal, rate, term, start, balloon)
+    for row in comparison.rows:
+        _apr(principal, fee, row.schedule.payments)  # an absurd fee is one line, not a crash
+    return comparison_json(comparison, fee)
 
 
 def comparison_json(comparison: Comparison, fee: Decimal) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from bot import webhook
 from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
+from bot.reach import wait_for_telegram
+from storage.db import check_database_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     require_for_run(settings, webhook=args.webhook)
     # The secrets are handed to the log filter so no record can carry them (bot/logs.py).
     configure_logging(settings.log_level, secrets=log_secrets(settings))
-    application = build_application(settings)
+    application = build_application(settings)  # a bad policy stops here, before any wait
+    check_database_file(settings.database_path)  # and a database file that is not one
+    asyncio.run(wait_for_telegram(settings))
     if args.webhook:
         asyncio.run(webhook.serve(application, **webhook_options(settings)))
     else:

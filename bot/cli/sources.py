@@ -1,9 +1,11 @@
-"""`python -m bot sources add NAME --bot USERNAME [--qr FILE.png]` and `sources list`.
+"""`python -m bot sources add NAME --bot USERNAME [--slug CODE] [--qr FILE.png|.svg]` and
+`sources list`.
 
 The same as /sources in chat, for whoever prepares the printed stands: creates the named
 lead source (or finds the existing one of that name) and prints its deep link; `--qr`
-writes the QR code picture. The bot's username (what t.me links need) comes from `--bot`
-or TELEGRAM_BOT_USERNAME. Bad input exits 2 with one line on stderr.
+writes the QR code picture (at least 1,000 px, or SVG). The bot's username (what t.me
+links need) comes from `--bot` or TELEGRAM_BOT_USERNAME. Everything is checked before the
+source is saved; bad input exits 2 with one line on stderr.
 """
 
 from __future__ import annotations
@@ -14,73 +16,122 @@ import sys
 from pathlib import Path
 
 from bot.app import build_runtime
-from bot.cli.quote import one_line_errors
-from bot.config import load_settings
+from bot.cli.output import OutputError, check_target, write_atomically
+from bot.config import Settings, load_settings
 from services import sources
+from storage.db import check_database_file
 from storage.migrations import MigrationError, current_version, latest_version, migrate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sources", help="lead sources: deep links and QR codes")
-    one_line_errors(parser)
     actions = parser.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="create a named source and print its link")
-    one_line_errors(add)
     add.add_argument("name", metavar="NAME", help='e.g. "Shanghai Auto Show 2026"')
-    add.add_argument("--qr", type=Path, help="also write the link's QR code as a PNG here")
+    add.add_argument(
+        "--qr", type=Path, help="also write the link's QR code here (.png, 1000 px or more; .svg)"
+    )
+    add.add_argument(
+        "--slug", help="the link's start parameter (default: from the name, Chinese as pinyin)"
+    )
+    add.add_argument("--force", action="store_true", help="overwrite --qr even if not ours")
     listing = actions.add_parser("list", help="every source with its link")
-    one_line_errors(listing)
     for action in (add, listing):
         action.add_argument("--bot", help="the bot's username (default TELEGRAM_BOT_USERNAME)")
     add.set_defaults(func=run_add)
     listing.set_defaults(func=run_list)
 
 
-def _username(args: argparse.Namespace) -> str | None:
-    name = (args.bot or load_settings().telegram_bot_username or "").strip().lstrip("@")
-    return name or None
+# What each --qr suffix is written as, and how a file of ours begins.
+QR_KINDS = {
+    ".png": (sources.qr_png, lambda head: head.startswith(b"\x89PNG")),
+    ".svg": (sources.qr_svg, lambda head: b"<svg" in head or head.startswith(b"<?xml")),
+}
 
 
-def _fail(message: str) -> int:
+def _username(args: argparse.Namespace, settings: Settings) -> str:
+    """`--bot`, else TELEGRAM_BOT_USERNAME, checked by Telegram's rules."""
+    option = "--bot" if args.bot else "TELEGRAM_BOT_USERNAME"
+    text = args.bot or settings.telegram_bot_username
+    if not text:
+        raise sources.SourceError(
+            "no_username", "--bot: give the bot's username (or set TELEGRAM_BOT_USERNAME)"
+        )
+    try:
+        return sources.bot_username(text)
+    except sources.SourceError as error:
+        raise sources.SourceError(error.code, f"{option}: {error}") from None
+
+
+def _fail(message: object) -> int:
     print(message, file=sys.stderr)
     return 2
 
 
+def _check_qr(args: argparse.Namespace, settings: Settings) -> None:
+    if args.qr is None:
+        return
+    if args.qr.suffix.lower() not in QR_KINDS:
+        raise OutputError(f"--qr: give a .png or .svg file name, got {args.qr.name!r}")
+    check_target(
+        args.qr,
+        "--qr",
+        database=settings.database_path,
+        ours=QR_KINDS[args.qr.suffix.lower()][1],
+        kind="QR picture",
+        force=args.force,
+    )
+
+
 def run_add(args: argparse.Namespace) -> int:
-    username = _username(args)
-    if username is None:
-        return _fail("--bot: give the bot's username (or set TELEGRAM_BOT_USERNAME)")
-    if args.qr is not None and not args.qr.parent.is_dir():
-        return _fail(f"--qr: directory {args.qr.parent} does not exist")
+    """Check everything (username, name, slug, QR target, database) before saving."""
+    settings = load_settings()
     try:
-        sources.clean_name(args.name)
+        username = _username(args, settings)
     except sources.SourceError as error:
-        return _fail(f"NAME: {error}")
-    runtime = build_runtime(load_settings())
+        return _fail(error)
+    checks = (
+        ("NAME", lambda: sources.clean_name(args.name)),
+        ("--slug", lambda: args.slug is None or sources.check_code(args.slug)),
+    )
+    for option, check in checks:
+        try:
+            check()
+        except sources.SourceError as error:
+            return _fail(f"{option}: {error}")
+    try:
+        _check_qr(args, settings)
+    except OutputError as error:
+        return _fail(error)
+    check_database_file(settings.database_path)
+    runtime = build_runtime(settings)
 
     async def add() -> sources.Source:
         async with runtime.db:
             await migrate(runtime.db.conn)
-            return await sources.create_source(runtime, args.name)
+            return await sources.create_source(runtime, args.name, code=args.slug)
 
     try:
         source = asyncio.run(add())
     except MigrationError as error:
         return _fail(f"DATABASE_PATH: {error}")
+    except sources.SourceError as error:
+        return _fail(f"--slug: {error}")
     link = source.link(username)
     print(f"{'created' if source.created else 'exists'}: {source.name}")
     print(link)
     if args.qr is not None:
-        args.qr.write_bytes(sources.qr_png(link))
+        write_atomically(args.qr, QR_KINDS[args.qr.suffix.lower()][0](link))
         print(f"QR code written to {args.qr}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    username = _username(args)
-    if username is None:
-        return _fail("--bot: give the bot's username (or set TELEGRAM_BOT_USERNAME)")
     settings = load_settings()
+    try:
+        username = _username(args, settings)
+    except sources.SourceError as error:
+        return _fail(error)
     if not Path(settings.database_path).is_file():
         return _fail(f"DATABASE_PATH: {settings.database_path} does not exist")
     runtime = build_runtime(settings)

@@ -250,8 +250,8 @@ async def test_the_loans_csv_import_refuses_a_lead_with_an_open_step(world, tmp_
     await checklist.close_step(world.runtime, lead_id, "insurance", OWNER)
     csv = tmp_path / "loans.csv"
     csv.write_text(
-        "lead_id,principal,annual_rate,term_months,method,first_due_date\n"
-        f"{lead_id},120000,4.8,12,annuity,"
+        "loan_ref,lead_id,principal,annual_rate,term_months,method,first_due_date\n"
+        f"L-1,{lead_id},120000,4.8,12,annuity,"
         f"{(world.runtime.local_now().date() + timedelta(days=30)).isoformat()}\n",
         encoding="utf-8",
     )

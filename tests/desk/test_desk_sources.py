@@ -67,11 +67,11 @@ async def test_latest_touch_moves_first_touch_stays(world) -> None:
 async def test_source_names_codes_and_bad_names(world) -> None:
     runtime = world.runtime
     first = await sources.create_source(runtime, "  广州车展  ")
-    assert first.code == "src" and first.name == "广州车展" and first.created
+    assert first.code == "guangzhouchezhan" and first.name == "广州车展" and first.created
     again = await sources.create_source(runtime, "广州车展")
     assert again.code == first.code and not again.created
-    second = await sources.create_source(runtime, "深圳车展")
-    assert second.code == "src_2"
+    second = await sources.create_source(runtime, "广州车展!")  # a different name, same pinyin
+    assert second.code == "guangzhouchezhan_2"
     clash = await sources.create_source(runtime, "Unknown")
     assert clash.code == "unknown_2"  # never the reserved 'unknown'
     assert len(sources.deep_link("b", (await sources.create_source(runtime, "x" * 64)).code)) < 80
@@ -111,5 +111,5 @@ def test_cli_sources_add(tmp_path, monkeypatch, capsys) -> None:
     assert capsys.readouterr().err.count("\n") == 1
     assert cli_main(["sources", "add", "Expo"]) == 2
     assert capsys.readouterr().err.startswith("--bot:")
-    assert cli_main(["sources", "list", "--bot", "b"]) == 0
-    assert "Beijing Expo\thttps://t.me/b?start=beijing_expo" in capsys.readouterr().out
+    assert cli_main(["sources", "list", "--bot", "@autoloan_bot"]) == 0
+    assert "Beijing Expo\thttps://t.me/autoloan_bot?start=beijing_expo" in capsys.readouterr().out

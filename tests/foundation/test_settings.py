@@ -73,13 +73,50 @@ def test_run_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="^TELEGRAM_BOT_TOKEN: not set"):
         require_for_run(load_settings(), webhook=False)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN-VALUE")
-    with pytest.raises(ConfigError, match="^MANAGER_CHAT_ID: not set"):
+    # One line naming every variable a deployment must still fill in.
+    with pytest.raises(ConfigError) as caught:
         require_for_run(load_settings(), webhook=False)
+    assert str(caught.value).startswith("MANAGER_CHAT_ID, MANAGER_IDS or ADMIN_IDS: not set")
     monkeypatch.setenv("MANAGER_CHAT_ID", "-1001")
+    with pytest.raises(ConfigError, match="^MANAGER_IDS or ADMIN_IDS: not set"):
+        require_for_run(load_settings(), webhook=False)
+    monkeypatch.setenv("ADMIN_IDS", "9001")
     require_for_run(load_settings(), webhook=False)
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
     with pytest.raises(ConfigError, match="^WEBHOOK_SECRET: not set"):
         require_for_run(load_settings(), webhook=True)
+
+
+def test_an_empty_value_means_not_set(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("POLICY_PATH=\nMANAGER_CHAT_ID=\nWEBHOOK_URL=\nTIMEZONE=\n")
+    settings = load_settings()
+    assert settings.policy_path is None and settings.manager_chat_id is None
+    assert settings.webhook_url is None and settings.timezone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("http://127.0.0.1:7890", True),
+        ("socks5://127.0.0.1:1080", True),
+        ("socks5h://proxy.corp:1080", True),
+        ("127.0.0.1:7890", False),
+        ("ftp://proxy:21", False),
+    ],
+)
+def test_proxy_url_is_http_or_socks(monkeypatch: pytest.MonkeyPatch, value, accepted) -> None:
+    monkeypatch.setenv("TELEGRAM_PROXY_URL", value)
+    if accepted:
+        assert load_settings().telegram_proxy_url == value
+    else:
+        with pytest.raises(ConfigError, match="^TELEGRAM_PROXY_URL: expected a proxy URL"):
+            load_settings()
+
+
+def test_database_path_may_not_be_a_directory(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match=f"^DATABASE_PATH: {tmp_path} is a directory"):
+        load_settings()
 
 
 def test_token_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,6 +173,7 @@ def test_webhook_mode_refuses_to_start_without_a_valid_secret(
         env={
             "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
             "MANAGER_CHAT_ID": "-1001",
+            "ADMIN_IDS": "9001",
             "WEBHOOK_URL": "https://bot.example.com/telegram",
             **secret,
         },
@@ -154,6 +192,7 @@ def test_bad_policy_file_stops_the_bot_with_one_line(tmp_path: Path) -> None:
         env={
             "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
             "MANAGER_CHAT_ID": "-1001",
+            "ADMIN_IDS": "9001",
             "POLICY_PATH": str(policy),
         },
         cwd=tmp_path,

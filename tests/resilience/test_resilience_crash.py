@@ -105,12 +105,14 @@ def _seed_borrowers(
     borrower's expected reminder: (installment id, days until due) of the most urgent one,
     the only one the borrower may get today."""
     borrowers = [6000 + i for i in range(BORROWERS)]
-    lines = ["telegram_id,principal,annual_rate,term_months,disbursed_on,first_due_date"]
+    lines = ["loan_ref,telegram_id,principal,annual_rate,term_months,disbursed_on,first_due_date"]
     for n, user_id in enumerate(borrowers):
         client.call("user", id=user_id, name=f"B{user_id}", language="en", started=True)
         for due_in in rng.sample(sorted(DUE_IN), 2 if n % 4 == 0 else 1):
             first_due = today + timedelta(days=due_in)
-            lines.append(f"{user_id},100000,4.8,12,{first_due - timedelta(days=30)},{first_due}")
+            lines.append(
+                f"L{len(lines)},{user_id},100000,4.8,12,{first_due - timedelta(days=30)},{first_due}"
+            )
     csv = cwd / "loans.csv"
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _cli(env, cwd, "migrate")

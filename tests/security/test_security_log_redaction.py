@@ -94,12 +94,18 @@ def test_python_m_bot_run_hands_the_token_to_the_filter(monkeypatch, restore_log
     """`bot run` must configure the filter with the real token, whatever its shape."""
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("MANAGER_CHAT_ID", "-1001000000001")
+    monkeypatch.setenv("ADMIN_IDS", "9001")
 
     class FakeApplication:
         def run_polling(self, **_: object) -> None:
             logging.getLogger("telegram.ext.Updater").error("token %s rejected", TOKEN)
 
     monkeypatch.setattr(run_cli, "build_application", lambda settings: FakeApplication())
+
+    async def reachable(settings: object) -> None:
+        return None
+
+    monkeypatch.setattr(run_cli, "wait_for_telegram", reachable)
     assert run_cli.run(argparse.Namespace(webhook=False)) == 0
     err = capsys.readouterr().err
     assert "rejected" in err
