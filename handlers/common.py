@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from handlers import groups
-from handlers.context import Context, locale_of, render, runtime_of
-from services.users import mark_reachable, set_locale
+from handlers.context import Context, locale_of, render, runtime_of, send_html
+from services.users import mark_reachable, set_locale, tell_later
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,12 @@ async def choose_language(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log what broke (type and traceback, no message content) and tell the user."""
+    """Log what broke (type and traceback, no message content) and tell the user.
+
+    The apology goes through the outbox: most errors here are Telegram failing a reply
+    after its retries (bot/rate_limits.py), and a direct send would likely fail the same
+    way; the outbox keeps trying, and sends one apology per update.
+    """
     log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -63,9 +68,24 @@ async def on_error(update: object, context: Context) -> None:
         return
     try:
         locale = await locale_of(update, context)
-        await context.bot.send_message(update.effective_chat.id, render(context, locale, "error"))
+        await tell_later(
+            runtime_of(context),
+            update.effective_chat.id,
+            render(context, locale, "error"),
+            f"error:{update.update_id}",
+        )
     except Exception:  # the error path must never raise again
         log.exception("could not tell the user about an error")
+
+
+async def flood_notice(update: Update, context: Context) -> None:
+    """Tell a user who sends too fast that what follows is skipped (bot/flood.py decides);
+    in their private chat only, never in a group."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.id != user.id:
+        return
+    locale = await locale_of(update, context)
+    await send_html(context, user.id, render(context, locale, "flood"))
 
 
 async def note_contact(update: Update, context: Context) -> None:
