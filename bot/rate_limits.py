@@ -7,8 +7,10 @@ Every Bot API call but getUpdates passes through `ChatRateLimiter.process_reques
 
 and unlike it:
 
-- 1 message a second per private chat (bursts of 3), Telegram's third limit, which
-  AIORateLimiter leaves to 429s;
+- 1 message a second per private chat on average, Telegram's third limit, which
+  AIORateLimiter leaves to 429s. Bursts of PRIVATE_BURST pass at once: a reply of several
+  messages, or a person answering quickly, must not wait a second a message (Telegram
+  tolerates such bursts; where it does not, its 429 holds that chat alone);
 - a 429 holds the chat it came for (its retry_after is kept for that chat, or for the
   method when the call names no chat), never the whole bot: AIORateLimiter pauses every
   call while one waits, which let one flooded chat freeze all the others;
@@ -45,6 +47,7 @@ OUTBOX = "outbox"
 RETRY_AFTER_RETRIES = 3  # waits on a 429 before the call fails (the outbox relies on them)
 NETWORK_RETRIES = 3  # a handler's reply: 4 tries in about 3.5 s
 NETWORK_BASE_DELAY = 0.5
+PRIVATE_BURST = 20
 SENDING = ("send", "copymessage", "forwardmessage")
 # Buckets unused this long are forgotten (a full one is the same as none).
 FORGET_AFTER = 120.0
@@ -76,7 +79,7 @@ class ChatRateLimiter(BaseRateLimiter[str]):
         overall_per_second: float = 30,
         group_per_minute: float = 20,
         private_per_second: float = 1,
-        private_burst: int = 3,
+        private_burst: int = PRIVATE_BURST,
         retry_after_retries: int = RETRY_AFTER_RETRIES,
         network_retries: int = NETWORK_RETRIES,
         network_base_delay: float = NETWORK_BASE_DELAY,
@@ -99,6 +102,7 @@ class ChatRateLimiter(BaseRateLimiter[str]):
         self._chats: dict[int | str, _Bucket] = {}
         self._held_until: dict[int | str, float] = {}  # a 429's retry_after, per chat or method
         self._deadline: float | None = None
+        self._stopping = asyncio.Event()
         self._calls = 0
 
     async def initialize(self) -> None:
@@ -108,8 +112,10 @@ class ChatRateLimiter(BaseRateLimiter[str]):
         """Nothing to close."""
 
     def stop_waiting_after(self, seconds: float) -> None:
-        """From now on, no call waits past `seconds` from now (the bot is stopping)."""
+        """From now on, no call waits past `seconds` from now (the bot is stopping); the
+        waits in progress look again at once."""
         self._deadline = self.clock() + seconds
+        self._stopping.set()
 
     async def process_request(
         self,
@@ -182,9 +188,20 @@ class ChatRateLimiter(BaseRateLimiter[str]):
         return bucket
 
     async def _wait(self, seconds: float) -> None:
-        if self._deadline is not None and self.clock() + seconds > self._deadline:
-            raise RetryAfter(timedelta(seconds=max(1, round(seconds))))
-        await self.sleep(seconds)
+        """Sleep, or fail at once if the bot stops before the wait would end. A wait that
+        began before the stop is cut short by it, and the caller looks again."""
+        if self._deadline is not None:
+            if self.clock() + seconds > self._deadline:
+                raise RetryAfter(timedelta(seconds=max(1, round(seconds))))
+            await self.sleep(seconds)
+            return
+        sleeping = asyncio.ensure_future(self.sleep(seconds))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait((sleeping, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            stopping.cancel()
 
     def _forget_idle(self) -> None:
         now = self.clock()
