@@ -125,9 +125,20 @@ async def test_one_chat_waits_its_turn_while_other_chats_run() -> None:
 PROSPECTS = ((5101, "en", GOOD), (5102, "zh", REVIEW), (5103, "en", DECLINED))
 
 
-def _steps(locale: str, answers: dict[str, Any]) -> list[Callable[[ScriptedUser], object]]:
+Step = Callable[[ScriptedUser], object]
+
+
+def _typed(value: object) -> Step:
+    def send(user: ScriptedUser) -> object:
+        return user.send(str(value))
+
+    send.typed = True  # type: ignore[attr-defined]
+    return send
+
+
+def _steps(locale: str, answers: dict[str, Any]) -> list[Step]:
     """What the prospect does at each step, as they would on a phone."""
-    steps: list[Callable[[ScriptedUser], object]] = [
+    steps: list[Step] = [
         lambda u: u.command("/start"),
         lambda u: u.press(label(locale, "apply_agree")),
     ]
@@ -141,9 +152,22 @@ def _steps(locale: str, answers: dict[str, Any]) -> list[Callable[[ScriptedUser]
         elif key == "phone":
             steps.append(lambda u: u.press(label(locale, "apply_share_phone")))
         else:
-            steps.append(lambda u, v=value: u.send(str(v)))
+            steps.append(_typed(value))
     steps.append(lambda u: u.press(label(locale, "apply_confirm")))
     return steps
+
+
+def _rounds(plan: list[Step]) -> list[list[Step]]:
+    """The plan's steps by round: typed answers that follow one another go together (they
+    need no button from the bot's last answer)."""
+    rounds: list[list[Step]] = []
+    for step in plan:
+        typed = getattr(step, "typed", False)
+        if typed and rounds and getattr(rounds[-1][-1], "typed", False):
+            rounds[-1].append(step)
+        else:
+            rounds.append([step])
+    return rounds
 
 
 IDS = re.compile(r"#\d+")
@@ -172,11 +196,14 @@ async def _journeys(db_path: Path, *, interleaved: bool) -> dict[int, Any]:
         users = {uid: world.user(uid, f"Buyer{uid}", locale) for uid, locale, _ in PROSPECTS}
         plans = {uid: _steps(locale, answers) for uid, locale, answers in PROSPECTS}
         if interleaved:
-            # Each round every prospect takes their next step; the bot gets them all at once.
-            for number in range(max(len(p) for p in plans.values())):
-                for uid, plan in plans.items():
-                    if number < len(plan):
-                        plan[number](users[uid])
+            # Each round every prospect takes their next step (typed answers in a row all
+            # at once, as a quick typist sends them before the bot answered); the bot gets
+            # them all together, so one chat's updates have to wait their turn too.
+            rounds = {uid: _rounds(plan) for uid, plan in plans.items()}
+            for number in range(max(len(r) for r in rounds.values())):
+                for uid, steps in rounds.items():
+                    for step in steps[number] if number < len(steps) else ():
+                        step(users[uid])
                 world.clock.advance(timedelta(seconds=3))
                 await world.settle(concurrently=True)
         else:
