@@ -118,6 +118,8 @@ class AutoloanApplication(Application):
         PTB's persistence writes only every few seconds; writing after every update means
         a crash loses at most the update in hand. Here rather than in a last handler
         group, so an update a handler ended with ApplicationHandlerStop is saved too.
+        With chats running side by side, a write may also carry another chat's data in
+        the middle of its update; that update writes again when it ends.
         """
         await super().process_update(update)
         await self.update_persistence()

@@ -17,6 +17,10 @@ with a shared key has finished:
 - an update with neither chat nor user (a poll's result) has no key and runs when a slot
   is free.
 
+python-telegram-bot's ConversationHandler keeps one state per (chat, user) and is only
+right if that key's updates never overlap (its docs on concurrent updates); the lines
+above are what guarantees it, so the handlers stay blocking (`block=True`, the default).
+
 Updates of different keys run concurrently, at most MAX_RUNNING at a time; those waiting
 their turn hold no slot, so a chat whose replies wait for Telegram (a 429, its 1 message a
 second) never holds up another. A key's line exists only while it has updates waiting or

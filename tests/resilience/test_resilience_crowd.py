@@ -54,6 +54,13 @@ async def until(condition: Callable[[], bool], turns: int = 10_000) -> None:
     raise AssertionError("the condition never held")
 
 
+def interleaving(db_path: Path) -> SandboxWorld:
+    """A world whose every Bot API call suspends its handler, so updates interleave."""
+    world = SandboxWorld.create(db_path)
+    world.core.faults.latency(LATENCY)
+    return world
+
+
 def private_texts(user: ScriptedUser) -> list[str]:
     return [m.text for m in user.bot_messages()]
 
@@ -190,9 +197,7 @@ def _comparable(user: ScriptedUser, rows: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _journeys(db_path: Path, *, interleaved: bool) -> dict[int, Any]:
-    world = SandboxWorld.create(db_path)
-    world.core.faults.latency(LATENCY)
-    async with world:
+    async with interleaving(db_path) as world:
         users = {uid: world.user(uid, f"Buyer{uid}", locale) for uid, locale, _ in PROSPECTS}
         plans = {uid: _steps(locale, answers) for uid, locale, answers in PROSPECTS}
         if interleaved:
@@ -232,9 +237,7 @@ async def test_interleaved_prospects_see_and_store_what_they_would_alone(tmp_pat
 async def test_a_flooder_gets_one_notice_and_is_dropped_while_prospects_are_answered(
     db_path: Path,
 ) -> None:
-    world = SandboxWorld.create(db_path)
-    world.core.faults.latency(LATENCY)
-    async with world:
+    async with interleaving(db_path) as world:
         flooder = world.user(5201, "Flooder")
         prospects = [world.user(5202 + n, f"Buyer{n}") for n in range(3)]
         for user in (flooder, *prospects):
@@ -289,9 +292,7 @@ async def test_a_manager_working_the_group_is_not_throttled(db_path: Path) -> No
 async def test_a_button_pressed_again_and_again_has_one_effect_and_one_answer(
     db_path: Path,
 ) -> None:
-    world = SandboxWorld.create(db_path)
-    world.core.faults.latency(LATENCY)
-    async with world:
+    async with interleaving(db_path) as world:
         buyer = world.user(5301, "Buyer")
         buyer.command("/start")
         await world.settle(concurrently=True)
