@@ -127,7 +127,20 @@ async def measure(
         "stop_seconds": round(stop_seconds, 2),
         "exit_code": process.returncode,
         "bot_errors": bot_log.count("Traceback"),
+        "bot_error_lines": _exceptions(bot_log),
     }
+
+
+def _exceptions(log: str) -> list[str]:
+    """The last line of each traceback in the bot's log: what was raised."""
+    found, inside = [], False
+    for line in log.splitlines():
+        if line.startswith("Traceback"):
+            inside = True
+        elif inside and line and not line.startswith((" ", "\t")):
+            found.append(line[:200])
+            inside = False
+    return found
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -179,7 +179,8 @@ def flood_section(report: Report) -> None:
     finished = result["every_prospect_finished"]
     problems = [f"{result['unanswered']} unanswered"] if result["unanswered"] else []
     if result["bot_errors"]:
-        problems.append(f"{result['bot_errors']} tracebacks in the bot's log")
+        raised = "; ".join(sorted(set(result.get("bot_error_lines", []))))[:200]
+        problems.append(f"{result['bot_errors']} tracebacks in the bot's log ({raised})")
     report.add(
         Figure(
             f"Flood isolation over HTTP: {result['prospects']} prospects "
