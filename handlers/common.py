@@ -6,6 +6,7 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from handlers import groups
@@ -15,6 +16,9 @@ from services.users import mark_reachable, set_locale, tell_later
 log = logging.getLogger(__name__)
 
 LANGUAGE_PREFIX = "lang:"
+# Network trouble, 5xx answers and 429s: the reply is lost, not the bot broken (a 400,
+# BadRequest, is a NetworkError to PTB but a mistake of ours: it keeps its traceback).
+TELEGRAM_TROUBLE = (NetworkError, RetryAfter)
 
 
 async def show_help(update: Update, context: Context) -> None:
@@ -61,7 +65,13 @@ async def on_error(update: object, context: Context) -> None:
     after its retries (bot/rate_limits.py), and a direct send would likely fail the same
     way; the outbox keeps trying, and sends one apology per update.
     """
-    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    error = context.error
+    if isinstance(error, TELEGRAM_TROUBLE) and not isinstance(error, BadRequest):
+        # Telegram would not take a reply even after the rate limiter's retries (or the bot
+        # is stopping): expected now and then, so one line, no traceback.
+        log.warning("a reply could not be sent: %s", type(error).__name__)
+    else:
+        log.error("handler failed: %s", type(error).__name__, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

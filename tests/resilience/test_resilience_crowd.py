@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telegram import Update
 
 from bot.rate_limits import ChatRateLimiter
@@ -352,7 +353,9 @@ async def test_a_reply_failing_with_502_is_retried_until_it_goes(db_path: Path) 
         assert 0.25 <= sleeper.waits[0] <= 0.5 <= sleeper.waits[1] <= 1.0, sleeper.waits
 
 
-async def test_a_reply_that_keeps_failing_ends_in_an_apology_that_arrives(db_path: Path) -> None:
+async def test_a_reply_that_keeps_failing_ends_in_an_apology_that_arrives(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     sleeper = Sleeper()
     sleeper.released.set()
     world = SandboxWorld.create(db_path, raise_errors=False)
@@ -363,6 +366,10 @@ async def test_a_reply_that_keeps_failing_ends_in_an_apology_that_arrives(db_pat
         buyer.command("/help")
         await world.settle(concurrently=True)
         assert private_texts(buyer) == [shown(RENDERER.render("en", "error"))]
+    # Telegram's trouble is one line in the log, not a traceback of ours.
+    failed = [r for r in caplog.records if r.name == "handlers.common"]
+    assert [r.getMessage() for r in failed] == ["a reply could not be sent: NetworkError"]
+    assert failed[0].exc_info is None
 
 
 # --- a stop loses nothing ------------------------------------------------------------------
