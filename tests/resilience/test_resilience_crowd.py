@@ -14,15 +14,18 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.error import BadRequest, NetworkError
 
 from bot.rate_limits import ChatRateLimiter
 from bot.sandbox.users import ScriptedUser
 from bot.sandbox.world import SandboxWorld
 from bot.updates import ChatOrderedProcessor
+from handlers.common import on_error
 from services.rendering import Renderer
 from tests.prequalify.journey import DECLINED, GOOD, REVIEW, choice, keys_for, label, stored
 
@@ -403,3 +406,12 @@ async def test_a_stop_with_a_chat_waiting_on_telegram_finishes_and_keeps_the_res
         )
         assert [row["chat_id"] for row in pending] == [held.id]
         assert RENDERER.render("en", "error") in pending[0]["payload"]
+
+
+async def test_a_refused_reply_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    # A 400 is a NetworkError to python-telegram-bot, but a mistake of ours (bad HTML, a
+    # message too long): unlike network trouble, its traceback is logged.
+    for error in (BadRequest("Can't parse entities"), NetworkError("Bad Gateway")):
+        await on_error(None, SimpleNamespace(error=error))  # type: ignore[arg-type]
+    logged = [(r.levelname, r.exc_info is not None) for r in caplog.records]
+    assert logged == [("ERROR", True), ("WARNING", False)]
