@@ -2,8 +2,9 @@
 
 The whole bot (SandboxWorld: the real Application, handlers, SQLite on disk, persistence
 written after every update, the outbox) is driven through the in-process sandbox door.
-Each round, every prospect sends their next answer; then the bot works through the
-round's updates one by one, as PTB's update fetcher does with concurrent updates off.
+Each round, every prospect sends their next answer; then the bot gets the round's
+updates as PTB's update fetcher hands them over, each as a task through the bot's update
+processor (chats side by side, each in order; bot/updates.py).
 So N conversations are in progress at once and their states interleave in the database
 and in persistence, as during a campaign.
 

@@ -234,7 +234,7 @@ async def measure(
 
 
 def _spawn_bot(
-    base_url: str, folder: Path, log_path: Path, *, echo: bool = False
+    base_url: str, folder: Path, log_path: Path, *, echo: bool = False, rate_limiter: bool = False
 ) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
@@ -249,6 +249,7 @@ def _spawn_bot(
                 "--max-seconds",
                 "180",
                 *(["--echo"] if echo else []),
+                *(["--rate-limiter"] if rate_limiter else []),
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -78,12 +78,13 @@ def rss_bytes() -> int:
 
 
 class TimedDriver:
-    """Feeds the sandbox's pending updates to an Application one by one, as PTB's own
-    update fetcher does with `concurrent_updates(False)`, and times each one.
+    """Feeds the sandbox's pending updates to an Application as PTB's own update fetcher
+    does: each as a task, through the Application's update processor (bot/updates.py:
+    chats side by side, each in order), and times each one.
 
-    An update's latency is `process_update` plus the tasks its handlers started (PTB's
-    non-blocking persistence writes): the time the bot spends on it. Drains (the outbox
-    sender) run after each batch, as the harness does, and count in the throughput.
+    An update's latency is its `process_update`, from when the processor lets it start,
+    plus the tasks its handlers started: the time the bot spends on it. Drains (the
+    outbox sender) run after each batch, as the harness does, and count in the throughput.
     """
 
     def __init__(self, core: SandboxCore, application: Application, drains: list[Any] = ()):
@@ -103,13 +104,22 @@ class TimedDriver:
         processed = 0
         clock = time.perf_counter
         bot = self.application.bot
+        processor = self.application.update_processor
+        process = self.application.process_update
+
+        async def timed(update: Update) -> None:
+            started = clock()
+            await process(update)
+            self.latencies.append(clock() - started)
+
         for _ in range(max_rounds):
             updates = self.core.take_updates()
+            tasks = []
             for data in updates:
-                started = clock()
-                await self.application.process_update(Update.de_json(data, bot))
-                await self._handler_tasks()
-                self.latencies.append(clock() - started)
+                update = Update.de_json(data, bot)
+                tasks.append(asyncio.create_task(processor.process_update(update, timed(update))))
+            await asyncio.gather(*tasks)
+            await self._handler_tasks()
             processed += len(updates)
             drained = False
             for drain in self.drains:

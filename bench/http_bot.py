@@ -2,9 +2,10 @@
 Updater and HTTPXRequest) against a sandbox Bot API server on 127.0.0.1.
 
 It is the bot `python -m bot run` builds (or, with --echo, the floor: PTB's minimal echo
-bot with the same request classes and pool sizes PTB's builder uses), except that PTB's AIORateLimiter is off: the
-benchmark measures how fast the bot answers, not Telegram's 30-messages-a-second cap
-(which the rate limiter would impose on the sandbox too). The process stops by itself
+bot with the same request classes and pool sizes PTB's builder uses), except that the
+rate limiter is off unless --rate-limiter is given: the benchmark measures how fast the
+bot answers, not Telegram's 30-messages-a-second cap (which the rate limiter would impose
+on the sandbox too); the flood benchmark turns it on, as Telegram's limits are. The process stops by itself
 after --max-seconds, so a benchmark that dies cannot leave it running.
 
     python -m bench.http_bot --base-url http://127.0.0.1:PORT/bot --database FILE
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", required=True, type=Path)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--echo", action="store_true", help="the floor: PTB's echo bot instead")
+    parser.add_argument(
+        "--rate-limiter", action="store_true", help="with the rate limiter `bot run` uses"
+    )
     args = parser.parse_args(argv)
     if not args.base_url.startswith("http://127.0.0.1:"):
         parser.error("--base-url must be a loopback sandbox URL (http://127.0.0.1:PORT/bot)")
@@ -50,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             base_url=args.base_url,
         )
     else:
-        application = build_application(settings, rate_limiter=None)
+        application = build_application(
+            settings, rate_limiter="default" if args.rate_limiter else None
+        )
     deadline = threading.Timer(args.max_seconds, os.kill, (os.getpid(), signal.SIGTERM))
     deadline.daemon = True
     deadline.start()

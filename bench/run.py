@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not th
 
 from bench.common import Figure, at_least, at_most  # noqa: E402
 
-SECTIONS = ("floor", "conversation", "http", "memory", "lending", "reminders", "profile")
+SECTIONS = ("floor", "conversation", "http", "flood", "memory", "lending", "reminders", "profile")
 
 
 class Report:
@@ -168,6 +168,54 @@ def http_section(report: Report) -> None:
                 at_most(lat["p99_ms"], 100) if paced else None,
             )
         )
+
+
+def flood_section(report: Report) -> None:
+    from bench import bench_flood
+
+    result = bench_flood.run(report.quick)
+    report.raw["flood"] = result
+    lat = result["latency"]
+    finished = result["every_prospect_finished"]
+    problems = [f"{result['unanswered']} unanswered"] if result["unanswered"] else []
+    if result["bot_errors"]:
+        raised = "; ".join(sorted(set(result.get("bot_error_lines", []))))[:200]
+        problems.append(f"{result['bot_errors']} tracebacks in the bot's log ({raised})")
+    report.add(
+        Figure(
+            f"Flood isolation over HTTP: {result['prospects']} prospects "
+            f"({result['think_seconds'][0]:g}-{result['think_seconds'][1]:g} s per answer) "
+            f"beside a user sending {result['flood_messages']} in {result['flood_seconds']:g} s",
+            f"{lat['p50_ms']:.1f} / {lat['p99_ms']:.1f}",
+            "ms p50/p99",
+            "p99 < 1 s, all finish",
+            lat["p99_ms"] < 1000 and finished,
+            "; ".join(
+                [f"{result['answers']} answers, every prospect finished: "
+                 f"{'yes' if finished else 'NO'}", f"{result['answered_429']} answered 429",
+                 *problems]
+            ),
+        )
+    )  # fmt: skip
+    report.add(
+        Figure(
+            "  messages the flooder got",
+            result["flooder_messages_received"],
+            "",
+            "≤ 5",
+            at_most(result["flooder_messages_received"], 5),
+        )
+    )
+    report.add(
+        Figure(
+            "  SIGTERM during a flood: the bot has exited after",
+            result["stop_seconds"],
+            "s",
+            "< 10 s",
+            at_most(result["stop_seconds"], 10) and result["exit_code"] == 0,
+            f"exit code {result['exit_code']}",
+        )
+    )
 
 
 def memory_section(report: Report) -> None:
@@ -310,6 +358,7 @@ RUNNERS: dict[str, Callable[[Report], None]] = {
     "floor": floor_section,
     "conversation": conversation_section,
     "http": http_section,
+    "flood": flood_section,
     "memory": memory_section,
     "lending": lending_section,
     "reminders": reminders_section,

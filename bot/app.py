@@ -12,10 +12,9 @@ import gc
 import logging
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     Defaults,
@@ -25,8 +24,12 @@ from telegram.request import BaseRequest
 import handlers
 from bot import jobs
 from bot.config import Settings
+from bot.flood import FloodGate
 from bot.outbox import OutboxSender
+from bot.rate_limits import ChatRateLimiter
 from bot.state_writes import write_changed_state
+from bot.updates import ChatOrderedProcessor
+from handlers.common import flood_notice
 from handlers.managers import menu as managers_menu
 from lending.policy import Policy, load_policy
 from services import lead_cards, lead_relay, loans, reminders
@@ -42,6 +45,12 @@ log = logging.getLogger(__name__)
 
 # Without a token (tests, the offline demo) the bot still needs a well-formed one.
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+# A stop (SIGTERM) must be over within 10 s. Updates already fetched are all handled (PTB
+# confirmed them to Telegram); no wait for Telegram inside them outlasts STOP_WAIT_SECONDS
+# (bot/rate_limits.py); then the outbox gets OUTBOX_STOP_GRACE to finish its sends, and
+# keeps every row it did not send for the next start.
+STOP_WAIT_SECONDS = 5.0
+OUTBOX_STOP_GRACE = 3.0
 
 COMMANDS = {
     "en": [
@@ -97,12 +106,21 @@ class AutoloanApplication(Application):
         await super().shutdown()
         await self.runtime.db.close()
 
+    async def stop(self) -> None:
+        """Stop as PTB does, after bounding every wait for Telegram (see STOP_WAIT_SECONDS)."""
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, ChatRateLimiter):
+            limiter.stop_waiting_after(STOP_WAIT_SECONDS)
+        await super().stop()
+
     async def process_update(self, update: object) -> None:
         """Handle the update, then write the conversation state it changed.
 
         PTB's persistence writes only every few seconds; writing after every update means
         a crash loses at most the update in hand. Here rather than in a last handler
         group, so an update a handler ended with ApplicationHandlerStop is saved too.
+        With chats running side by side, a write may also carry another chat's data in
+        the middle of its update; that update writes again when it ends.
         """
         await super().process_update(update)
         await self.update_persistence()
@@ -150,6 +168,7 @@ def build_application(
 ) -> AutoloanApplication:
     """Build the bot. Tests pass the sandbox's request and a ManualClock."""
     runtime = build_runtime(settings, clock=clock, policy=policy)
+    processor = ChatOrderedProcessor(_flood_gate(settings, runtime))
     token = (
         settings.telegram_bot_token.get_secret_value()
         if settings.telegram_bot_token
@@ -165,12 +184,12 @@ def build_application(
         .persistence(SqlitePersistence(runtime.db, update_interval=persistence_interval))
         .post_init(_on_start)
         .post_stop(_on_stop)
-        .concurrent_updates(False)
+        .concurrent_updates(processor)
     )
     if rate_limiter == "default":
-        # Up to 3 waits on a 429 for every call, the outbox's too (PTB reads a per-call 0
-        # as "use the default"); the outbox reschedules a row only if a 4th 429 comes.
-        rate_limiter = AIORateLimiter(max_retries=3)
+        # Up to 3 waits on a 429 for every call, the outbox's too; the outbox reschedules
+        # a row only if a 4th 429 comes.
+        rate_limiter = ChatRateLimiter()
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     if request is not None:
@@ -186,6 +205,7 @@ def build_application(
     runtime.wake_outbox = application.outbox.wake
     application.outbox.on_blocked = functools.partial(_on_blocked, runtime)
     application.bot_data["start_outbox"] = start_outbox
+    processor.on_flood = functools.partial(_flood_notice, application)
     handlers.register_all(application)
     return application
 
@@ -206,6 +226,27 @@ def _outbox_sender(runtime: Runtime, application: Application) -> OutboxSender:
     sender.renderers[lead_cards.DIGEST_RENDERER] = lead_cards.digest_for_send(runtime)
     sender.renderers[loans.CHART_RENDERER] = loans.chart_for_send(runtime)
     return sender
+
+
+def _flood_gate(settings: Settings, runtime: Runtime) -> FloodGate:
+    """The flood limit on the runtime's clock (a test's manual clock moves it)."""
+    return FloodGate(
+        settings.flood_max_updates,
+        settings.flood_window_seconds,
+        lambda: runtime.clock.now().timestamp(),
+        staff_ids=runtime.manager_ids | runtime.admin_ids,
+        staff_chat_id=runtime.manager_chat_id,
+    )
+
+
+async def _flood_notice(application: Application, update: Update) -> None:
+    """The flood gate's one notice, sent as a handler would (it is not one: the update it
+    answers is dropped before any handler sees it)."""
+    context = application.context_types.context.from_update(update, application)
+    try:
+        await flood_notice(update, context)
+    except Exception:  # a notice that cannot go is not worth an error for the user
+        log.warning("flood notice not sent", exc_info=True)
 
 
 async def _on_blocked(runtime: Runtime, chat_id: int) -> None:
@@ -241,4 +282,4 @@ async def _on_start(application: Application) -> None:
 
 async def _on_stop(application: Application) -> None:
     app: AutoloanApplication = application  # type: ignore[assignment]
-    await app.outbox.stop()
+    await app.outbox.stop(grace=OUTBOX_STOP_GRACE)

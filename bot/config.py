@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Flood control (bot/flood.py): more updates than this from one user within the window
+    # get one notice, and the rest are dropped until they slow down; 0 turns it off.
+    flood_max_updates: int = Field(default=20, ge=0)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("manager_ids", "admin_ids", mode="before")
     @classmethod

@@ -24,8 +24,9 @@ from typing import Any
 import aiosqlite
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBUserWarning
 
+from bot.rate_limits import OUTBOX, retry_after_seconds
 from services.clock import Clock
 from storage import outbox
 from storage.db import Database
@@ -80,6 +81,11 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._round_lock = asyncio.Lock()
         self._stopping = False
+        # Network trouble is retried here, with the row's stored backoff; the limiter only
+        # waits out 429s for it (bot/rate_limits.py). PTB refuses the argument without one.
+        self._limiter_args: dict[str, Any] = (
+            {"rate_limit_args": OUTBOX} if getattr(bot, "rate_limiter", None) else {}
+        )
 
     def wake(self) -> None:
         """Tell the running sender that new rows were queued."""
@@ -168,9 +174,11 @@ class OutboxSender:
             if params is None:
                 return 0
             try:
-                result = await self.bot.do_api_request(row.method, api_kwargs=params)
+                result = await self.bot.do_api_request(
+                    row.method, api_kwargs=params, **self._limiter_args
+                )
             except RetryAfter as error:
-                wait = _seconds(error)
+                wait = retry_after_seconds(error)
                 await self._retry(
                     row, timedelta(seconds=wait), f"429 retry after {wait}", count=False
                 )
@@ -275,13 +283,3 @@ def _with_files(payload: dict[str, Any]) -> dict[str, Any]:
         else:
             params[key] = value
     return params
-
-
-def _seconds(error: RetryAfter) -> float:
-    # PTB 22 warns that retry_after becomes a timedelta; accept both, without the warning.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        retry_after = error.retry_after
-    if isinstance(retry_after, timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after)

@@ -6,17 +6,21 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
 from handlers import groups
-from handlers.context import Context, locale_of, render, runtime_of
+from handlers.context import Context, locale_of, render, runtime_of, send_html
 from services import managers
 from services.rendering import locale_for
-from services.users import mark_reachable, set_locale
+from services.users import mark_reachable, set_locale, tell_later
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_PREFIX = "lang:"
+# Network trouble, 5xx answers and 429s: the reply is lost, not the bot broken (a 400,
+# BadRequest, is a NetworkError to PTB but a mistake of ours: it keeps its traceback).
+TELEGRAM_TROUBLE = (NetworkError, RetryAfter)
 
 
 async def show_help(update: Update, context: Context) -> None:
@@ -57,17 +61,43 @@ async def choose_language(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log what broke (type and traceback, no message content) and tell the user."""
-    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    """Log what broke (type and traceback, no message content) and tell the user.
+
+    The apology goes through the outbox: most errors here are Telegram failing a reply
+    after its retries (bot/rate_limits.py), and a direct send would likely fail the same
+    way; the outbox keeps trying, and sends one apology per update.
+    """
+    error = context.error
+    if isinstance(error, TELEGRAM_TROUBLE) and not isinstance(error, BadRequest):
+        # Telegram would not take a reply even after the rate limiter's retries (or the bot
+        # is stopping): expected now and then, so one line, no traceback.
+        log.warning("a reply could not be sent: %s", type(error).__name__)
+    else:
+        log.error("handler failed: %s", type(error).__name__, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":
         return
     try:
         locale = await locale_of(update, context)
-        await context.bot.send_message(update.effective_chat.id, render(context, locale, "error"))
+        await tell_later(
+            runtime_of(context),
+            update.effective_chat.id,
+            render(context, locale, "error"),
+            f"error:{update.update_id}",
+        )
     except Exception:  # the error path must never raise again
         log.exception("could not tell the user about an error")
+
+
+async def flood_notice(update: Update, context: Context) -> None:
+    """Tell a user who sends too fast that what follows is skipped (bot/flood.py decides);
+    in their private chat only, never in a group."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.id != user.id:
+        return
+    locale = await locale_of(update, context)
+    await send_html(context, user.id, render(context, locale, "flood"))
 
 
 async def note_contact(update: Update, context: Context) -> None:

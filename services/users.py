@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.runtime import Runtime
+from storage import outbox
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,19 @@ async def mark_reachable(runtime: Runtime, user_id: int) -> None:
     async with runtime.db.transaction() as conn:
         await conn.execute("UPDATE users SET unreachable_at = NULL WHERE user_id = ?", (user_id,))
     runtime.unreachable_users.discard(user_id)
+
+
+async def tell_later(runtime: Runtime, user_id: int, text: str, dedup_key: str) -> None:
+    """Queue a short HTML message to the user through the outbox: for when Telegram just
+    failed us, so a direct send would likely fail too; the outbox retries until it goes.
+    One message per `dedup_key`."""
+    async with runtime.db.transaction() as conn:
+        await outbox.enqueue(
+            conn,
+            chat_id=user_id,
+            method="sendMessage",
+            payload={"text": text, "parse_mode": "HTML"},
+            now=runtime.clock.now(),
+            dedup_key=dedup_key,
+        )
+    runtime.wake_outbox()

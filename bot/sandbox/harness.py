@@ -57,12 +57,19 @@ class SandboxHarness:
     def add_drain(self, drain: Drain) -> None:
         self.drains.append(drain)
 
-    async def settle(self) -> int:
-        """Process every pending update and drain hooks until the world is still."""
+    async def settle(self, *, concurrently: bool = False) -> int:
+        """Process every pending update and drain hooks until the world is still.
+
+        One by one by default. `concurrently` hands each round's updates to the
+        Application's update processor at once, as PTB's fetcher does in the running bot
+        (bot/updates.py decides what runs side by side, what waits, what is dropped).
+        """
         processed = 0
         for _ in range(self.max_rounds):
             updates = self.core.take_updates()
-            for data in updates:
+            if concurrently:
+                await self._process_concurrently(updates)
+            for data in updates if not concurrently else ():
                 update = Update.de_json(data, self.application.bot)
                 await self.application.process_update(update)
                 await self._handler_tasks()
@@ -81,6 +88,18 @@ class SandboxHarness:
             error, self.errors = self.errors[0], []
             raise error
         return processed
+
+    async def _process_concurrently(self, updates: list[dict[str, Any]]) -> None:
+        application = self.application
+        processor = application.update_processor
+        tasks = [
+            asyncio.create_task(
+                processor.process_update(update, application.process_update(update))
+            )
+            for update in (Update.de_json(data, application.bot) for data in updates)
+        ]
+        await asyncio.gather(*tasks)
+        await self._handler_tasks()
 
     async def _handler_tasks(self) -> None:
         """Wait for tasks handlers started (block=False handlers, persistence updates)."""

@@ -130,9 +130,9 @@ class SandboxWorld:
     def admin(self) -> ScriptedUser:
         return self.core.user(id=ADMIN_IDS[0], name="Admin", language="en")
 
-    async def settle(self) -> int:
+    async def settle(self, *, concurrently: bool = False) -> int:
         assert self.harness is not None, "the world is not started"
-        return await self.harness.settle()
+        return await self.harness.settle(concurrently=concurrently)
 
     async def run_due_work(self) -> int:
         queued = await jobs.run_due_work(self.runtime)

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bench import bench_conversation, bench_floor, bench_http, bench_memory, run
+from bench import bench_conversation, bench_flood, bench_floor, bench_http, bench_memory, run
 from bench.common import Figure, percentile
 
 
@@ -49,6 +49,16 @@ async def test_prospects_are_answered_over_http_by_a_long_polling_bot() -> None:
     assert result["unanswered"] == 0 and result["script_errors"] == 0
     assert result["updates"] == 2 * len(bench_conversation.default_journey()[1])
     assert result["bot_errors"] == 0
+
+
+async def test_a_flooder_is_measured_beside_prospects_over_http() -> None:
+    result = await bench_flood.measure(
+        prospects=2, think=(0.0, 0.0), flood_messages=60, flood_seconds=0.5
+    )
+    assert result["every_prospect_finished"] and result["script_errors"] == 0
+    assert result["answers"] == 2 * len(bench_conversation.default_journey()[1])
+    assert result["flooder_messages_received"] >= 1  # at least the flood notice
+    assert result["exit_code"] == 0 and result["bot_errors"] == 0
 
 
 def test_memory_and_start_up_are_measured_in_child_processes() -> None:
