@@ -578,7 +578,11 @@ class Assessment:
             params = {"lpr": _plain(rates.lpr), "spread": _plain(self.annual_rate - rates.lpr)}
             out.append(Reason(f"rate_floating_{rates.repricing}", 0, params))
         if self.subsidy is not None:
-            params = {"saving": fmt_amount(self.subsidy.amount), "until": str(self.subsidy.until)}
+            params = {
+                "saving": fmt_amount(self.subsidy.amount),
+                "until": str(self.subsidy.until),
+                "ends": str(self.subsidy.ends),
+            }
             out.append(Reason("subsidy_estimate", 0, params))
         return out
 

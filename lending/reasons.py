@@ -27,44 +27,44 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "income_none": {
         "en": "You told us you have no monthly income; a loan needs at least ¥{min_income} "
         "a month to be repaid from.",
-        "zh": "您填写的月收入为零；申请贷款需要每月至少{min_income}元的收入用于还款。",
+        "zh": "您填写的月收入为零；申请贷款需要每月至少¥{min_income}的收入用于还款。",
     },
     "income_below_minimum": {
         "en": "Monthly income must be at least ¥{min_income}.",
-        "zh": "月收入需不低于{min_income}元。",
+        "zh": "月收入需不低于¥{min_income}。",
     },
     "loan_below_minimum": {
         "en": "The loan would be below our minimum of ¥{min_loan}.",
-        "zh": "贷款金额低于最低额度{min_loan}元。",
+        "zh": "贷款金额低于最低额度¥{min_loan}。",
     },
     "ltv_above_cap": {
         "en": "The loan would be {ltv}% of the price; at most {cap}% is allowed, "
         "so the down payment must be at least ¥{min_down}.",
-        "zh": "贷款占车价{ltv}%，上限为{cap}%，首付至少需{min_down}元。",
+        "zh": "贷款占车价{ltv}%，上限为{cap}%，首付至少需¥{min_down}。",
     },
     "pti_above_cap": {
         "en": "The monthly payment of ¥{payment} would be {ratio}% of your income; "
         "at most {cap}% is allowed.",
-        "zh": "月供{payment}元，占收入的{ratio}%，上限为{cap}%。",
+        "zh": "月供¥{payment}，占收入的{ratio}%，上限为{cap}%。",
     },
     "pti_above_cap_stress": {
         "en": "Our stress test checks the payment at a rate {points} points higher "
         "({stress_rate}% a year): it would be ¥{payment}, {ratio}% of your income, "
         "and at most {cap}% is allowed.",
         "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
-        "月供将为{payment}元，占收入的{ratio}%，超过{cap}%的上限。",
+        "月供将为¥{payment}，占收入的{ratio}%，超过{cap}%的上限。",
     },
     "dti_above_cap": {
         "en": "The monthly payment of ¥{payment} and your other debts of ¥{debt} would be "
         "{ratio}% of your income; at most {cap}% is allowed.",
-        "zh": "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%，上限为{cap}%。",
+        "zh": "月供¥{payment}加上其他负债月还款¥{debt}，占收入的{ratio}%，上限为{cap}%。",
     },
     "dti_above_cap_stress": {
         "en": "Our stress test checks the payment at a rate {points} points higher "
         "({stress_rate}% a year): ¥{payment} plus your other debts of ¥{debt} would be "
         "{ratio}% of your income, and at most {cap}% is allowed.",
         "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
-        "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%，超过{cap}%的上限。",
+        "月供¥{payment}加上其他负债月还款¥{debt}，占收入的{ratio}%，超过{cap}%的上限。",
     },
     "term_not_offered": {
         "en": "A {term}-month term is not offered for this car; choose one of {terms}.",
@@ -81,7 +81,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "balloon_above_forecast": {
         "en": "The final balloon payment of ¥{balloon} is more than the car is likely to be "
         "worth after {term} months (about ¥{value}); at most ¥{cover} can be left to the end.",
-        "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），尾款最多为{cover}元。",
+        "zh": "尾款¥{balloon}高于车辆{term}个月后的预估价值（约¥{value}），尾款最多为¥{cover}。",
     },
     "negative_equity_long": {
         "en": "For more than {max} months you would owe more than the car is likely to be "
@@ -93,25 +93,25 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "payment_to_income_high": {
         "en": "The monthly payment of ¥{payment} is {ratio}% of your income; "
         "up to {best}% scores best.",
-        "zh": "月供{payment}元，占收入的{ratio}%；不超过{best}%评分最高。",
+        "zh": "月供¥{payment}，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "payment_to_income_high_stress": {
         "en": "Our stress test checks the payment at a rate {points} points higher "
         "({stress_rate}% a year): ¥{payment}, {ratio}% of your income; up to {best}% scores best.",
         "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
-        "月供{payment}元，占收入的{ratio}%；不超过{best}%评分最高。",
+        "月供¥{payment}，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "debt_to_income_high": {
         "en": "The monthly payment of ¥{payment} and your other debts of ¥{debt} are "
         "{ratio}% of your income; up to {best}% scores best.",
-        "zh": "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%；不超过{best}%评分最高。",
+        "zh": "月供¥{payment}加上其他负债月还款¥{debt}，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "debt_to_income_high_stress": {
         "en": "Our stress test checks the payment at a rate {points} points higher "
         "({stress_rate}% a year): ¥{payment} plus your other debts of ¥{debt} are {ratio}% "
         "of your income; up to {best}% scores best.",
         "zh": "我们的压力测试按高出{points}个百分点的利率（年利率{stress_rate}%）测算："
-        "月供{payment}元加上其他负债月还款{debt}元，占收入的{ratio}%；不超过{best}%评分最高。",
+        "月供¥{payment}加上其他负债月还款¥{debt}，占收入的{ratio}%；不超过{best}%评分最高。",
     },
     "down_payment_low": {
         "en": "A larger down payment would help (now {share}% of the price).",
@@ -151,9 +151,10 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "LPR变动时，您的月供也会随之变化。",
     },
     "subsidy_estimate": {
-        "en": "The car-loan interest subsidy could pay about ¥{saving} of your interest "
-        "accrued until {until}.",
-        "zh": "汽车消费贷款财政贴息预计可为您承担截至{until}产生的利息约{saving}元。",
+        "en": "The car-loan interest subsidy could pay about ¥{saving} of your interest: "
+        "that of your whole months of payments up to {until} (the programme runs until {ends}).",
+        "zh": "汽车消费贷款财政贴息预计可为您承担约¥{saving}的利息，即截至{until}各整月还款期"
+        "产生的利息（贴息政策执行至{ends}）。",
     },
 }
 
@@ -174,15 +175,15 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
     },
     "income_below_minimum": {
         "en": "Income is below the minimum of ¥{min_income} a month.",
-        "zh": "月收入低于最低要求{min_income}元。",
+        "zh": "月收入低于最低要求¥{min_income}。",
     },
     "loan_below_minimum": {
         "en": "The loan is below our minimum of ¥{min_loan}.",
-        "zh": "贷款金额低于最低额度{min_loan}元。",
+        "zh": "贷款金额低于最低额度¥{min_loan}。",
     },
     "ltv_above_cap": {
         "en": "The loan is {ltv}% of the price (at most {cap}%): needs at least ¥{min_down} down.",
-        "zh": "贷款占车价{ltv}%（上限{cap}%），首付至少需{min_down}元。",
+        "zh": "贷款占车价{ltv}%（上限{cap}%），首付至少需¥{min_down}。",
     },
     "pti_above_cap": {
         "en": "The monthly payment is {pti}% of income (at most {cap}%).",

@@ -22,11 +22,15 @@ _DAY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class SubsidyEstimate:
-    """The estimate, the number of months it covers and the last day of interest counted."""
+    """The estimate, the number of months it covers, the last day of interest counted (the
+    day before the due date that closes the last whole month of payments inside the periods,
+    so it falls on the payout's day of the month, not on the periods' end) and the last day
+    of the periods that hold it, which a buyer needs beside it to see why it stops there."""
 
     amount: Decimal
     months: int
     until: date
+    ends: date
 
 
 def _period_of(day: date, periods: list[SubsidyPeriod]) -> int | None:
@@ -64,17 +68,21 @@ def estimate_subsidy(
     by_year: dict[int, Decimal] = {}
     months = 0
     until: date | None = None
+    ends: date | None = None
     for opened, due, balance in zip(opens, dues, balances, strict=False):
         index = _period_of(opened, subsidy.periods)
-        if index is None or due - _DAY > _covered_until(index, subsidy.periods):
+        if index is None:
+            continue
+        covered = _covered_until(index, subsidy.periods)
+        if due - _DAY > covered:
             continue
         cap = subsidy.periods[index].base_cap
         base = balance if cap is None else min(balance, cap)
         amount = (base * points / HUNDRED / TWELVE).quantize(CENT, rounding=ROUND_HALF_UP)
         by_year[opened.year] = by_year.get(opened.year, ZERO) + amount
         months += 1
-        until = due - _DAY
-    if until is None:
+        until, ends = due - _DAY, covered
+    if until is None or ends is None:
         return None
     total = sum((min(v, subsidy.yearly_cap) for v in by_year.values()), ZERO)
-    return SubsidyEstimate(total, months, until) if total > 0 else None
+    return SubsidyEstimate(total, months, until, ends) if total > 0 else None

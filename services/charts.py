@@ -54,6 +54,7 @@ WORDS = {
         "balance_axis": "Balance owed (¥)",
         "month_axis": "Month",
         "final": "Final payment {amount}",
+        "balloon": "Balloon {balloon} + month's payment {payment}",
         "funnel_title": "Leads, last {days} days: {total}",
     },
     "zh": {
@@ -63,7 +64,8 @@ WORDS = {
         "payment_axis": "每期还款（元）",
         "balance_axis": "剩余本金（元）",
         "month_axis": "还款期数（月）",
-        "final": "尾款 {amount}",
+        "final": "还款 {amount}",
+        "balloon": "尾款 {balloon} + 本期还款 {payment}",
         "funnel_title": "近 {days} 天线索：{total} 条",
     },
 }
@@ -111,9 +113,10 @@ def tick_label(value: int, locale: str) -> str:
 
 
 def month_labels(count: int) -> list[int]:
-    """Months to label along the axis: every 1, 2, 3, 6 or 12 (at most about eight
-    labels), starting at 1, and always the last month."""
-    every = next((e for e in (1, 2, 3, 6, 12, 24) if count / e <= 8), 24)
+    """Months to label along the axis: month 1, then every 3rd, 6th, 12th or 24th (at most
+    about eight labels), and always the last month. No step of 2: "1 2 4 6" reads as an
+    uneven scale, where "1 3 6 9" or "1 6 12" reads as counting from the start."""
+    every = next((e for e in (1, 3, 6, 12, 24) if count / e <= 8), 24)
     months = [1, *range(every, count + 1, every)] if every > 1 else list(range(1, count + 1))
     months = sorted(set(months))
     if months[-1] != count:
@@ -124,9 +127,13 @@ def month_labels(count: int) -> list[int]:
 
 
 def schedule_chart(
-    installments: Sequence[Installment], principal: Decimal, locale: str = "en"
+    installments: Sequence[Installment],
+    principal: Decimal,
+    locale: str = "en",
+    balloon: Decimal = Decimal(0),
 ) -> bytes:
-    """PNG bytes: principal/interest bars per installment and the balance line."""
+    """PNG bytes: principal/interest bars per installment and the balance line; a
+    `balloon` is named in the final payment's label, as the messages name it."""
     if not installments:
         raise ValueError("a schedule chart needs at least one installment")
     locale = locale if locale in WORDS else "en"
@@ -180,7 +187,7 @@ def schedule_chart(
         points.append((x_end, BOTTOM - PLOT_H * float(item.balance) / balance_top))
     draw.line(points, fill=_ink(BALANCE), width=3)
     if broken is not None:
-        _draw_break(image, draw, broken[0], bar, broken[1], locale)
+        _draw_break(image, draw, broken[0], bar, broken[1], locale, balloon)
 
     for month in month_labels(count):
         sprite = _label(str(month), AXIS)
@@ -201,13 +208,21 @@ def _draw_break(
     bar: float,
     item: Installment,
     locale: str,
+    balloon: Decimal,
 ) -> None:
-    """The cut across a bar taller than the scale, and its amount beside it."""
+    """The cut across a bar taller than the scale, and its amount beside it: the balloon
+    plus that month's payment when there is one (the messages' final payment)."""
     white = _ink(BACKGROUND)
     y = MARGIN_TOP + PLOT_H * 0.12
     for offset in (0, 7):
         draw.line([(x0 - 2, y + offset + 4), (x0 + bar + 2, y + offset - 4)], fill=white, width=3)
-    sprite = _label(words(locale)["final"].format(amount=yuan(item.payment)), AXIS)
+    if 0 < balloon < item.payment:
+        text = words(locale)["balloon"].format(
+            balloon=yuan(balloon), payment=yuan(item.payment - balloon)
+        )
+    else:
+        text = words(locale)["final"].format(amount=yuan(item.payment))
+    sprite = _label(text, AXIS)
     image.paste(sprite, (round(x0 - 6 - sprite.width), MARGIN_TOP + 4))
 
 

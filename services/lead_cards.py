@@ -283,7 +283,8 @@ def answer_words(runtime: Runtime, answers: dict[str, Any], locale: str) -> dict
     for name in ANSWER_CHOICES:
         value = answers.get(name)
         if isinstance(value, str):
-            shown[name] = labels.get(f"apply_choice_{value.replace('-', '_')}", value)
+            key = f"apply_choice_{value.replace('-', '_')}"
+            shown[name] = labels.get(key + "_name") or labels.get(key, value)
     return shown
 
 

@@ -514,7 +514,12 @@ def schedule_rows(loan: LoanView, *, remaining_only: bool, limit: int = SCHEDULE
 def schedule_picture(loan: LoanView, locale: str) -> bytes | None:
     """The schedule as a PNG, drawn by services.charts; None if it cannot be drawn."""
     try:
-        return charts.schedule_chart(loan.installments, loan.principal, locale)  # type: ignore[arg-type]
+        return charts.schedule_chart(
+            loan.installments,  # type: ignore[arg-type]
+            loan.principal,
+            locale,
+            loan.balloon_amount,
+        )
     except Exception:
         log.exception("schedule chart for loan %s failed", loan.id)
         return None

@@ -220,8 +220,22 @@ async def _ask_missing(update: Update, context: Context, key: str) -> str:
 
 def _result_values(context: Context, locale: str, assessment: Any) -> dict[str, Any]:
     record = applications.assessment_record(assessment)
-    notes = [reason_text(n["code"], locale, **n["params"]) for n in record.get("notes", [])]
+    notes = [
+        reason_text(n["code"], locale, **_dated(context, locale, n["params"]))
+        for n in record.get("notes", [])
+    ]
     return {"r": record, "notes": notes}
+
+
+def _dated(context: Context, locale: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A note's dates (ISO in the record) in the day style of the rest of the message; a
+    record from before the programme's end was stored reads it as the last day counted."""
+    shown = dict(params)
+    if "until" in shown:
+        shown.setdefault("ends", shown["until"])
+        for name in ("until", "ends"):
+            shown[name] = texts.money(context, locale, shown[name], "day")
+    return shown
 
 
 def result_calls(
@@ -243,7 +257,7 @@ def result_calls(
         documents = [
             document_text(code, locale) for code in runtime_of(context).policy.documents.required
         ]
-        method = label(context, locale, states.choice_label_key(str(assessment.answers.method)))
+        method = texts.choice_name(context, locale, str(assessment.answers.method))
         text = render(
             context, locale, "apply_result_prequalified", name=name, phone=phone, method=method,
             documents=documents, call_when=call_when(context, locale), **values,
@@ -307,7 +321,7 @@ def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> 
     turns with the loop for the GIL, and the update waited for it all the same.
     """
     schedule = assessment.schedule
-    png = schedule_chart(schedule.installments, schedule.principal, locale)
+    png = schedule_chart(schedule.installments, schedule.principal, locale, schedule.balloon_amount)
     caption = render(
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
         payment=assessment.monthly_payment,

@@ -8,6 +8,7 @@ again after the car changed" all read this one list.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -84,6 +85,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 def choice_label_key(value: str) -> str:
     return "apply_choice_" + value.replace("-", "_")
+
+
+def choice_name_key(value: str, labels: Container[str]) -> str:
+    """The label that names a choice in a sentence: its button's text, unless the button
+    says more than the name ("Balloon – lower payments, …" is named "Balloon")."""
+    key = choice_label_key(value)
+    return key + "_name" if key + "_name" in labels else key
 
 
 def applicable(answers: dict[str, Any]) -> list[Question]:

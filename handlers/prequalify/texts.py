@@ -48,6 +48,12 @@ def money(context: Context, locale: str, value: Decimal | str, kind: str = "mone
     return env.filters[kind](value)
 
 
+def choice_name(context: Context, locale: str, value: str) -> str:
+    """A choice as a sentence names it (the short name, not the button's explanation)."""
+    renderer = runtime_of(context).renderer
+    return renderer.label(locale, states.choice_name_key(value, renderer.labels(locale)))
+
+
 def display(context: Context, locale: str, key: str, answers: dict[str, Any]) -> str:
     """An answer as the summary shows it (plain text; templates escape it)."""
     value = answers.get(key)
@@ -55,7 +61,7 @@ def display(context: Context, locale: str, key: str, answers: dict[str, Any]) ->
         return "—"
     question = states.BY_KEY[key]
     if question.kind == "choice":
-        return label(context, locale, states.choice_label_key(value))
+        return choice_name(context, locale, value)
     if question.kind in ("amount", "down"):
         kind = "amount" if key in (states.PRICE, states.DOWN_PAYMENT) else "money"
         shown = money(context, locale, value, kind)
