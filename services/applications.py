@@ -395,6 +395,16 @@ async def load_application(runtime: Runtime, application_id: int) -> dict[str, A
     return {**dict(row), "answers": json.loads(row["answers"])}
 
 
+async def set_aside_at(runtime: Runtime, user_id: int) -> str | None:
+    """When the prospect's latest unfinished application was set aside (/cancel), if any."""
+    row = await runtime.db.fetchone(
+        "SELECT updated_at FROM applications WHERE user_id = ? AND status = 'abandoned'"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return row["updated_at"] if row is not None else None
+
+
 async def standing(runtime: Runtime, user_id: int) -> Standing | None:
     """The latest submitted application with its assessment and its lead, if any."""
     row = await runtime.db.fetchone(

@@ -44,6 +44,10 @@ async def send_status(update: Update, context: Context) -> None:
         k, n = states.step_of(step, answers)
         in_progress = f"{k}/{n}"
     values: dict[str, Any] = {"found": standing is not None, "in_progress": in_progress}
+    if standing is None and in_progress is None:
+        # Only with nothing submitted: a draft twin of a repeated submission is set
+        # aside the same way, and is not one the prospect stopped.
+        values["set_aside_at"] = await applications.set_aside_at(runtime_of(context), user.id)
     rows = []
     if standing is not None:
         values.update(

@@ -324,7 +324,8 @@ def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> 
     png = schedule_chart(schedule.installments, schedule.principal, locale, schedule.balloon_amount)
     caption = render(
         context, locale, "apply_chart_caption", term=assessment.answers.term_months,
-        payment=assessment.monthly_payment,
+        payment=assessment.monthly_payment, balloon=schedule.balloon_amount,
+        final=schedule.installments[-1],
     )  # fmt: skip
     payload = {
         "photo": file_field(png, "schedule.png"), "caption": caption,
