@@ -151,10 +151,11 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "LPR变动时，您的月供也会随之变化。",
     },
     "subsidy_estimate": {
-        "en": "The car-loan interest subsidy could pay about ¥{saving} of your interest: "
-        "that of your whole months of payments up to {until} (the programme runs until {ends}).",
-        "zh": "汽车消费贷款财政贴息预计可为您承担约¥{saving}的利息，即截至{until}各整月还款期"
-        "产生的利息（贴息政策执行至{ends}）。",
+        "en": "The car-loan interest subsidy could pay about ¥{saving} of your interest: what "
+        "accrues until {until}, the end of your last whole month of payments inside the "
+        "programme (it runs until {ends}).",
+        "zh": "汽车消费贷款财政贴息预计可为您承担约¥{saving}的利息，即截至{until}"
+        "（贴息期内最后一个完整还款月的末日）产生的利息；贴息政策执行至{ends}。",
     },
 }
 

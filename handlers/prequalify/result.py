@@ -33,7 +33,7 @@ from lending.reasons import reason_text
 from services import applications
 from services.callbacks import pack, unpack
 from services.charts import schedule_chart
-from services.rendering import TEXT_LIMIT
+from services.rendering import TEXT_LIMIT, Renderer
 from storage.outbox import Queued, file_field
 
 OFFER_ACTION = "pqo"
@@ -221,20 +221,20 @@ async def _ask_missing(update: Update, context: Context, key: str) -> str:
 def _result_values(context: Context, locale: str, assessment: Any) -> dict[str, Any]:
     record = applications.assessment_record(assessment)
     notes = [
-        reason_text(n["code"], locale, **_dated(context, locale, n["params"]))
+        reason_text(n["code"], locale, **dated(runtime_of(context).renderer, locale, n["params"]))
         for n in record.get("notes", [])
     ]
     return {"r": record, "notes": notes}
 
 
-def _dated(context: Context, locale: str, params: dict[str, Any]) -> dict[str, Any]:
+def dated(renderer: Renderer, locale: str, params: dict[str, Any]) -> dict[str, Any]:
     """A note's dates (ISO in the record) in the day style of the rest of the message; a
     record from before the programme's end was stored reads it as the last day counted."""
     shown = dict(params)
     if "until" in shown:
         shown.setdefault("ends", shown["until"])
         for name in ("until", "ends"):
-            shown[name] = texts.money(context, locale, shown[name], "day")
+            shown[name] = renderer.envs[locale].filters["day"](shown[name])
     return shown
 
 

@@ -113,5 +113,5 @@ def test_reasons_on_a_manager_card_speak_about_the_buyer() -> None:
         reason_text(
             "ltv_above_cap", "zh", about_buyer=True, ltv="85.50", cap="80", min_down="40000.00"
         )
-        == "贷款占车价85.5%（上限80%），首付至少需40,000元。"
+        == "贷款占车价85.5%（上限80%），首付至少需¥40,000。"
     )

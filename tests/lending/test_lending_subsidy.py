@@ -141,8 +141,9 @@ def test_the_readme_buyer_signed_in_march_gets_the_interest_until_the_end_of_202
     assert result.subsidy.until == date(2026, 12, 31)
     note = next(n for n in result.notes if n.code == "subsidy_estimate")
     assert note.text("en") == (
-        "The car-loan interest subsidy could pay about ¥1,027.59 of your interest accrued "
-        "until 2026-12-31."
+        "The car-loan interest subsidy could pay about ¥1,027.59 of your interest: what "
+        "accrues until 2026-12-31, the end of your last whole month of payments inside the "
+        "programme (it runs until 2026-12-31)."
     )
 
 
