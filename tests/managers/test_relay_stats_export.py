@@ -92,7 +92,9 @@ async def test_stats_shows_the_funnel_and_a_chart(world):
     assert photo.data["photo"]
     text = owner.last_text()
     assert "Leads, last 7 days: 2" in text
-    assert "claimed: 1" in text and "submitted: 1" in text and "disbursed: 0" in text
+    # Every line of the funnel starts with a capital, like "Lost: 0" below it.
+    assert "\nClaimed: 1\n" in text and "\nSubmitted: 1\n" in text and "\nDisbursed: 0\n" in text
+    assert "\nLost: 0\n" in text
     assert "Median time to claim: 4 minutes" in text
     assert "Median time to contact: 10 minutes" in text
     assert "Manager1: 1 / 1 / 0 / 0" in text

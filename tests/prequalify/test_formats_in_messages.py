@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.sandbox.world import SandboxWorld
 from handlers.prequalify.result import dated
 from handlers.prequalify.states import choice_name_key
 from lending.policy import Subsidy
@@ -17,6 +18,7 @@ from lending.reasons import REASON_TEXTS, reason_text
 from lending.subsidy import estimate_subsidy
 from services.charts import month_labels
 from services.rendering import TEMPLATE_DIR, Renderer
+from tests.prequalify.journey import act, begin
 
 RENDERER = Renderer()
 
@@ -169,3 +171,32 @@ def test_the_export_caption_counts_in_english(count, days, expected) -> None:
 )
 def test_month_labels_step_evenly_from_the_start(count, labelled) -> None:
     assert month_labels(count) == labelled
+
+
+@pytest.mark.parametrize(
+    ("locale", "language", "expected"),
+    [
+        (
+            "en",
+            "en",
+            "You have not submitted an application: the one you stopped on Mar 3, 2026, 10:00 "
+            "is set aside. Send /start whenever you want to try again.",
+        ),
+        (
+            "zh",
+            "zh-hans",
+            "您还没有提交申请：您在2026年3月3日 10:00停止的申请已搁置。随时发送 /start 重新开始。",
+        ),
+    ],
+)
+async def test_status_after_cancel_names_the_draft_set_aside(
+    world: SandboxWorld, locale: str, language: str, expected: str
+) -> None:
+    buyer = world.user(1001, "Li", language)
+    await begin(world, buyer, locale)
+    await act(world, buyer, locale, "vehicle_condition", "new")
+    buyer.command("/cancel")
+    await world.settle()
+    buyer.command("/status")
+    await world.settle()
+    assert buyer.last_text() == expected
