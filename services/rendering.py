@@ -4,6 +4,22 @@ Templates live in `templates/<locale>/<name>.j2` with the same names in every lo
 short button labels live in `templates/<locale>/labels*.toml` (one file per feature, keys
 unique across them). Autoescape is on, so any
 value a user typed is escaped before it reaches an HTML message.
+
+One way to write each kind of figure, in every message of a language:
+
+- Money (`money`): "¥" and the figure, thousands grouped, cents only when there are some:
+  ¥150,000, ¥4,120.91, in both languages. A Chinese text never puts "元" after a figure
+  (nor "¥4,120.91元"); "元" appears only as a unit in a question or an axis title.
+- A price, a down payment or a loan amount (`amount`): in Chinese "20万元" when it is a
+  whole number of hundreds from 1万 up (how prices are advertised), else as money; in
+  English as money. Payments, incomes, debts, fees, balloons and subsidies are money.
+- Ratios and rates (`percent`, and the reason texts): trimmed, never padded: 14.3%,
+  9.51%, 40% (the figure as computed to two decimals, trailing zeros dropped).
+- Dates (`day`): "Mar 3, 2026" / "2026年3月3日"; a moment adds the time, 24-hour, in the
+  company's time zone (`moment`). No ISO dates in a message.
+- A balloon loan's last payment: "final payment ¥T on <day> (the balloon of ¥B plus that
+  month's payment)" / "末期还款¥T，于<day>到期（含尾款¥B及当月月供）", in every message
+  (`final_payment` in loan_macros.j2); the chart labels its bar with the same two parts.
 """
 
 from __future__ import annotations
