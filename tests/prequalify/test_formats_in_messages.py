@@ -15,9 +15,12 @@ from handlers.prequalify.result import dated
 from handlers.prequalify.states import choice_name_key
 from lending.policy import Subsidy
 from lending.reasons import REASON_TEXTS, reason_text
+from lending.schedule import RepaymentMethod
 from lending.subsidy import estimate_subsidy
 from services.charts import month_labels
+from services.loans import LoanTerms
 from services.rendering import TEMPLATE_DIR, Renderer
+from tests.loans.helpers import book, borrower
 from tests.prequalify.journey import act, begin
 
 RENDERER = Renderer()
@@ -200,3 +203,45 @@ async def test_status_after_cancel_names_the_draft_set_aside(
     buyer.command("/status")
     await world.settle()
     assert buyer.last_text() == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "pattern"),
+    [
+        (
+            "en",
+            r"Final payment: ¥([\d,.]+) on Mar 3, 2027 \(the balloon of ¥36,000 plus that "
+            r"month's payment\)",
+        ),
+        ("zh-hans", r"末期还款：¥([\d,.]+)，于2027年3月3日到期（含尾款¥36,000及当月月供）"),
+    ],
+)
+async def test_a_balloon_loan_says_its_final_payment_the_same_way_everywhere(
+    world: SandboxWorld, language: str, pattern: str
+) -> None:
+    """120,000 at 4.8% over 12 months leaving 36,000: the level payment is numpy-financial's
+    pmt(0.4%, 12, -120,000, 36,000) = 7,327.33 (to the fen); the 12th, due 3 March 2027,
+    is that plus the balloon, give or take the cents the schedule's rounding leaves."""
+    buyer = await borrower(world, 1001, "Li", language)
+    await book(
+        world,
+        buyer.id,
+        loan_terms=LoanTerms(
+            principal=Decimal(120000), annual_rate=Decimal("4.8"), term_months=12,
+            method=RepaymentMethod.BALLOON, first_due_date=date(2026, 4, 3),
+            balloon_amount=Decimal(36000),
+        ),
+    )  # fmt: skip
+    await world.settle()
+    buyer.command("/schedule")
+    await world.settle()
+    buyer.command("/loan")
+    await world.settle()
+    texts = [m.text for m in buyer.bot_messages() if m.text] + [
+        m.data.get("caption", "") for m in buyer.bot_messages() if m.data.get("photo")
+    ]
+    said = [re.search(pattern, text) for text in texts]
+    amounts = {Decimal(m.group(1).replace(",", "")) for m in said if m}
+    assert len([m for m in said if m]) >= 4  # the welcome, its chart, /schedule, /loan
+    (final,) = amounts
+    assert abs(final - Decimal("43327.33")) <= Decimal("0.05")
