@@ -15,8 +15,9 @@ from handlers.prequalify.result import dated
 from handlers.prequalify.states import choice_name_key
 from lending.policy import Subsidy
 from lending.reasons import REASON_TEXTS, reason_text
-from lending.schedule import RepaymentMethod
+from lending.schedule import RepaymentMethod, build_schedule
 from lending.subsidy import estimate_subsidy
+from services import charts
 from services.charts import month_labels
 from services.loans import LoanTerms
 from services.rendering import TEMPLATE_DIR, Renderer
@@ -245,3 +246,28 @@ async def test_a_balloon_loan_says_its_final_payment_the_same_way_everywhere(
     assert len([m for m in said if m]) >= 4  # the welcome, its chart, /schedule, /loan
     (final,) = amounts
     assert abs(final - Decimal("43327.33")) <= Decimal("0.05")
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", "Balloon ¥60,000 + month's payment ¥6,994.72"),
+        ("zh", "尾款 ¥60,000 + 本期还款 ¥6,994.72"),
+    ],
+)
+def test_the_chart_labels_the_final_bar_as_balloon_plus_the_month(
+    monkeypatch: pytest.MonkeyPatch, locale: str, expected: str
+) -> None:
+    """140,000 at 3.8% over 12 months leaving 60,000 (the demo's chart): the 12th bar is
+    66,994.72, drawn broken; its label names the balloon, not the total, as 尾款."""
+    drawn: list[str] = []
+    real = charts._label
+    monkeypatch.setattr(
+        charts, "_label", lambda text, colour: drawn.append(text) or real(text, colour)
+    )
+    plan = build_schedule(
+        Decimal(140000), Decimal("3.8"), 12, date(2026, 3, 3), "balloon", Decimal(60000)
+    )
+    assert plan.installments[-1].payment == Decimal("66994.72")
+    charts.schedule_chart(plan.installments, plan.principal, locale, plan.balloon_amount)
+    assert expected in drawn
