@@ -147,7 +147,7 @@ def test_a_floating_rate_is_stress_tested_with_an_lpr_shock():
 def test_every_reason_code_reads_in_both_locales_with_its_parameters():
     fields = {"min_age", "max_age", "min_income", "ltv", "cap", "min_down", "ratio", "payment",
               "debt", "stress_rate", "points", "best", "term", "terms", "max", "share",
-              "months", "min_loan", "lpr", "spread", "saving", "until", "balloon", "value",
+              "months", "min_loan", "lpr", "spread", "saving", "until", "ends", "balloon", "value",
               "cover"}  # fmt: skip
     for code, texts in REASON_TEXTS.items():
         assert set(texts) == {"en", "zh"}, code
