@@ -113,3 +113,30 @@ def _contains(text: str, word: str) -> bool:
     if word.isascii():
         return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
     return word in text
+
+
+# Typed answers to "I read that as …, is that right?": they work like the ✓ and ✗ buttons.
+YES_WORDS = frozenset(
+    {
+        "yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure", "right", "correct", "exactly",
+        "that's right", "thats right", "that is right", "yes please", "confirm", "✓", "✓ yes",
+        "对", "是", "是的", "对的", "对啊", "是啊", "好", "好的", "嗯", "嗯嗯", "没错", "正确",
+        "行", "可以", "确认", "没问题", "✓ 对",
+    }
+)  # fmt: skip
+NO_WORDS = frozenset(
+    {
+        "no", "n", "nope", "nah", "wrong", "not right", "incorrect", "that's wrong", "✗",
+        "不对", "不是", "不", "错", "错了", "不正确", "否", "不对的",
+    }
+)  # fmt: skip
+
+
+def confirmation(text: str) -> bool | None:
+    """True for a yes ("对", "ok"), False for a no ("不对", "n"), None for anything else."""
+    said = clean(text).strip(_TRIM)
+    if said in YES_WORDS:
+        return True
+    if said in NO_WORDS:
+        return False
+    return None

@@ -31,7 +31,7 @@ from handlers.context import (
 )
 from handlers.prequalify import states, texts
 from services import applications
-from services.answer_words import match_choice
+from services.answer_words import confirmation, match_choice
 from services.callbacks import pack, pattern, unpack
 from services.parsing import (
     InputError,
@@ -209,13 +209,19 @@ def text_answer(key: str):
 
             await show_comparison_in_progress(update, context, locale)
             return await ask(update, context, key)
-        texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
+        pending = texts.pq(context).get("pending")
+        if pending and pending.get("key") == key:
+            said = confirmation(text)  # "对", "ok", "no" typed instead of tapping ✓ or ✗
+            if said is not None:
+                return await _settle_check(update, context, key, said)
         try:
             reading = read_answer(context, key, text)
         except InputError as error:
+            # The reading awaiting a tap stays: its ✓ still works after a typo.
             return await _refuse(update, context, key, error)
         if not reading.sure:
             return await _ask_to_check(update, context, key, reading.values)
+        texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
         return await _accept(update, context, key, reading.values)
 
     answer.__name__ = f"answer_{key}"
@@ -256,15 +262,20 @@ def check_answer(key: str):
         expected = [key, str(pending.get("number"))]
         if len(args) != 3 or pending.get("key") != key or list(args[:2]) != expected:
             return await robustness.stale_button(update, context)
-        texts.pq(context).pop("pending", None)
         await query.answer()
         await clear_buttons(context, query)
-        if args[2] == "y":
-            return await _accept(update, context, key, pending["values"])
-        return await ask(update, context, key)
+        return await _settle_check(update, context, key, args[2] == "y")
 
     checked.__name__ = f"check_{key}"
     return checked
+
+
+async def _settle_check(update: Update, context: Context, key: str, right: bool) -> str:
+    """The answer read back is right (keep it and go on) or wrong (ask the question again)."""
+    pending = texts.pq(context).pop("pending")
+    if right:
+        return await _accept(update, context, key, pending["values"])
+    return await ask(update, context, key)
 
 
 def _labels(context: Context, key: str) -> set[str]:

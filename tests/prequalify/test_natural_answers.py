@@ -4,6 +4,8 @@ explained, and Chinese for every Chinese client."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.sandbox.users import ScriptedUser
@@ -212,3 +214,57 @@ async def test_the_tick_under_an_earlier_reading_cannot_take_a_later_one(
     assert "term_months" not in world.app.user_data[2504]["pq"]["answers"]
     await tap(world, buyer, "en", "apply_check_yes")  # the latest reading's ✓
     assert world.app.user_data[2504]["pq"]["answers"]["term_months"] == 48
+
+
+@pytest.mark.parametrize(
+    ("client", "locale", "before", "doubtful", "yes", "stored_as"),
+    [
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "对", ("term_months", 24)),
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "是", ("term_months", 24)),
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "好的", ("term_months", 24)),
+        ("en", "en", ["second hand", "petrol"], "for my business", "yes", ("use", "business")),
+        ("en", "en", ["second hand", "petrol"], "for my business", "ok", ("use", "business")),
+        ("en", "en", ["second hand", "petrol"], "for my business", "y", ("use", "business")),
+    ],
+)  # fmt: skip
+async def test_a_typed_yes_confirms_the_reading_read_back(
+    world: SandboxWorld,
+    client: str,
+    locale: str,
+    before: list[str],
+    doubtful: str,
+    yes: str,
+    stored_as: tuple[str, Any],
+) -> None:
+    buyer = world.user(2550, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in [*before, doubtful]:
+        await say(world, buyer, typed)
+    assert READ_BACK[locale] in buyer.last_text()
+    await say(world, buyer, yes)
+    key, value = stored_as
+    assert world.app.user_data[2550]["pq"]["answers"][key] == value
+    assert world.app.user_data[2550]["pq"]["step"] != key  # the next question is open
+
+
+@pytest.mark.parametrize(("locale", "client", "no"), [
+    ("zh", "zh-hans", "不对"), ("zh", "zh-hans", "不是"), ("en", "en", "no"), ("en", "en", "n"),
+])  # fmt: skip
+async def test_a_typed_no_asks_again(
+    world: SandboxWorld, locale: str, client: str, no: str
+) -> None:
+    buyer = world.user(2551, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in ("new", "EV", "personal", "200000", "30%", "3 years", no):
+        await say(world, buyer, typed)
+    assert buyer.last_text().startswith("6/15")  # the term, asked again
+    assert "term_months" not in world.app.user_data[2551]["pq"]["answers"]
+
+
+async def test_the_tick_still_works_after_a_refused_answer(world: SandboxWorld) -> None:
+    buyer = world.user(2552, "Wei", "zh-hans")
+    await begin(world, buyer, "zh")
+    for typed in ("新车", "电车", "自用", "二十万", "首付三成", "两年", "嗯？哪个"):
+        await say(world, buyer, typed)
+    await tap(world, buyer, "zh", "apply_check_yes")
+    assert world.app.user_data[2552]["pq"]["answers"]["term_months"] == 24
