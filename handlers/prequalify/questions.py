@@ -31,7 +31,7 @@ from handlers.context import (
 )
 from handlers.prequalify import states, texts
 from services import applications
-from services.answer_words import confirmation, match_choice
+from services.answer_words import asks_back, asks_for_human, confirmation, match_choice
 from services.callbacks import pack, pattern, unpack
 from services.parsing import (
     InputError,
@@ -199,9 +199,9 @@ def text_answer(key: str):
         message = cast(Message, update.effective_message)
         locale = await locale_of(update, context)
         text = message.text or ""
-        if text in _labels(context, "apply_back"):
+        if text in _labels(context, "apply_back") or asks_back(text):
             return await go_back(update, context, key)
-        if text in _labels(context, "apply_manager"):
+        if text in _labels(context, "apply_manager") or asks_for_human(text):
             await robustness.request_human(update, context)
             return key
         if key == states.METHOD and text in _labels(context, "desk_compare"):

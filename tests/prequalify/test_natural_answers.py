@@ -268,3 +268,34 @@ async def test_the_tick_still_works_after_a_refused_answer(world: SandboxWorld) 
         await say(world, buyer, typed)
     await tap(world, buyer, "zh", "apply_check_yes")
     assert world.app.user_data[2552]["pq"]["answers"]["term_months"] == 24
+
+
+@pytest.mark.parametrize(("locale", "client", "back"), [
+    ("zh", "zh-hans", "上一步"), ("zh", "zh-hans", "返回"), ("en", "en", "back"),
+])  # fmt: skip
+async def test_back_typed_on_a_free_text_question_goes_back(
+    world: SandboxWorld, locale: str, client: str, back: str
+) -> None:
+    buyer = world.user(2553, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in ("new", "EV", "personal", back):
+        await say(world, buyer, typed)
+    assert buyer.last_text().startswith("3/15")  # the use, asked again
+    assert "use" not in world.app.user_data[2553]["pq"]["answers"]
+
+
+@pytest.mark.parametrize(("locale", "client", "words"), [
+    ("zh", "zh-hans", "转人工"), ("zh", "zh-hans", "人工"), ("en", "en", "human"),
+    ("en", "en", "agent"), ("en", "en", "I want to talk to a person"),
+])  # fmt: skip
+async def test_asking_for_a_person_in_words_calls_a_manager(
+    world: SandboxWorld, locale: str, client: str, words: str
+) -> None:
+    buyer = world.user(2554, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in ("new", "EV", "personal", words):
+        await say(world, buyer, typed)
+    [lead] = (await stored(world, 2554))["leads"]
+    assert lead["human_requested"] == 1
+    await say(world, buyer, "200000")  # the price question is still open
+    assert buyer.last_text().startswith("5/15")
