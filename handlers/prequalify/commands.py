@@ -119,7 +119,9 @@ async def calc_reply(update: Update, context: Context) -> None:
 
 
 # A unit typed apart from its number ("3 years", "60 k"): part of the number before it.
-_UNIT_WORD = re.compile(r"^(?:years?|yrs?|months?|mos?|mths?|percent|%|k|w|万|元|yuan|rmb|期|个月|年)$")
+_UNIT_WORD = re.compile(
+    r"^(?:years?|yrs?|months?|mos?|mths?|percent|%|k|w|万|元|yuan|rmb|期|个月|年)$"
+)
 
 
 def calc_parts(text: str) -> list[str]:
