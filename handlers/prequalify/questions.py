@@ -236,6 +236,8 @@ async def _ask_to_check(update: Update, context: Context, key: str, values: dict
     number = data["checks"] = data.get("checks", 0) + 1
     data["pending"] = {"key": key, "values": values, "number": number}
     shown = texts.display(context, locale, key, {**texts.answers_of(context), **values})
+    if locale == "en" and states.BY_KEY[key].kind == "choice" and shown[1:2].islower():
+        shown = shown[0].lower() + shown[1:]  # a button's label inside a sentence: "as no late…"
     keyboard = InlineKeyboardMarkup(
         [
             [

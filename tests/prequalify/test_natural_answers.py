@@ -19,7 +19,7 @@ SPOKEN = {
         ("brand new", None), ("petrol", None), ("private", None), ("about 200k", None),
         ("30 percent", None), ("3 years", "36 months"), ("equal payments", None),
         ("employee", None), ("2 years", "24 months"), ("about 30000 a month", None),
-        ("none", None), ("never late", "No late payments"), ("thirty-five", None),
+        ("none", None), ("never late", "as no late payments"), ("thirty-five", None),
         ("Zhang Wei", None), ("138 0013 8000", None),
     ],
     "zh": [
@@ -299,3 +299,11 @@ async def test_asking_for_a_person_in_words_calls_a_manager(
     assert lead["human_requested"] == 1
     await say(world, buyer, "200000")  # the price question is still open
     assert buyer.last_text().startswith("5/15")
+
+
+async def test_a_chinese_example_lists_with_the_chinese_comma(world: SandboxWorld) -> None:
+    buyer = world.user(2555, "Wei", "zh-hans")
+    await begin(world, buyer, "zh")
+    for typed in ("新车", "电车", "自用", "二十万", "很多"):
+        await say(world, buyer, typed)
+    assert "例如：60000、30%" in buyer.last_text()
