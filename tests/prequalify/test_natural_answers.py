@@ -38,6 +38,17 @@ async def say(world: SandboxWorld, user: ScriptedUser, text: str) -> None:
     await world.settle()
 
 
+async def typed_in_order(
+    world: SandboxWorld, user_id: int, client: str, locale: str, lines: tuple[str, ...] | list[str]
+) -> ScriptedUser:
+    """A prospect who agreed and then typed `lines`, one message each."""
+    buyer = world.user(user_id, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in lines:
+        await say(world, buyer, typed)
+    return buyer
+
+
 async def tap(world: SandboxWorld, user: ScriptedUser, locale: str, key: str, **values) -> None:
     user.press(label(locale, key, **values))
     await world.settle()
@@ -236,10 +247,7 @@ async def test_a_typed_yes_confirms_the_reading_read_back(
     yes: str,
     stored_as: tuple[str, Any],
 ) -> None:
-    buyer = world.user(2550, "Wei", client)
-    await begin(world, buyer, locale)
-    for typed in [*before, doubtful]:
-        await say(world, buyer, typed)
+    buyer = await typed_in_order(world, 2550, client, locale, [*before, doubtful])
     assert READ_BACK[locale] in buyer.last_text()
     await say(world, buyer, yes)
     key, value = stored_as
@@ -253,19 +261,15 @@ async def test_a_typed_yes_confirms_the_reading_read_back(
 async def test_a_typed_no_asks_again(
     world: SandboxWorld, locale: str, client: str, no: str
 ) -> None:
-    buyer = world.user(2551, "Wei", client)
-    await begin(world, buyer, locale)
-    for typed in ("new", "EV", "personal", "200000", "30%", "3 years", no):
-        await say(world, buyer, typed)
+    lines = ("new", "EV", "personal", "200000", "30%", "3 years", no)
+    buyer = await typed_in_order(world, 2551, client, locale, lines)
     assert buyer.last_text().startswith("6/15")  # the term, asked again
     assert "term_months" not in world.app.user_data[2551]["pq"]["answers"]
 
 
 async def test_the_tick_still_works_after_a_refused_answer(world: SandboxWorld) -> None:
-    buyer = world.user(2552, "Wei", "zh-hans")
-    await begin(world, buyer, "zh")
-    for typed in ("新车", "电车", "自用", "二十万", "首付三成", "两年", "嗯？哪个"):
-        await say(world, buyer, typed)
+    lines = ("新车", "电车", "自用", "二十万", "首付三成", "两年", "嗯？哪个")
+    buyer = await typed_in_order(world, 2552, "zh-hans", "zh", lines)
     await tap(world, buyer, "zh", "apply_check_yes")
     assert world.app.user_data[2552]["pq"]["answers"]["term_months"] == 24
 
@@ -276,10 +280,7 @@ async def test_the_tick_still_works_after_a_refused_answer(world: SandboxWorld) 
 async def test_back_typed_on_a_free_text_question_goes_back(
     world: SandboxWorld, locale: str, client: str, back: str
 ) -> None:
-    buyer = world.user(2553, "Wei", client)
-    await begin(world, buyer, locale)
-    for typed in ("new", "EV", "personal", back):
-        await say(world, buyer, typed)
+    buyer = await typed_in_order(world, 2553, client, locale, ("new", "EV", "personal", back))
     assert buyer.last_text().startswith("3/15")  # the use, asked again
     assert "use" not in world.app.user_data[2553]["pq"]["answers"]
 
@@ -291,10 +292,7 @@ async def test_back_typed_on_a_free_text_question_goes_back(
 async def test_asking_for_a_person_in_words_calls_a_manager(
     world: SandboxWorld, locale: str, client: str, words: str
 ) -> None:
-    buyer = world.user(2554, "Wei", client)
-    await begin(world, buyer, locale)
-    for typed in ("new", "EV", "personal", words):
-        await say(world, buyer, typed)
+    buyer = await typed_in_order(world, 2554, client, locale, ("new", "EV", "personal", words))
     [lead] = (await stored(world, 2554))["leads"]
     assert lead["human_requested"] == 1
     await say(world, buyer, "200000")  # the price question is still open
@@ -302,8 +300,7 @@ async def test_asking_for_a_person_in_words_calls_a_manager(
 
 
 async def test_a_chinese_example_lists_with_the_chinese_comma(world: SandboxWorld) -> None:
-    buyer = world.user(2555, "Wei", "zh-hans")
-    await begin(world, buyer, "zh")
-    for typed in ("新车", "电车", "自用", "二十万", "很多"):
-        await say(world, buyer, typed)
+    buyer = await typed_in_order(
+        world, 2555, "zh-hans", "zh", ("新车", "电车", "自用", "二十万", "很多")
+    )
     assert "例如：60000、30%" in buyer.last_text()
