@@ -18,6 +18,8 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import (
@@ -213,6 +215,7 @@ def text_answer(key: str):
         if pending and pending.get("key") == key:
             said = confirmation(text)  # "对", "ok", "no" typed instead of tapping ✓ or ✗
             if said is not None:
+                await _take_check_buttons_off(context, message.chat.id, pending)
                 return await _settle_check(update, context, key, said)
         try:
             reading = read_answer(context, key, text)
@@ -247,7 +250,12 @@ async def _ask_to_check(update: Update, context: Context, key: str, values: dict
         ]
     )  # fmt: skip
     chat_id = cast(Message, update.effective_message).chat.id
-    await send_html(context, chat_id, render(context, locale, "apply_check", shown=shown), keyboard)
+    # Sent as a Message (not send_html): its id lets a typed "yes" take the buttons off.
+    sent = await context.bot.send_message(
+        chat_id, render(context, locale, "apply_check", shown=shown),
+        parse_mode=ParseMode.HTML, reply_markup=keyboard,
+    )  # fmt: skip
+    data["pending"]["message_id"] = sent.message_id
     return key
 
 
@@ -270,6 +278,16 @@ def check_answer(key: str):
 
     checked.__name__ = f"check_{key}"
     return checked
+
+
+async def _take_check_buttons_off(context: Context, chat_id: int, pending: dict) -> None:
+    """The ✓ and ✗ under a reading answered in words: gone, as after a tap."""
+    if pending.get("message_id") is None:  # a reading saved before ids were kept
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, pending["message_id"])
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing left to press anyway
 
 
 async def _settle_check(update: Update, context: Context, key: str, right: bool) -> str:

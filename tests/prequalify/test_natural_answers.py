@@ -249,7 +249,9 @@ async def test_a_typed_yes_confirms_the_reading_read_back(
 ) -> None:
     buyer = await typed_in_order(world, 2550, client, locale, [*before, doubtful])
     assert READ_BACK[locale] in buyer.last_text()
+    read_back = buyer.last_message()
     await say(world, buyer, yes)
+    assert not read_back.inline_keyboard  # its buttons are gone, as after a tap
     key, value = stored_as
     assert world.app.user_data[2550]["pq"]["answers"][key] == value
     assert world.app.user_data[2550]["pq"]["step"] != key  # the next question is open
