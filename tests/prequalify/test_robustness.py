@@ -395,3 +395,10 @@ async def test_calc_as_a_dialog_reads_a_term_in_years(world: SandboxWorld) -> No
     await world.settle()
     await _reply_to(world, buyer, "200000 30% 3 years")
     assert "4,120.91" in buyer.last_text()
+
+
+async def test_calc_says_a_share_over_100_percent_is_the_problem(world: SandboxWorld) -> None:
+    buyer = world.user(2214, "Li", "zh-hans")
+    buyer.command("/calc 20万 120% 3年")
+    await world.settle()
+    assert buyer.last_text().startswith("首付：比例不能超过100%。")
