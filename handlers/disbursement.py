@@ -33,6 +33,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from handlers.context import Context, label, locale_of, render, runtime_of
+from lending.dates import add_months
 from lending.schedule import RepaymentMethod
 from services import checklist, loans, managers
 from services.callbacks import pack, pattern, unpack
@@ -229,7 +230,8 @@ async def on_button(update: Update, context: Context) -> int:
     elif action in TEXT_FIELDS:
         draft["field"] = action
         await query.answer()
-        example = runtime.local_now().date().replace(day=1).isoformat()
+        # An example the manager could send: a month from today, inside the allowed window.
+        example = add_months(runtime.local_now().date(), 1).isoformat()
         await context.bot.send_message(
             cast(Message, query.message).chat.id,
             render(

@@ -76,6 +76,14 @@ class Answers(BaseModel):
     age: Annotated[int, Field(ge=0, le=120)]
     balloon_percent: Annotated[Decimal, Field(ge=0, le=100)] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retiree_has_no_job_tenure(cls, data: Any) -> Any:
+        """A retiree is not asked how long they have held a job (the chat skips it): 0."""
+        if isinstance(data, dict) and data.get("employment") == Employment.RETIRED:
+            return {"employment_months": 0, **data}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> "Answers":
         if self.down_payment > self.price:

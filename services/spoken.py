@@ -136,7 +136,7 @@ def _wan_tail(match: re.Match[str]) -> Decimal:
 
 # --- durations --------------------------------------------------------------------------------
 
-_YEAR_UNITS = r"(?:years?|yrs?|y|年|岁)"
+_YEAR_UNITS = r"(?:years?|yrs?|y|周岁|年|岁)"
 _MONTH_UNITS = r"(?:months?|mths?|mos?|个月|月|期)"
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _PART = re.compile(rf"{_NUMBER}\s*({_YEAR_UNITS}|{_MONTH_UNITS})(半)?|(半年)")

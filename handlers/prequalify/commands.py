@@ -8,7 +8,6 @@ answers, so it never mixes with an answer to a pre-qualification question).
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, cast
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,7 +19,12 @@ from handlers.prequalify.opening import HUMAN_ACTION, NEW_ACTION
 from lending.schedule import RepaymentMethod, build_schedule
 from services import applications
 from services.callbacks import pack
-from services.parsing import InputError, parse_duration, parse_spoken_amount
+from services.parsing import (
+    InputError,
+    parse_duration,
+    parse_spoken_amount,
+    parse_spoken_down_payment,
+)
 
 
 async def status(update: Update, context: Context) -> None:
@@ -118,28 +122,46 @@ async def calc_reply(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+# A unit typed apart from its number ("3 years", "60 k"): part of the number before it.
+_UNIT_WORD = re.compile(
+    r"^(?:years?|yrs?|months?|mos?|mths?|percent|%|k|w|万|元|yuan|rmb|期|个月|年)$"
+)
+
+
+def calc_parts(text: str) -> list[str]:
+    """Price, down payment and term as typed: `200000 30% 3 years` is three parts."""
+    parts: list[str] = []
+    for token in re.split(r"[\s/;]+", text.strip()):
+        if parts and _UNIT_WORD.match(token.lower()):
+            parts[-1] += " " + token
+        elif token:
+            parts.append(token)
+    return parts
+
+
 def calculate(context: Context, locale: str, text: str) -> str:
     """The monthly payment at each tier's rate, or why the numbers cannot be used."""
     policy = runtime_of(context).policy
-    parts = [p for p in re.split(r"[\s/;]+", text.strip()) if p]
+    parts = calc_parts(text)
     if len(parts) != 3:
         return render(context, locale, "apply_calc_invalid", code="shape")
-    values: list[Decimal] = []
-    for part, field in zip(parts[:2], ("price", "down_payment"), strict=True):
-        try:
-            values.append(parse_spoken_amount(part))
-        except InputError as error:
-            return render(
-                context, locale, "apply_calc_invalid", code="field", reason=error.code,
-                field=label(context, locale, f"apply_field_{field}"),
-            )  # fmt: skip
+    # The questions' own readers: 20万, 首付三成, 30%, 3年, 36期, "3 years".
+    field = "price"
     try:
-        term = parse_duration(parts[2], "months").value  # 36, 36期, 3年
+        price = parse_spoken_amount(parts[0])
+        field = "down_payment"
+        down = parse_spoken_down_payment(parts[1], price).amount
+    except InputError as error:
+        return render(
+            context, locale, "apply_calc_invalid", code="field", reason=error.code,
+            field=label(context, locale, f"apply_field_{field}"),
+        )  # fmt: skip
+    try:
+        term = parse_duration(parts[2], "months").value
     except InputError:
         term = 0
     if not 1 <= term <= 120:
         return render(context, locale, "apply_calc_invalid", code="term")
-    price, down = values
     min_loan = policy.eligibility.min_loan_amount
     if price - down < min_loan:
         return render(context, locale, "apply_calc_invalid", code="down", min_loan=min_loan)

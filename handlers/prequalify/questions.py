@@ -18,6 +18,8 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import (
@@ -31,7 +33,7 @@ from handlers.context import (
 )
 from handlers.prequalify import states, texts
 from services import applications
-from services.answer_words import match_choice
+from services.answer_words import asks_back, asks_for_human, confirmation, match_choice
 from services.callbacks import pack, pattern, unpack
 from services.parsing import (
     InputError,
@@ -199,9 +201,9 @@ def text_answer(key: str):
         message = cast(Message, update.effective_message)
         locale = await locale_of(update, context)
         text = message.text or ""
-        if text in _labels(context, "apply_back"):
+        if text in _labels(context, "apply_back") or asks_back(text):
             return await go_back(update, context, key)
-        if text in _labels(context, "apply_manager"):
+        if text in _labels(context, "apply_manager") or asks_for_human(text):
             await robustness.request_human(update, context)
             return key
         if key == states.METHOD and text in _labels(context, "desk_compare"):
@@ -209,13 +211,20 @@ def text_answer(key: str):
 
             await show_comparison_in_progress(update, context, locale)
             return await ask(update, context, key)
-        texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
+        pending = texts.pq(context).get("pending")
+        if pending and pending.get("key") == key:
+            said = confirmation(text)  # "对", "ok", "no" typed instead of tapping ✓ or ✗
+            if said is not None:
+                await _take_check_buttons_off(context, message.chat.id, pending)
+                return await _settle_check(update, context, key, said)
         try:
             reading = read_answer(context, key, text)
         except InputError as error:
+            # The reading awaiting a tap stays: its ✓ still works after a typo.
             return await _refuse(update, context, key, error)
         if not reading.sure:
             return await _ask_to_check(update, context, key, reading.values)
+        texts.pq(context).pop("pending", None)  # a new answer replaces one awaiting a tap
         return await _accept(update, context, key, reading.values)
 
     answer.__name__ = f"answer_{key}"
@@ -230,6 +239,8 @@ async def _ask_to_check(update: Update, context: Context, key: str, values: dict
     number = data["checks"] = data.get("checks", 0) + 1
     data["pending"] = {"key": key, "values": values, "number": number}
     shown = texts.display(context, locale, key, {**texts.answers_of(context), **values})
+    if locale == "en" and states.BY_KEY[key].kind == "choice" and shown[1:2].islower():
+        shown = shown[0].lower() + shown[1:]  # a button's label inside a sentence: "as no late…"
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -239,7 +250,12 @@ async def _ask_to_check(update: Update, context: Context, key: str, values: dict
         ]
     )  # fmt: skip
     chat_id = cast(Message, update.effective_message).chat.id
-    await send_html(context, chat_id, render(context, locale, "apply_check", shown=shown), keyboard)
+    # Sent as a Message (not send_html): its id lets a typed "yes" take the buttons off.
+    sent = await context.bot.send_message(
+        chat_id, render(context, locale, "apply_check", shown=shown),
+        parse_mode=ParseMode.HTML, reply_markup=keyboard,
+    )  # fmt: skip
+    data["pending"]["message_id"] = sent.message_id
     return key
 
 
@@ -256,15 +272,30 @@ def check_answer(key: str):
         expected = [key, str(pending.get("number"))]
         if len(args) != 3 or pending.get("key") != key or list(args[:2]) != expected:
             return await robustness.stale_button(update, context)
-        texts.pq(context).pop("pending", None)
         await query.answer()
         await clear_buttons(context, query)
-        if args[2] == "y":
-            return await _accept(update, context, key, pending["values"])
-        return await ask(update, context, key)
+        return await _settle_check(update, context, key, args[2] == "y")
 
     checked.__name__ = f"check_{key}"
     return checked
+
+
+async def _take_check_buttons_off(context: Context, chat_id: int, pending: dict) -> None:
+    """The ✓ and ✗ under a reading answered in words: gone, as after a tap."""
+    if pending.get("message_id") is None:  # a reading saved before ids were kept
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, pending["message_id"])
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing left to press anyway
+
+
+async def _settle_check(update: Update, context: Context, key: str, right: bool) -> str:
+    """The answer read back is right (keep it and go on) or wrong (ask the question again)."""
+    pending = texts.pq(context).pop("pending")
+    if right:
+        return await _accept(update, context, key, pending["values"])
+    return await ask(update, context, key)
 
 
 def _labels(context: Context, key: str) -> set[str]:

@@ -107,8 +107,11 @@ def applicable(answers: dict[str, Any]) -> list[Question]:
 
 
 def step_of(key: str, answers: dict[str, Any]) -> tuple[int, int]:
-    """(k, n) for "step k of n"."""
-    keys = [q.key for q in applicable(answers)]
+    """(k, n) for "step k of n". A question skipped for a retiree still counts as a step
+    (the counter moves on by two), so the total never shrinks mid-journey; it grows once,
+    by the car's age, right after "used" is chosen (the welcome says "about 15")."""
+    used = answers.get(VEHICLE_CONDITION) == "used"
+    keys = [q.key for q in QUESTIONS if used or not q.used_only]
     return (keys.index(key) + 1 if key in keys else len(keys), len(keys))
 
 

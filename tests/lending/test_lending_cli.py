@@ -161,3 +161,14 @@ def test_policy_check_explains_a_good_file_and_rejects_a_bad_one(tmp_path, capsy
     bad.write_text("[ltv]\nused = 160\n", encoding="utf-8")
     assert cli(["policy", "check", str(bad)]) == 2
     assert one_error_line(capsys) == "bad.toml: ltv.used: must be between 0 and 100, got 160"
+
+
+def test_a_retiree_needs_no_employment_months(tmp_path, capsys):
+    retiree = {k: v for k, v in ANSWERS.items() if k != "employment_months"}
+    retiree["employment"] = "retired"
+    assert cli(["assess", write_answers(tmp_path, retiree), "--json"]) == 0
+    capsys.readouterr()
+    # Anyone else still must say how long they have held their job.
+    working = {**retiree, "employment": "salaried"}
+    assert cli(["assess", write_answers(tmp_path, working)]) == 2
+    assert "employment_months: is required" in one_error_line(capsys)

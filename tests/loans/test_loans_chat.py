@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 
 from services import checklist, loans
 from services.lead_pipeline import pipeline_keyboard
@@ -240,3 +241,24 @@ async def test_overdue_buckets_for_stats(world):
         ("90+", 1),
     ]
     assert buckets[3].amount > buckets[1].amount > buckets[0].amount > 0
+
+
+async def test_the_first_due_date_example_is_a_date_the_manager_could_send(world):
+    await borrower(world, 1001, "Li")
+    wang = world.manager(0)
+    wang.command("/start")
+    await world.settle()
+    await manager_named(world, 7001, "Wang Fang")
+    await approved_lead(world)
+    wang.press(_disburse_label(wang))
+    await world.settle()
+    wang.press("✏ First due date")
+    await world.settle()
+    found = re.search(r"for example (\d{4}-\d{2}-\d{2})", wang.last_text())
+    assert found is not None
+    example = date.fromisoformat(found[1])
+    today = world.runtime.local_now().date()
+    assert today < example <= today + timedelta(days=92)  # after today, within three months
+    wang.send(example.isoformat())  # the example itself is accepted
+    await world.settle()
+    assert example.strftime("%Y") in wang.last_text() and "must" not in wang.last_text()

@@ -127,6 +127,33 @@ ENGLISH: list[tuple[str, str, Any, bool]] = [
     ("credit_history", "I was late once last year", "late", ASK),
     ("credit_history", "missed a payment in 2024", "late", ASK),
     ("credit_history", "currently overdue on a card", "default", ASK),
+    # a negation before a bad word means a clean record
+    ("credit_history", "no overdue", "clean", ASK),
+    ("credit_history", "never overdue", "clean", ASK),
+    ("credit_history", "not late", "clean", ASK),
+    ("credit_history", "not currently overdue", "clean", ASK),
+    ("credit_history", "never been late", "clean", ASK),
+    ("credit_history", "I haven't missed a payment", "clean", ASK),
+    ("credit_history", "never missed a single payment", "clean", ASK),
+    ("credit_history", "no defaults", "clean", ASK),
+    ("credit_history", "never defaulted", "clean", ASK),
+    ("credit_history", "not late, never defaulted", "clean", ASK),
+    ("credit_history", "no missed payments at all", "clean", ASK),
+    ("credit_history", "bad", "late", ASK),
+    ("credit_history", "not good", "late", ASK),
+    ("credit_history", "a bit late twice", "late", ASK),
+    # choices in more words
+    ("vehicle_condition", "nearly new", "used", SURE),
+    ("powertrain", "hybrid", "fuel", ASK),  # an ordinary hybrid is a fuel car in China
+    ("powertrain", "HEV", "fuel", SURE),
+    ("powertrain", "PHEV", "nev", SURE),
+    ("use", "for work", "business", SURE),
+    ("use", "commuting", "personal", SURE),
+    ("employment", "emplyee", "salaried", ASK),  # a typo, read back
+    ("employment", "retird", "retired", ASK),
+    ("employment", "uber", "self_employed", SURE),
+    ("employment", "uber driver", "self_employed", SURE),
+    ("employment", "delivery driver", "self_employed", SURE),
 ]
 
 CHINESE: list[tuple[str, str, Any, bool]] = [
@@ -231,6 +258,38 @@ CHINESE: list[tuple[str, str, Any, bool]] = [
     ("credit_history", "以前逾期过一次", "late", ASK),
     ("credit_history", "目前有逾期", "default", ASK),
     ("credit_history", "上了黑名单", "default", ASK),
+    # 否定词在前：记录良好
+    ("credit_history", "没有违约", "clean", ASK),
+    ("credit_history", "没有逾期", "clean", ASK),
+    ("credit_history", "从未逾期", "clean", ASK),
+    ("credit_history", "从来没有过逾期", "clean", ASK),
+    ("credit_history", "没有任何逾期", "clean", ASK),
+    ("credit_history", "未逾期", "clean", ASK),
+    ("credit_history", "无违约", "clean", ASK),
+    ("credit_history", "没逾期过", "clean", ASK),
+    ("credit_history", "没有不良记录", "clean", ASK),
+    ("credit_history", "没有逾期也没有违约", "clean", ASK),
+    ("credit_history", "从不逾期", "clean", ASK),
+    ("credit_history", "不好", "late", ASK),
+    ("credit_history", "信用不好", "late", ASK),
+    ("credit_history", "有逾期", "late", ASK),
+    ("credit_history", "拖欠过", "late", ASK),
+    # 更多说法
+    ("vehicle_condition", "准新车", "used", SURE),  # 准新车 is a nearly new used car
+    ("vehicle_condition", "次新车", "used", SURE),
+    ("powertrain", "混动", "fuel", ASK),
+    ("powertrain", "油电混合", "fuel", SURE),
+    ("powertrain", "油电混动", "fuel", SURE),
+    ("powertrain", "插电混动", "nev", SURE),
+    ("powertrain", "插电式混合动力", "nev", SURE),
+    ("use", "通勤", "personal", SURE),
+    ("use", "工作用", "business", SURE),
+    ("employment", "自己做生意", "self_employed", SURE),
+    ("employment", "滴滴司机", "self_employed", SURE),
+    ("employment", "外卖员", "self_employed", SURE),
+    ("employment", "开店的", "self_employed", SURE),
+    ("age", "35周岁", 35, SURE),
+    ("age", "三十五周岁", 35, SURE),
 ]
 
 # Answers that must be refused (with the code of the reason shown), not guessed.
@@ -243,6 +302,11 @@ REFUSED: list[tuple[str, str, str]] = [
     ("age", "-35", "negative"),
     ("powertrain", "a horse", "choice"),
     ("credit_history", "不知道", "choice"),
+    # Denied and admitted at once, or not known: the buttons, never the worst by default.
+    ("credit_history", "not currently overdue but late once", "choice"),
+    ("credit_history", "没有逾期但是有违约", "choice"),
+    ("credit_history", "不知道有没有逾期", "choice"),
+    ("credit_history", "not sure if I was late", "choice"),
     ("monthly_debt", "1e5", "scientific"),
 ]
 

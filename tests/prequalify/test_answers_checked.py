@@ -3,6 +3,10 @@ for it), and answers that disagree at Confirm are asked again, never assessed.""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from bot.sandbox.world import SandboxWorld
 from tests.prequalify.journey import GOOD, answer_all, begin, confirm, stored
 
@@ -19,7 +23,9 @@ async def test_a_retiree_skips_the_job_tenure_question_and_is_not_told_about_it(
     asked = [m.text for m in buyer.bot_messages()]
     assert not any("in your current job" in text for text in asked)
     income = next(text for text in asked if "monthly net income" in text)
-    assert income.startswith("9/14")  # one question fewer once "retired" is chosen
+    # The skipped question counts as a step: the total does not shrink mid-journey.
+    employment = next(text for text in asked if "employment" in text.lower())
+    assert employment.startswith("8/15") and income.startswith("10/15")
     await confirm(world, buyer, "en")
     texts = "\n".join(m.text for m in buyer.bot_messages())
     assert "you pre-qualify" in texts and "short time" not in texts
@@ -55,3 +61,32 @@ async def test_an_answer_the_engine_refuses_at_confirm_is_asked_again_with_a_rea
     )
     assert "does not fit your other answers" in text and "monthly net income" in text
     assert assessments == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "employment", "totals"),
+    [
+        ("new", "salaried", {15}),
+        ("new", "retired", {15}),
+        ("used", "salaried", {15, 16}),
+        ("used", "retired", {15, 16}),
+    ],
+)
+async def test_the_step_counter_never_shrinks_its_total(
+    world: SandboxWorld, condition: str, employment: str, totals: set[int]
+) -> None:
+    buyer = world.user(2310, "Zhao", "en-US")
+    await begin(world, buyer, "en")
+    assert "about 15 short questions" in buyer.bot_messages()[0].text
+    answers = {**RETIRED, "vehicle_condition": condition, "employment": employment}
+    await answer_all(world, buyer, "en", answers)
+    counters = [
+        (int(found[1]), int(found[2]))
+        for m in buyer.bot_messages()
+        if (found := re.match(r"(\d+)/(\d+)\n", m.text))
+    ]
+    steps = [k for k, _ in counters]
+    assert steps == sorted(set(steps)) and steps[0] == 1
+    shown = [n for _, n in counters]
+    assert shown == sorted(shown) and set(shown) == totals
+    assert steps[-1] == shown[-1]  # the last question is "n/n"

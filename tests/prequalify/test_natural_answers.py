@@ -4,6 +4,8 @@ explained, and Chinese for every Chinese client."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.sandbox.users import ScriptedUser
@@ -17,7 +19,7 @@ SPOKEN = {
         ("brand new", None), ("petrol", None), ("private", None), ("about 200k", None),
         ("30 percent", None), ("3 years", "36 months"), ("equal payments", None),
         ("employee", None), ("2 years", "24 months"), ("about 30000 a month", None),
-        ("none", None), ("never late", "No late payments"), ("thirty-five", None),
+        ("none", None), ("never late", "as no late payments"), ("thirty-five", None),
         ("Zhang Wei", None), ("138 0013 8000", None),
     ],
     "zh": [
@@ -34,6 +36,17 @@ PREQUALIFIED = {"en": "you pre-qualify", "zh": "您已通过预审"}
 async def say(world: SandboxWorld, user: ScriptedUser, text: str) -> None:
     user.send(text)
     await world.settle()
+
+
+async def typed_in_order(
+    world: SandboxWorld, user_id: int, client: str, locale: str, lines: tuple[str, ...] | list[str]
+) -> ScriptedUser:
+    """A prospect who agreed and then typed `lines`, one message each."""
+    buyer = world.user(user_id, "Wei", client)
+    await begin(world, buyer, locale)
+    for typed in lines:
+        await say(world, buyer, typed)
+    return buyer
 
 
 async def tap(world: SandboxWorld, user: ScriptedUser, locale: str, key: str, **values) -> None:
@@ -212,3 +225,84 @@ async def test_the_tick_under_an_earlier_reading_cannot_take_a_later_one(
     assert "term_months" not in world.app.user_data[2504]["pq"]["answers"]
     await tap(world, buyer, "en", "apply_check_yes")  # the latest reading's ✓
     assert world.app.user_data[2504]["pq"]["answers"]["term_months"] == 48
+
+
+@pytest.mark.parametrize(
+    ("client", "locale", "before", "doubtful", "yes", "stored_as"),
+    [
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "对", ("term_months", 24)),
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "是", ("term_months", 24)),
+        ("zh-hans", "zh", ["新车", "电车", "自用", "二十万", "首付三成"], "两年", "好的", ("term_months", 24)),
+        ("en", "en", ["second hand", "petrol"], "for my business", "yes", ("use", "business")),
+        ("en", "en", ["second hand", "petrol"], "for my business", "ok", ("use", "business")),
+        ("en", "en", ["second hand", "petrol"], "for my business", "y", ("use", "business")),
+    ],
+)  # fmt: skip
+async def test_a_typed_yes_confirms_the_reading_read_back(
+    world: SandboxWorld,
+    client: str,
+    locale: str,
+    before: list[str],
+    doubtful: str,
+    yes: str,
+    stored_as: tuple[str, Any],
+) -> None:
+    buyer = await typed_in_order(world, 2550, client, locale, [*before, doubtful])
+    assert READ_BACK[locale] in buyer.last_text()
+    read_back = buyer.last_message()
+    await say(world, buyer, yes)
+    assert not read_back.inline_keyboard  # its buttons are gone, as after a tap
+    key, value = stored_as
+    assert world.app.user_data[2550]["pq"]["answers"][key] == value
+    assert world.app.user_data[2550]["pq"]["step"] != key  # the next question is open
+
+
+@pytest.mark.parametrize(("locale", "client", "no"), [
+    ("zh", "zh-hans", "不对"), ("zh", "zh-hans", "不是"), ("en", "en", "no"), ("en", "en", "n"),
+])  # fmt: skip
+async def test_a_typed_no_asks_again(
+    world: SandboxWorld, locale: str, client: str, no: str
+) -> None:
+    lines = ("new", "EV", "personal", "200000", "30%", "3 years", no)
+    buyer = await typed_in_order(world, 2551, client, locale, lines)
+    assert buyer.last_text().startswith("6/15")  # the term, asked again
+    assert "term_months" not in world.app.user_data[2551]["pq"]["answers"]
+
+
+async def test_the_tick_still_works_after_a_refused_answer(world: SandboxWorld) -> None:
+    lines = ("新车", "电车", "自用", "二十万", "首付三成", "两年", "嗯？哪个")
+    buyer = await typed_in_order(world, 2552, "zh-hans", "zh", lines)
+    await tap(world, buyer, "zh", "apply_check_yes")
+    assert world.app.user_data[2552]["pq"]["answers"]["term_months"] == 24
+
+
+@pytest.mark.parametrize(("locale", "client", "back"), [
+    ("zh", "zh-hans", "上一步"), ("zh", "zh-hans", "返回"), ("en", "en", "back"),
+])  # fmt: skip
+async def test_back_typed_on_a_free_text_question_goes_back(
+    world: SandboxWorld, locale: str, client: str, back: str
+) -> None:
+    buyer = await typed_in_order(world, 2553, client, locale, ("new", "EV", "personal", back))
+    assert buyer.last_text().startswith("3/15")  # the use, asked again
+    assert "use" not in world.app.user_data[2553]["pq"]["answers"]
+
+
+@pytest.mark.parametrize(("locale", "client", "words"), [
+    ("zh", "zh-hans", "转人工"), ("zh", "zh-hans", "人工"), ("en", "en", "human"),
+    ("en", "en", "agent"), ("en", "en", "I want to talk to a person"),
+])  # fmt: skip
+async def test_asking_for_a_person_in_words_calls_a_manager(
+    world: SandboxWorld, locale: str, client: str, words: str
+) -> None:
+    buyer = await typed_in_order(world, 2554, client, locale, ("new", "EV", "personal", words))
+    [lead] = (await stored(world, 2554))["leads"]
+    assert lead["human_requested"] == 1
+    await say(world, buyer, "200000")  # the price question is still open
+    assert buyer.last_text().startswith("5/15")
+
+
+async def test_a_chinese_example_lists_with_the_chinese_comma(world: SandboxWorld) -> None:
+    buyer = await typed_in_order(
+        world, 2555, "zh-hans", "zh", ("新车", "电车", "自用", "二十万", "很多")
+    )
+    assert "例如：60000、30%" in buyer.last_text()

@@ -365,3 +365,40 @@ async def test_calc_in_one_line_or_as_a_dialog(world: SandboxWorld) -> None:
     buyer.press(label("en", "apply_choice_new"))
     await world.settle()
     assert step_of(buyer.last_text()) == (2, 15)
+
+
+@pytest.mark.parametrize(
+    ("client", "typed"),
+    [
+        ("en", "/calc 20万 30% 3年"),
+        ("en", "/calc 200000 30% 3 years"),
+        ("en", "/calc 200k 60k 36 months"),
+        ("en", "/calc 200,000 30 percent 36"),
+        ("zh-hans", "/calc 20万 首付三成 36期"),
+        ("zh-hans", "/calc 二十万 三成 三年"),
+        ("zh-hans", "/calc 20万 6万 36个月"),
+    ],
+)
+async def test_calc_reads_what_the_questions_read(
+    world: SandboxWorld, client: str, typed: str
+) -> None:
+    # ¥140,000 over 36 months at tier A's 3.8%: ¥4,120.91 a month (as the line above).
+    buyer = world.user(2212, "Li", client)
+    buyer.command(typed)
+    await world.settle()
+    assert "4,120.91" in buyer.last_text()
+
+
+async def test_calc_as_a_dialog_reads_a_term_in_years(world: SandboxWorld) -> None:
+    buyer = world.user(2213, "Li", "en")
+    buyer.command("/calc")
+    await world.settle()
+    await _reply_to(world, buyer, "200000 30% 3 years")
+    assert "4,120.91" in buyer.last_text()
+
+
+async def test_calc_says_a_share_over_100_percent_is_the_problem(world: SandboxWorld) -> None:
+    buyer = world.user(2214, "Li", "zh-hans")
+    buyer.command("/calc 20万 120% 3年")
+    await world.settle()
+    assert buyer.last_text().startswith("首付：比例不能超过100%。")
