@@ -4,7 +4,9 @@ A loan manager does not stop at "declined": they change as little as possible of
 the buyer asked. Each offer is the nearest plan that pre-qualifies along one answer: the
 offered term closest to the asked one, in either direction (the shorter of two equally
 close); the smallest extra down payment on a 1,000-yuan grid; the dearest cheaper car on
-that grid. Only when no single change works, the nearest term that works together with
+that grid; for a balloon loan, the largest balloon percent below the asked one. A balloon
+never exceeds the loan: a plan whose balloon percent of the price would be more than what
+is borrowed (a large down payment, a cheap car) is never offered. Only when no single change works, the nearest term that works together with
 the smallest extra down payment, or with the dearest cheaper car. The money searches rely
 on the decision being monotone in that answer (more down payment or a cheaper car never
 makes things worse, the car's forecast value included) and binary-search with the fast
@@ -20,14 +22,16 @@ from typing import Any, Literal
 from lending.answers import Answers
 from lending.assessment import Assessment, assess, minimum_down_payment, offered_terms
 from lending.assessment import evaluate as _evaluate
-from lending.money import money, round_down_to, round_up_to
+from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
 from lending.policy import Policy
+from lending.schedule import RepaymentMethod
 
 STEP = Decimal(1000)
 
 OfferKind = Literal[
-    "more_down", "longer_term", "shorter_term", "cheaper_car", "term_and_down", "term_and_car"
-]
+    "lower_balloon", "more_down", "longer_term", "shorter_term", "cheaper_car",
+    "term_and_down", "term_and_car",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,19 @@ class Offer:
 
 def _qualifies(answers: Answers, policy: Policy, **overrides: Any) -> bool:
     return _evaluate(answers, policy, explain=False, **overrides).prequalified
+
+
+def _balloon_percent(answers: Answers, policy: Policy) -> Decimal:
+    """The balloon asked for, percent of the price (0 for another method)."""
+    if answers.method is not RepaymentMethod.BALLOON:
+        return ZERO
+    pct = answers.balloon_percent
+    return policy.balloon.default_percent if pct is None else pct
+
+
+def balloon_within_loan(answers: Answers, policy: Policy) -> bool:
+    """True when the balloon asked for (a percent of the price) is no more than the loan."""
+    return answers.price * _balloon_percent(answers, policy) <= answers.loan_amount * HUNDRED
 
 
 def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | None:
@@ -67,6 +84,8 @@ def smallest_extra_down(
     """Same car and term (or `term`), the down payment raised by the fewest 1,000-yuan steps."""
     a = answers if term is None else answers.with_changes(term_months=term)
     max_down = a.price - policy.eligibility.min_loan_amount
+    # The balloon (a share of the price) must stay within the loan.
+    max_down = min(max_down, a.price - a.price * _balloon_percent(a, policy) / HUNDRED)
     steps_max = int((max_down - a.down_payment) // STEP)
     # Below the LTV minimum nothing can pass: start the search there.
     min_down = minimum_down_payment(a.price, a.vehicle_condition, a.powertrain, a.use, policy)
@@ -104,6 +123,12 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
     the price."""
     a = answers if term is None else answers.with_changes(term_months=term)
     lowest = _price_candidates(a.down_payment, policy)
+    # The balloon (a share of the price) must stay within the loan:
+    # price x (1 - share) >= down payment.
+    kept = HUNDRED - _balloon_percent(a, policy)
+    if kept <= 0:
+        return None
+    lowest = max(lowest, int(round_up_to(a.down_payment * HUNDRED / kept, STEP) // STEP))
     highest = int((round_down_to(a.price - Decimal("0.01"), STEP)) // STEP)
 
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
@@ -111,6 +136,20 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
 
     i = _first_passing(0, highest - lowest, passes_from_top)
     return None if i is None else a.with_changes(price=money((highest - i) * STEP))
+
+
+def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
+    """Same car, down payment and term, the largest whole balloon percent below the asked
+    one that qualifies (a smaller balloon raises the payment, so the search walks down)."""
+    asked = _balloon_percent(answers, policy)
+    if asked <= 1:
+        return None
+    top = int(asked) if asked != int(asked) else int(asked) - 1
+    for pct in range(top, 0, -1):
+        plan = answers.with_changes(balloon_percent=Decimal(pct))
+        if balloon_within_loan(plan, policy) and _qualifies(plan, policy):
+            return plan
+    return None
 
 
 def counter_offers(answers: Answers, policy: Policy, today: date | None = None) -> list[Offer]:
@@ -124,6 +163,7 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
     if current.prequalified or current.incurable:
         return []
     found: list[tuple[OfferKind, Answers | None]] = [
+        ("lower_balloon", largest_lower_balloon(answers, policy)),
         ("more_down", smallest_extra_down(answers, policy)),
         ("longer_term", nearest_qualifying_term(answers, policy)),
         ("cheaper_car", most_expensive_car(answers, policy)),
@@ -138,7 +178,7 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
                 break
     offers: list[Offer] = []
     for kind, plan in found:
-        if plan is None:
+        if plan is None or not balloon_within_loan(plan, policy):
             continue
         if kind == "longer_term" and plan.term_months < answers.term_months:
             kind = "shorter_term"

@@ -8,6 +8,7 @@ and re-checked against the database and the person pressing them.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -297,7 +298,13 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
         context, locale, f"apply_offer_{offer.kind}", payment=payment, term=a.term_months,
         down=texts.money(context, locale, a.down_payment, "amount"),
         price=texts.money(context, locale, a.price, "amount"),
+        balloon=_plain_percent(a.balloon_percent),
     )  # fmt: skip
+
+
+def _plain_percent(value: Decimal | None) -> str:
+    """13 -> "13", 12.5 -> "12.5" (a balloon percent on a button)."""
+    return "" if value is None else f"{value.normalize():f}"
 
 
 def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> Queued:
