@@ -144,6 +144,8 @@ def _months_points(months: int, rules: Rules) -> int:
 
 
 def _reason_order(reason: Reason) -> tuple[int, int]:
+    if reason.code == "negative_equity_long":  # alone it refers a plan otherwise approved
+        return (0, 1)
     return (0, 0) if reason.points_lost is None else (1, -reason.points_lost)
 
 

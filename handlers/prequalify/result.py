@@ -252,13 +252,43 @@ def result_calls(
         markup = _result_markup(context, locale, application_id)
         return [_html_call(chat_id, text, markup), chart_call(context, chat_id, locale, assessment)]
     if decision is Decision.REVIEW:
-        text = render(
-            context, locale, "apply_result_review", name=name, phone=phone,
-            call_when=call_when(context, locale), **values,
-        )  # fmt: skip
-        return [_html_call(chat_id, text, _result_markup(context, locale, application_id))]
+        text, markup = review_message(
+            context, locale, application_id, assessment, offers, name=name, phone=phone
+        )
+        return [_html_call(chat_id, text, markup)]
     text, markup = declined_message(context, locale, application_id, assessment, offers, name)
     return [_html_call(chat_id, text, markup)]
+
+
+def review_message(
+    context: Context,
+    locale: str,
+    application_id: int,
+    assessment: Any,
+    offers: list[Offer],
+    *,
+    name: str,
+    phone: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Needs review: why, in the buyer's words, the payment at their tier's rate, and the
+    plans that would pre-qualify at once (as on a declined result)."""
+    text = render(
+        context, locale, "apply_result_review", name=name, phone=phone,
+        call_when=call_when(context, locale), reasons=assessment.reason_texts(locale)[:5],
+        has_offers=bool(offers), **_result_values(context, locale, assessment),
+    )  # fmt: skip
+    rows = _offer_rows(context, locale, application_id, offers)
+    rows += list(_result_markup(context, locale, application_id).inline_keyboard)
+    return text[:TEXT_LIMIT], InlineKeyboardMarkup(rows)
+
+
+def _offer_rows(
+    context: Context, locale: str, application_id: int, offers: list[Offer]
+) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(offer_button(context, locale, offer), callback_data=pack(OFFER_ACTION, application_id, index))]
+        for index, offer in enumerate(offers)
+    ]  # fmt: skip
 
 
 def _html_call(chat_id: int, text: str, markup: InlineKeyboardMarkup) -> Queued:
@@ -283,10 +313,7 @@ def declined_message(
         reasons=reasons,
         has_offers=bool(offers),
     )
-    rows = [
-        [InlineKeyboardButton(offer_button(context, locale, offer), callback_data=pack(OFFER_ACTION, application_id, index))]
-        for index, offer in enumerate(offers)
-    ]  # fmt: skip
+    rows = _offer_rows(context, locale, application_id, offers)
     rows.append(_human_row(context, locale))
     return text[:TEXT_LIMIT], InlineKeyboardMarkup(rows)
 
@@ -330,7 +357,8 @@ def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> 
 
 
 async def _declined_application(update: Update, context: Context, application_id: int | None):
-    """The pressing user's own declined application and its recomputed offers, or None."""
+    """The pressing user's own declined (or referred) application and its recomputed
+    offers, or None."""
     if application_id is None:
         return None
     runtime = runtime_of(context)
@@ -346,7 +374,7 @@ async def _declined_application(update: Update, context: Context, application_id
     answers = parse_answers(stored["answers"])
     today = runtime.local_now().date()
     assessment = assess(answers, runtime.policy, today)
-    if assessment.decision is not Decision.DECLINED:
+    if assessment.decision is Decision.PREQUALIFIED:
         return None
     return stored, assessment, counter_offers(answers, runtime.policy, today)
 
@@ -403,9 +431,13 @@ async def show_declined(update: Update, context: Context) -> None:
         return
     stored, assessment, offers = found
     locale = await locale_of(update, context)
-    text, markup = declined_message(
-        context, locale, stored["id"], assessment, offers, stored["full_name"] or ""
-    )
+    name = stored["full_name"] or ""
+    if assessment.decision is Decision.REVIEW:
+        text, markup = review_message(
+            context, locale, stored["id"], assessment, offers, name=name, phone=stored["phone"]
+        )
+    else:
+        text, markup = declined_message(context, locale, stored["id"], assessment, offers, name)
     await query.answer()
     await query.edit_message_text(text, reply_markup=markup)
 
