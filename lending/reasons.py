@@ -84,8 +84,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），尾款最多为{cover}元。",
     },
     "negative_equity_long": {
-        "en": "For more than {max} months you would owe more than the car is likely to be "
-        "worth.",
+        "en": "For more than {max} months you would owe more than the car is likely to be worth.",
         "zh": "有超过{max}个月的时间，您的贷款余额将高于车辆的预估价值。",
     },
     # Scorecard factors: points short of the best band.

@@ -115,5 +115,7 @@ def test_the_card_wording_carries_the_ratio():
         payment="4,120.91", ratio=Decimal("16.48"), best="15",
     )  # fmt: skip
     assert text == "The monthly payment is a large share of income (16.48%)."
-    zh = reason_text("pti_above_cap", "zh", about_buyer=True, payment="6,129.46", ratio="40.33", cap="40")
+    zh = reason_text(
+        "pti_above_cap", "zh", about_buyer=True, payment="6,129.46", ratio="40.33", cap="40"
+    )
     assert zh == "月供6,129.46元，月供收入比40.33%（上限40%）。"

@@ -48,7 +48,9 @@ TEXTS = {
 }
 
 
-@pytest.mark.parametrize(("locale", "client", "user_id"), [("en", "en-US", 2301), ("zh", "zh-hans", 2302)])
+@pytest.mark.parametrize(
+    ("locale", "client", "user_id"), [("en", "en-US", 2301), ("zh", "zh-hans", 2302)]
+)
 async def test_a_referred_plan_says_why_and_offers_the_plans_that_qualify(
     world: SandboxWorld, locale: str, client: str, user_id: int
 ) -> None:
