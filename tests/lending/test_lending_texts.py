@@ -6,12 +6,14 @@ each code's texts are then rendered from the parameters the engine gave it.
 """
 
 import random
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from lending.answers import AnswersError, parse_answers
-from lending.assessment import Reason, evaluate
+from lending.assessment import Reason, assess, evaluate
+from lending.offers import counter_offers
 from lending.policy import Policy
 from lending.reasons import ABOUT_BUYER, REASON_TEXTS, reason_text
 
@@ -119,3 +121,29 @@ def test_the_card_wording_carries_the_ratio():
         "pti_above_cap", "zh", about_buyer=True, payment="6,129.46", ratio="40.33", cap="40"
     )
     assert zh == "月供6,129.46元，月供收入比40.33%（上限40%）。"
+
+
+AGED = {
+    "vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": 200000,
+    "down_payment": 60000, "term_months": 36, "method": "annuity", "employment": "salaried",
+    "employment_months": 120, "monthly_income": 40000, "monthly_debt": 0,
+    "credit_history": "clean",
+}  # fmt: skip
+
+
+def test_a_64_year_old_is_not_told_a_shorter_term_may_work_when_none_does():
+    """64 may be 64 and 11 months: 64 x 12 + 11 + 12 = 791 months > 65 x 12 = 780, so even
+    the shortest term (12) ends past 65: no plan, and no reason suggesting one."""
+    answers = parse_answers({**AGED, "age": 64})
+    result = assess(answers, POLICY, date(2026, 3, 1))
+    [age] = [r for r in result.reasons if r.code == "age_above_maximum_at_end"]
+    assert age.text("en") == "You could be over 65 when the loan ends."
+    assert age.text("zh") == "贷款到期时您的年龄可能超过65岁。"
+    assert counter_offers(answers, POLICY, date(2026, 3, 1)) == []
+
+
+def test_a_60_year_old_is_offered_the_shorter_term_that_works():
+    """60 x 12 + 11 + 60 = 791 > 780; with 48 months 779 <= 780: the offer is 48 months."""
+    answers = parse_answers({**AGED, "age": 60, "term_months": 60})
+    [offer] = counter_offers(answers, POLICY, date(2026, 3, 1))
+    assert (offer.kind, offer.answers.term_months) == ("shorter_term", 48)
