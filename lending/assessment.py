@@ -406,7 +406,7 @@ def evaluate(
                 "employment_short",
                 months_pts,
                 rules.months_best,
-                {"months": str(a.employment_months)},
+                {"months": str(a.employment_months), "best": str(rules.months_bands[0][0])},
             ),
             ("employment_type", emp_pts, rules.employment_best, {}),
             (f"credit_history_{a.credit_history}", credit_pts, rules.credit_best, {}),

@@ -120,8 +120,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "您的工作类型评分低于在职员工。",
     },
     "employment_short": {
-        "en": "You have been in your current job for a short time ({months} months).",
-        "zh": "您在现单位工作时间较短（{months}个月）。",
+        "en": "You have been in your current job for {months} months; {best} months or more "
+        "scores best.",
+        "zh": "您在现单位工作{months}个月；满{best}个月评分最高。",
     },
     "credit_history_late": {
         "en": "Late payments in your credit history lower the score.",
@@ -254,8 +255,8 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
         "zh": "工作类型评分低于在职员工。",
     },
     "employment_short": {
-        "en": "Only {months} months in the current job.",
-        "zh": "现单位工作仅{months}个月。",
+        "en": "{months} months in the current job ({best} or more scores best).",
+        "zh": "现单位工作{months}个月（满{best}个月评分最高）。",
     },
     "credit_history_late": {
         "en": "Late payments in the credit history.",

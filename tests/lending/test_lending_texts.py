@@ -147,3 +147,21 @@ def test_a_60_year_old_is_offered_the_shorter_term_that_works():
     answers = parse_answers({**AGED, "age": 60, "term_months": 60})
     [offer] = counter_offers(answers, POLICY, date(2026, 3, 1))
     assert (offer.kind, offer.answers.term_months) == ("shorter_term", 48)
+
+
+def _tenure_reasons(months: int) -> list[Reason]:
+    answers = parse_answers({**AGED, "age": 35, "employment_months": months})
+    return [r for r in evaluate(answers, POLICY).reasons if r.code == "employment_short"]
+
+
+def test_job_tenure_is_a_reason_only_below_the_best_band_and_names_it():
+    """The default scorecard's best tenure band starts at 36 months."""
+    assert _tenure_reasons(36) == []
+    [short] = _tenure_reasons(24)
+    assert short.text("en") == (
+        "You have been in your current job for 24 months; 36 months or more scores best."
+    )
+    assert short.text("zh") == "您在现单位工作24个月；满36个月评分最高。"
+    assert reason_text("employment_short", "en", about_buyer=True, **short.params) == (
+        "24 months in the current job (36 or more scores best)."
+    )
