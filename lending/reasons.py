@@ -116,7 +116,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "提高首付比例会有帮助（目前为车价的{share}%）。",
     },
     "employment_type": {
-        "en": "Your type of employment scores lower than a salaried job.",
+        "en": "Your type of employment scores lower than a job on a regular salary.",
         "zh": "您的工作类型评分低于在职员工。",
     },
     "employment_short": {
@@ -251,7 +251,7 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
         "zh": "首付仅占车价的{share}%。",
     },
     "employment_type": {
-        "en": "The type of employment scores lower than a salaried job.",
+        "en": "The type of employment scores lower than a job on a regular salary.",
         "zh": "工作类型评分低于在职员工。",
     },
     "employment_short": {
