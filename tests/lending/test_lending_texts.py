@@ -16,6 +16,7 @@ from lending.assessment import Reason, assess, evaluate
 from lending.offers import counter_offers
 from lending.policy import Policy
 from lending.reasons import ABOUT_BUYER, REASON_TEXTS, reason_text
+from tests.lending.test_lending_subsidy import README_BUYER
 
 NOTES = {"rate_floating_january_1", "rate_floating_anniversary", "subsidy_estimate"}
 POLICY = Policy()
@@ -49,10 +50,8 @@ def _random_answers(rng: random.Random) -> dict[str, object]:
 
 # Long negative equity needs a strong buyer with a thin down payment and a balloon.
 UNDERWATER = {
-    "vehicle_condition": "new", "powertrain": "nev", "use": "personal", "price": 200000,
-    "down_payment": 30000, "term_months": 60, "method": "balloon", "employment": "salaried",
-    "employment_months": 60, "monthly_income": 40000, "monthly_debt": 0,
-    "credit_history": "clean", "age": 35,
+    **README_BUYER, "down_payment": 30000, "term_months": 60, "method": "balloon",
+    "employment_months": 60, "monthly_income": 40000,
 }  # fmt: skip
 
 
@@ -123,12 +122,8 @@ def test_the_card_wording_carries_the_ratio():
     assert zh == "月供6,129.46元，月供收入比40.33%（上限40%）。"
 
 
-AGED = {
-    "vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": 200000,
-    "down_payment": 60000, "term_months": 36, "method": "annuity", "employment": "salaried",
-    "employment_months": 120, "monthly_income": 40000, "monthly_debt": 0,
-    "credit_history": "clean",
-}  # fmt: skip
+AGED = {**README_BUYER, "powertrain": "fuel", "employment_months": 120, "monthly_income": 40000}
+del AGED["age"]
 
 
 def test_a_64_year_old_is_not_told_a_shorter_term_may_work_when_none_does():
