@@ -251,12 +251,13 @@ def evaluate(
     price: Decimal | None = None,
     down_payment: Decimal | None = None,
     term_months: int | None = None,
+    balloon_percent: Decimal | None = None,
 ) -> Verdict:
     """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
     With `explain=False` no reason objects are made, a plan a hard rule declines comes
     back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
-    `term_months` override the answers without copying them: a counter-offer search
+    `term_months` (and `balloon_percent`) override the answers without copying them: a counter-offer search
     only needs the decision, many times over.
     """
     a = answers
@@ -269,7 +270,8 @@ def evaluate(
     method = a.method
     balloon = ZERO
     if method is RepaymentMethod.BALLOON:
-        pct = rules.balloon_default if a.balloon_percent is None else a.balloon_percent
+        pct = a.balloon_percent if balloon_percent is None else balloon_percent
+        pct = rules.balloon_default if pct is None else pct
         balloon = min(money(price * pct / HUNDRED), loan)
     stress = rules.stress_payment(loan, term, method, balloon)
     income = a.monthly_income
@@ -296,10 +298,11 @@ def evaluate(
     over_ltv = loan * HUNDRED > cap * price
     over_pti = stress * HUNDRED > rules.max_pti * income
     over_dti = debts * HUNDRED > rules.max_dti * income
+    asked_balloon = a.balloon_percent if balloon_percent is None else balloon_percent
     big_balloon = (
         method is RepaymentMethod.BALLOON
-        and a.balloon_percent is not None
-        and a.balloon_percent > rules.balloon_max
+        and asked_balloon is not None
+        and asked_balloon > rules.balloon_max
     )
     key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO

@@ -24,6 +24,7 @@ from lending.assessment import Assessment, assess, minimum_down_payment, offered
 from lending.assessment import evaluate as _evaluate
 from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
 from lending.policy import Policy
+from lending.rules import rules_for
 from lending.schedule import RepaymentMethod
 
 STEP = Decimal(1000)
@@ -142,13 +143,19 @@ def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
     """Same car, down payment and term, the largest whole balloon percent below the asked
     one that qualifies (a smaller balloon raises the payment, so the search walks down)."""
     asked = _balloon_percent(answers, policy)
-    if asked <= 1:
-        return None
     top = int(asked) if asked != int(asked) else int(asked) - 1
-    for pct in range(top, 0, -1):
-        plan = answers.with_changes(balloon_percent=Decimal(pct))
-        if balloon_within_loan(plan, policy) and _qualifies(plan, policy):
-            return plan
+    # Above the loan's share of the price the balloon would exceed the loan, and above the
+    # forecast value less the margin it is never offered: start below both.
+    a = answers
+    loan_share = int(a.loan_amount * HUNDRED // a.price)
+    values = rules_for(policy).value_percents(
+        a.vehicle_condition, a.powertrain, a.vehicle_age_years
+    )
+    if a.term_months < len(values):
+        top = min(top, int(values[a.term_months] - policy.balloon.residual_margin) + 1)
+    for pct in range(min(top, loan_share), 0, -1):
+        if _qualifies(a, policy, balloon_percent=Decimal(pct)):
+            return a.with_changes(balloon_percent=Decimal(pct))
     return None
 
 
