@@ -85,8 +85,6 @@ def smallest_extra_down(
     """Same car and term (or `term`), the down payment raised by the fewest 1,000-yuan steps."""
     a = answers if term is None else answers.with_changes(term_months=term)
     max_down = a.price - policy.eligibility.min_loan_amount
-    # The balloon (a share of the price) must stay within the loan.
-    max_down = min(max_down, a.price - a.price * _balloon_percent(a, policy) / HUNDRED)
     steps_max = int((max_down - a.down_payment) // STEP)
     # Below the LTV minimum nothing can pass: start the search there.
     min_down = minimum_down_payment(a.price, a.vehicle_condition, a.powertrain, a.use, policy)
@@ -124,12 +122,6 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
     the price."""
     a = answers if term is None else answers.with_changes(term_months=term)
     lowest = _price_candidates(a.down_payment, policy)
-    # The balloon (a share of the price) must stay within the loan:
-    # price x (1 - share) >= down payment.
-    kept = HUNDRED - _balloon_percent(a, policy)
-    if kept <= 0:
-        return None
-    lowest = max(lowest, int(round_up_to(a.down_payment * HUNDRED / kept, STEP) // STEP))
     highest = int((round_down_to(a.price - Decimal("0.01"), STEP)) // STEP)
 
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
@@ -185,6 +177,8 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
                 break
     offers: list[Offer] = []
     for kind, plan in found:
+        # More down payment or a cheaper car shrinks the loan below a balloon set as a share
+        # of the price; the nearest such plan failing this, every farther one fails too.
         if plan is None or not balloon_within_loan(plan, policy):
             continue
         if kind == "longer_term" and plan.term_months < answers.term_months:
