@@ -251,16 +251,13 @@ def result_calls(
         )  # fmt: skip
         markup = _result_markup(context, locale, application_id)
         return [_html_call(chat_id, text, markup), chart_call(context, chat_id, locale, assessment)]
-    if decision is Decision.REVIEW:
-        text, markup = review_message(
-            context, locale, application_id, assessment, offers, name=name, phone=phone
-        )
-        return [_html_call(chat_id, text, markup)]
-    text, markup = declined_message(context, locale, application_id, assessment, offers, name)
+    text, markup = not_prequalified_message(
+        context, locale, application_id, assessment, offers, name=name, phone=phone
+    )
     return [_html_call(chat_id, text, markup)]
 
 
-def review_message(
+def not_prequalified_message(
     context: Context,
     locale: str,
     application_id: int,
@@ -270,6 +267,16 @@ def review_message(
     name: str,
     phone: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """A referred or declined result, with the plans that would pre-qualify at once."""
+    if assessment.decision is Decision.REVIEW:
+        return _review_message(context, locale, application_id, assessment, offers, name, phone)
+    return _declined_message(context, locale, application_id, assessment, offers, name)
+
+
+def _review_message(
+    context: Context, locale: str, application_id: int, assessment: Any, offers: list[Offer],
+    name: str, phone: str,
+) -> tuple[str, InlineKeyboardMarkup]:  # fmt: skip
     """Needs review: why, in the buyer's words, the payment at their tier's rate, and the
     plans that would pre-qualify at once (as on a declined result)."""
     text = render(
@@ -296,14 +303,10 @@ def _html_call(chat_id: int, text: str, markup: InlineKeyboardMarkup) -> Queued:
     return Queued(chat_id, "sendMessage", payload)
 
 
-def declined_message(
-    context: Context,
-    locale: str,
-    application_id: int,
-    assessment: Any,
-    offers: list[Offer],
+def _declined_message(
+    context: Context, locale: str, application_id: int, assessment: Any, offers: list[Offer],
     name: str,
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup]:  # fmt: skip
     reasons = assessment.reason_texts(locale)[:5]
     text = render(
         context,
@@ -431,13 +434,10 @@ async def show_declined(update: Update, context: Context) -> None:
         return
     stored, assessment, offers = found
     locale = await locale_of(update, context)
-    name = stored["full_name"] or ""
-    if assessment.decision is Decision.REVIEW:
-        text, markup = review_message(
-            context, locale, stored["id"], assessment, offers, name=name, phone=stored["phone"]
-        )
-    else:
-        text, markup = declined_message(context, locale, stored["id"], assessment, offers, name)
+    text, markup = not_prequalified_message(
+        context, locale, stored["id"], assessment, offers,
+        name=stored["full_name"] or "", phone=stored["phone"],
+    )  # fmt: skip
     await query.answer()
     await query.edit_message_text(text, reply_markup=markup)
 
