@@ -112,6 +112,13 @@ def _ratio(part: Decimal, income: Decimal, rounding: str = ROUND_HALF_UP) -> Dec
     return min((part * HUNDRED / income).quantize(CENT, rounding=rounding), _RATIO_CEILING)
 
 
+def shown_ratio(part: Decimal, income: Decimal, cap: Decimal) -> Decimal:
+    """The one way a ratio is shown, wherever it is shown: half-up to 0.01%, except that a
+    ratio over its cap rounds up, so that 40.004% never reads as "40.00%, at most 40%"."""
+    over = part * HUNDRED > cap * income
+    return _ratio(part, income, ROUND_CEILING if over else ROUND_HALF_UP)
+
+
 def _up_to_points(part: Decimal, whole: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
     """Points of the first band whose `up_to` the exact ratio part / whole stays within."""
     scaled = part * HUNDRED
@@ -137,6 +144,8 @@ def _months_points(months: int, rules: Rules) -> int:
 
 
 def _reason_order(reason: Reason) -> tuple[int, int]:
+    if reason.code == "negative_equity_long":  # alone it refers a plan otherwise approved
+        return (0, 1)
     return (0, 0) if reason.points_lost is None else (1, -reason.points_lost)
 
 
@@ -210,7 +219,8 @@ class Verdict:
 
     `reasons` is empty when evaluated with `explain=False` (the counter-offer search).
     `pti` and `dti` are the stress-rate ratios rounded for display; the caps compared the
-    exact ones. `incurable` is True when no change of down payment, term or car can help
+    exact ones. `scored_tier` is the tier the score alone earns, whatever the decision:
+    its rate is the one a buyer is shown (a declined or referred plan included). `incurable` is True when no change of down payment, term or car can help
     (age under the minimum, a current default, income under the floor, a balloon percent
     over the maximum).
     """
@@ -226,6 +236,7 @@ class Verdict:
     balloon_amount: Decimal
     reasons: tuple[Reason, ...]
     incurable: bool = False
+    scored_tier: Tier | None = None
 
     @property
     def prequalified(self) -> bool:
@@ -240,12 +251,13 @@ def evaluate(
     price: Decimal | None = None,
     down_payment: Decimal | None = None,
     term_months: int | None = None,
+    balloon_percent: Decimal | None = None,
 ) -> Verdict:
     """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
     With `explain=False` no reason objects are made, a plan a hard rule declines comes
     back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
-    `term_months` override the answers without copying them: a counter-offer search
+    `term_months` (and `balloon_percent`) override the answers without copying them: a counter-offer search
     only needs the decision, many times over.
     """
     a = answers
@@ -258,7 +270,8 @@ def evaluate(
     method = a.method
     balloon = ZERO
     if method is RepaymentMethod.BALLOON:
-        pct = rules.balloon_default if a.balloon_percent is None else a.balloon_percent
+        pct = a.balloon_percent if balloon_percent is None else balloon_percent
+        pct = rules.balloon_default if pct is None else pct
         balloon = min(money(price * pct / HUNDRED), loan)
     stress = rules.stress_payment(loan, term, method, balloon)
     income = a.monthly_income
@@ -285,10 +298,11 @@ def evaluate(
     over_ltv = loan * HUNDRED > cap * price
     over_pti = stress * HUNDRED > rules.max_pti * income
     over_dti = debts * HUNDRED > rules.max_dti * income
+    asked_balloon = a.balloon_percent if balloon_percent is None else balloon_percent
     big_balloon = (
         method is RepaymentMethod.BALLOON
-        and a.balloon_percent is not None
-        and a.balloon_percent > rules.balloon_max
+        and asked_balloon is not None
+        and asked_balloon > rules.balloon_max
     )
     key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO
@@ -304,8 +318,8 @@ def evaluate(
         return Verdict(
             Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, stress, balloon, (), incurable
         )
-    pti = _ratio(stress, income)
-    dti = _ratio(debts, income)
+    pti = shown_ratio(stress, income, rules.max_pti)
+    dti = shown_ratio(debts, income, rules.max_dti)
     ltv = (loan * HUNDRED / price).quantize(CENT, rounding=ROUND_HALF_UP)
 
     # Scorecard.
@@ -395,7 +409,7 @@ def evaluate(
                 "employment_short",
                 months_pts,
                 rules.months_best,
-                {"months": str(a.employment_months)},
+                {"months": str(a.employment_months), "best": str(rules.months_bands[0][0])},
             ),
             ("employment_type", emp_pts, rules.employment_best, {}),
             (f"credit_history_{a.credit_history}", credit_pts, rules.credit_best, {}),
@@ -405,7 +419,9 @@ def evaluate(
                 out.append(Reason(code, best - points, params))
         out.sort(key=_reason_order)
         reasons = tuple(out)
-    return Verdict(decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons, incurable)
+    return Verdict(
+        decision, tier, score, loan, ltv, pti, dti, stress, balloon, reasons, incurable, scored_tier
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,11 +443,10 @@ class _Facts:
     stress: Decimal
     balloon: Decimal
 
-    def _params(self, payment: Decimal, extra: Decimal, over: bool) -> dict[str, str]:
-        rounding = ROUND_CEILING if over else ROUND_HALF_UP
+    def _params(self, payment: Decimal, extra: Decimal, cap: Decimal) -> dict[str, str]:
         return {
             "payment": fmt_amount(payment),
-            "ratio": str(_ratio(payment + extra, self.income, rounding)),
+            "ratio": str(shown_ratio(payment + extra, self.income, cap)),
             "debt": fmt_amount(extra),
             "stress_rate": _plain(self.rules.stress_rate),
             "points": _plain(self.rules.stress_rate - self.seen_rate),
@@ -451,14 +466,14 @@ class _Facts:
             seen_over = (self.seen + extra) * HUNDRED > cap * self.income
             if over:
                 payment = self.seen if seen_over else self.stress
-                params = {**self._params(payment, extra, True), "cap": str(cap)}
+                params = {**self._params(payment, extra, cap), "cap": str(cap)}
                 code = f"{kind}_above_cap" + ("" if seen_over else "_stress")
                 out.append(Reason(code, None, params))
             elif points < best:
                 seen_points = _up_to_points(self.seen + extra, self.income, bands)
                 stressed = seen_points > points
                 payment = self.stress if stressed else self.seen
-                params = {**self._params(payment, extra, False), "best": str(bands[0][0])}
+                params = {**self._params(payment, extra, cap), "best": str(bands[0][0])}
                 code = ("payment" if kind == "pti" else "debt") + "_to_income_high"
                 out.append(Reason(code + ("_stress" if stressed else ""), best - points, params))
         return out
@@ -510,13 +525,24 @@ class Assessment:
 
     @property
     def pti(self) -> Decimal:
-        """Payment-to-income at the stress rate, percent (what the cap was tested on)."""
-        return self.verdict.pti
+        """Payment-to-income of the payment shown (`monthly_payment`), percent for display."""
+        return shown_ratio(self.monthly_payment, self.answers.monthly_income, self._caps[0])
 
     @property
     def dti(self) -> Decimal:
-        """Debt-to-income with the new payment at the stress rate, percent."""
-        return self.verdict.dti
+        """Debt-to-income with the payment shown and the other debts, percent for display."""
+        debts = self.monthly_payment + self.answers.monthly_debt
+        return shown_ratio(debts, self.answers.monthly_income, self._caps[1])
+
+    @property
+    def _caps(self) -> tuple[Decimal, Decimal]:
+        caps = self.policy.affordability
+        return caps.max_payment_to_income, caps.max_debt_to_income
+
+    @property
+    def stress_decided(self) -> bool:
+        """True when a reason rests on the stress-rate payment, not on the one shown."""
+        return any(r.code.endswith("_stress") for r in self.verdict.reasons)
 
     @property
     def reasons(self) -> list[Reason]:
@@ -592,7 +618,10 @@ class Assessment:
 
 def price_offer(answers: Answers, verdict: Verdict, policy: Policy, start: date) -> Assessment:
     """Attach the rate, fee and first payment to a verdict (cheap: no schedule yet)."""
-    rate = policy.rates.rate_for(verdict.tier) if verdict.tier else policy.rates.worst_rate
+    # The rate the score earns, also for a plan referred or declined on another ground: the
+    # payment a buyer reads is the one their tier would pay, the one their reasons quote.
+    tier = verdict.tier or verdict.scored_tier
+    rate = policy.rates.rate_for(tier) if tier else policy.rates.worst_rate
     loan = verdict.loan_amount
     payment = first_payment(loan, rate, answers.term_months, answers.method, verdict.balloon_amount)
     fee = policy.fees.upfront_fee(loan) if loan > 0 else ZERO

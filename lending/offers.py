@@ -4,7 +4,9 @@ A loan manager does not stop at "declined": they change as little as possible of
 the buyer asked. Each offer is the nearest plan that pre-qualifies along one answer: the
 offered term closest to the asked one, in either direction (the shorter of two equally
 close); the smallest extra down payment on a 1,000-yuan grid; the dearest cheaper car on
-that grid. Only when no single change works, the nearest term that works together with
+that grid; for a balloon loan, the largest balloon percent below the asked one. A balloon
+never exceeds the loan: a plan whose balloon percent of the price would be more than what
+is borrowed (a large down payment, a cheap car) is never offered. Only when no single change works, the nearest term that works together with
 the smallest extra down payment, or with the dearest cheaper car. The money searches rely
 on the decision being monotone in that answer (more down payment or a cheaper car never
 makes things worse, the car's forecast value included) and binary-search with the fast
@@ -20,14 +22,17 @@ from typing import Any, Literal
 from lending.answers import Answers
 from lending.assessment import Assessment, assess, minimum_down_payment, offered_terms
 from lending.assessment import evaluate as _evaluate
-from lending.money import money, round_down_to, round_up_to
+from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
 from lending.policy import Policy
+from lending.rules import rules_for
+from lending.schedule import RepaymentMethod
 
 STEP = Decimal(1000)
 
 OfferKind = Literal[
-    "more_down", "longer_term", "shorter_term", "cheaper_car", "term_and_down", "term_and_car"
-]
+    "lower_balloon", "more_down", "longer_term", "shorter_term", "cheaper_car",
+    "term_and_down", "term_and_car",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,19 @@ class Offer:
 
 def _qualifies(answers: Answers, policy: Policy, **overrides: Any) -> bool:
     return _evaluate(answers, policy, explain=False, **overrides).prequalified
+
+
+def _balloon_percent(answers: Answers, policy: Policy) -> Decimal:
+    """The balloon asked for, percent of the price (0 for another method)."""
+    if answers.method is not RepaymentMethod.BALLOON:
+        return ZERO
+    pct = answers.balloon_percent
+    return policy.balloon.default_percent if pct is None else pct
+
+
+def balloon_within_loan(answers: Answers, policy: Policy) -> bool:
+    """True when the balloon asked for (a percent of the price) is no more than the loan."""
+    return answers.price * _balloon_percent(answers, policy) <= answers.loan_amount * HUNDRED
 
 
 def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | None:
@@ -113,6 +131,26 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
     return None if i is None else a.with_changes(price=money((highest - i) * STEP))
 
 
+def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
+    """Same car, down payment and term, the largest whole balloon percent below the asked
+    one that qualifies (a smaller balloon raises the payment, so the search walks down)."""
+    asked = _balloon_percent(answers, policy)
+    top = int(asked) if asked != int(asked) else int(asked) - 1
+    # Above the loan's share of the price the balloon would exceed the loan, and above the
+    # forecast value less the margin it is never offered: start below both.
+    a = answers
+    loan_share = int(a.loan_amount * HUNDRED // a.price)
+    values = rules_for(policy).value_percents(
+        a.vehicle_condition, a.powertrain, a.vehicle_age_years
+    )
+    if a.term_months < len(values):
+        top = min(top, int(values[a.term_months] - policy.balloon.residual_margin) + 1)
+    for pct in range(min(top, loan_share), 0, -1):
+        if _qualifies(a, policy, balloon_percent=Decimal(pct)):
+            return a.with_changes(balloon_percent=Decimal(pct))
+    return None
+
+
 def counter_offers(answers: Answers, policy: Policy, today: date | None = None) -> list[Offer]:
     """The nearest plans that would pre-qualify: more down, another term, a cheaper car
     (each if any); if none of those, the nearest term with more down or a cheaper car.
@@ -124,6 +162,7 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
     if current.prequalified or current.incurable:
         return []
     found: list[tuple[OfferKind, Answers | None]] = [
+        ("lower_balloon", largest_lower_balloon(answers, policy)),
         ("more_down", smallest_extra_down(answers, policy)),
         ("longer_term", nearest_qualifying_term(answers, policy)),
         ("cheaper_car", most_expensive_car(answers, policy)),
@@ -138,7 +177,9 @@ def counter_offers(answers: Answers, policy: Policy, today: date | None = None) 
                 break
     offers: list[Offer] = []
     for kind, plan in found:
-        if plan is None:
+        # More down payment or a cheaper car shrinks the loan below a balloon set as a share
+        # of the price; the nearest such plan failing this, every farther one fails too.
+        if plan is None or not balloon_within_loan(plan, policy):
             continue
         if kind == "longer_term" and plan.term_months < answers.term_months:
             kind = "shorter_term"

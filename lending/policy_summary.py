@@ -6,6 +6,7 @@ Reading the summary is how someone checks that the file says what they meant
 
 from decimal import Decimal
 
+from lending.documents import document_text
 from lending.policy import TIERS, Policy
 
 
@@ -15,6 +16,13 @@ def _n(value: Decimal | int) -> str:
     if d == d.to_integral_value():
         return f"{d:,.0f}"
     return f"{d.normalize():f}"
+
+
+def _used_drop(fuel: Decimal, nev: Decimal) -> str:
+    """One figure when both powertrains drop alike ("5%"), else both, each named."""
+    if fuel == nev:
+        return f"{_n(fuel)}%"
+    return f"{_n(fuel)}% (fuel) or {_n(nev)}% (new-energy)"
 
 
 def describe_policy(policy: Policy) -> list[str]:
@@ -81,7 +89,7 @@ def describe_policy(policy: Policy) -> list[str]:
     lines.append(
         f"Forecast value: drops {_n(dep.purchase_drop.fuel)}% (fuel) or "
         f"{_n(dep.purchase_drop.nev)}% (new-energy) at purchase of a new car, "
-        f"{_n(dep.used_purchase_drop.fuel)}% or {_n(dep.used_purchase_drop.nev)}% for a used "
+        f"{_used_drop(dep.used_purchase_drop.fuel, dep.used_purchase_drop.nev)} for a used "
         f"one, then follows the curve from the car's age; a balance above it for more than "
         f"{dep.negative_equity_max_months} months is {action} (negative_equity_long)."
     )
@@ -113,6 +121,6 @@ def describe_policy(policy: Policy) -> list[str]:
         f"round robin {'on' if leads.round_robin else 'off'}.",
         f"Unfinished applications are nudged after {policy.nudge.after_hours} hours; "
         f"prospects' data is purged after {policy.retention.purge_after_days} days.",
-        f"Documents to prepare: {', '.join(policy.documents.required)}.",
+        f"Documents to prepare: {', '.join(map(document_text, policy.documents.required))}.",
     ]
     return lines

@@ -17,8 +17,8 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "申请人须年满{min_age}周岁。",
     },
     "age_above_maximum_at_end": {
-        "en": "You could be over {max_age} when the loan ends; a shorter term may work.",
-        "zh": "贷款到期时您的年龄可能超过{max_age}岁，可尝试缩短期限。",
+        "en": "You could be over {max_age} when the loan ends.",
+        "zh": "贷款到期时您的年龄可能超过{max_age}岁。",
     },
     "credit_default": {
         "en": "A current default on another loan must be settled first.",
@@ -84,10 +84,8 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "尾款¥{balloon}高于车辆{term}个月后的预估价值（约¥{value}），尾款最多为¥{cover}。",
     },
     "negative_equity_long": {
-        "en": "For more than {max} months you would owe more than the car is likely to be "
-        "worth; a larger down payment or a shorter term helps.",
-        "zh": "有超过{max}个月的时间，您的贷款余额将高于车辆的预估价值；"
-        "提高首付或缩短期限会有帮助。",
+        "en": "For more than {max} months you would owe more than the car is likely to be worth.",
+        "zh": "有超过{max}个月的时间，您的贷款余额将高于车辆的预估价值。",
     },
     # Scorecard factors: points short of the best band.
     "payment_to_income_high": {
@@ -118,12 +116,13 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
         "zh": "提高首付比例会有帮助（目前为车价的{share}%）。",
     },
     "employment_type": {
-        "en": "Your type of employment scores lower than a salaried job.",
+        "en": "Your type of employment scores lower than a job on a regular salary.",
         "zh": "您的工作类型评分低于在职员工。",
     },
     "employment_short": {
-        "en": "You have been in your current job for a short time ({months} months).",
-        "zh": "您在现单位工作时间较短（{months}个月）。",
+        "en": "You have been in your current job for {months} months; {best} months or more "
+        "scores best.",
+        "zh": "您在现单位工作{months}个月；满{best}个月评分最高。",
     },
     "credit_history_late": {
         "en": "Late payments in your credit history lower the score.",
@@ -167,8 +166,8 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
         "zh": "未满{min_age}周岁。",
     },
     "age_above_maximum_at_end": {
-        "en": "Would be over {max_age} when the loan ends; a shorter term may work.",
-        "zh": "贷款到期时年龄将超过{max_age}岁，可缩短期限。",
+        "en": "Could be over {max_age} when the loan ends.",
+        "zh": "贷款到期时年龄可能超过{max_age}岁。",
     },
     "credit_default": {
         "en": "Has a current default on another loan.",
@@ -186,13 +185,29 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
         "en": "The loan is {ltv}% of the price (at most {cap}%): needs at least ¥{min_down} down.",
         "zh": "贷款占车价{ltv}%（上限{cap}%），首付至少需¥{min_down}。",
     },
+    "income_none": {
+        "en": "Has no monthly income (at least ¥{min_income} is needed).",
+        "zh": "无月收入（至少需{min_income}元）。",
+    },
     "pti_above_cap": {
-        "en": "The monthly payment is {pti}% of income (at most {cap}%).",
-        "zh": "月供收入比{pti}%（上限{cap}%）。",
+        "en": "The monthly payment of ¥{payment} is {ratio}% of income (at most {cap}%).",
+        "zh": "月供{payment}元，月供收入比{ratio}%（上限{cap}%）。",
+    },
+    "pti_above_cap_stress": {
+        "en": "At the stress rate ({stress_rate}%) the payment of ¥{payment} is {ratio}% "
+        "of income (at most {cap}%).",
+        "zh": "按压力测试利率（{stress_rate}%）月供{payment}元，月供收入比{ratio}%（上限{cap}%）。",
     },
     "dti_above_cap": {
-        "en": "All monthly debt payments are {dti}% of income (at most {cap}%).",
-        "zh": "负债收入比{dti}%（上限{cap}%）。",
+        "en": "The payment of ¥{payment} plus other debts of ¥{debt} is {ratio}% of income "
+        "(at most {cap}%).",
+        "zh": "月供{payment}元加其他负债{debt}元，负债收入比{ratio}%（上限{cap}%）。",
+    },
+    "dti_above_cap_stress": {
+        "en": "At the stress rate ({stress_rate}%) the payment of ¥{payment} plus other debts "
+        "of ¥{debt} is {ratio}% of income (at most {cap}%).",
+        "zh": "按压力测试利率（{stress_rate}%）月供{payment}元加其他负债{debt}元，"
+        "负债收入比{ratio}%（上限{cap}%）。",
     },
     "term_not_offered": {
         "en": "A {term}-month term is not offered for this car (offered: {terms}).",
@@ -206,25 +221,44 @@ ABOUT_BUYER: dict[str, dict[str, str]] = {
         "en": "The balloon is above the maximum of {max}% of the price.",
         "zh": "尾款比例超过车价的{max}%上限。",
     },
+    "balloon_above_forecast": {
+        "en": "The balloon of ¥{balloon} is above the car's forecast value after {term} months "
+        "(about ¥{value}); at most ¥{cover} can be left to the end.",
+        "zh": "尾款{balloon}元高于车辆{term}个月后的预估价值（约{value}元），尾款最多{cover}元。",
+    },
+    "negative_equity_long": {
+        "en": "Would owe more than the car is likely to be worth for more than {max} months.",
+        "zh": "贷款余额高于车辆预估价值的时间将超过{max}个月。",
+    },
     "payment_to_income_high": {
-        "en": "The monthly payment is a large share of income ({pti}%).",
-        "zh": "月供占收入比例较高（{pti}%）。",
+        "en": "The monthly payment is a large share of income ({ratio}%).",
+        "zh": "月供占收入比例较高（{ratio}%）。",
+    },
+    "payment_to_income_high_stress": {
+        "en": "At the stress rate ({stress_rate}%) the payment of ¥{payment} is a large share "
+        "of income ({ratio}%).",
+        "zh": "按压力测试利率（{stress_rate}%）月供{payment}元，占收入比例较高（{ratio}%）。",
     },
     "debt_to_income_high": {
-        "en": "Total monthly debt payments are a large share of income ({dti}%).",
-        "zh": "总负债月还款占收入比例较高（{dti}%）。",
+        "en": "Total monthly debt payments are a large share of income ({ratio}%).",
+        "zh": "总负债月还款占收入比例较高（{ratio}%）。",
+    },
+    "debt_to_income_high_stress": {
+        "en": "At the stress rate ({stress_rate}%) all monthly debt payments are a large share "
+        "of income ({ratio}%).",
+        "zh": "按压力测试利率（{stress_rate}%）总负债月还款占收入比例较高（{ratio}%）。",
     },
     "down_payment_low": {
         "en": "The down payment is only {share}% of the price.",
         "zh": "首付仅占车价的{share}%。",
     },
     "employment_type": {
-        "en": "The type of employment scores lower than a salaried job.",
+        "en": "The type of employment scores lower than a job on a regular salary.",
         "zh": "工作类型评分低于在职员工。",
     },
     "employment_short": {
-        "en": "Only {months} months in the current job.",
-        "zh": "现单位工作仅{months}个月。",
+        "en": "{months} months in the current job ({best} or more scores best).",
+        "zh": "现单位工作{months}个月（满{best}个月评分最高）。",
     },
     "credit_history_late": {
         "en": "Late payments in the credit history.",
@@ -250,10 +284,9 @@ def reason_text(
     if texts is None:
         return code
     template = texts.get(locale) or texts["en"]
-    try:
-        return template.format(**{name: _plain(value) for name, value in params.items()})
-    except (KeyError, IndexError):
-        return template
+    # A placeholder the parameters lack raises (KeyError): a raw "{ratio}" must never reach
+    # a reader, and tests render every code with the parameters the engine produces.
+    return template.format(**{name: _plain(value) for name, value in params.items()})
 
 
 def _plain(value: object) -> object:

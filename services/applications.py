@@ -88,6 +88,12 @@ def assessment_record(assessment: Assessment) -> dict[str, Any]:
             for r in assessment.verdict.reasons
         ],
     }
+    if assessment.stress_decided:
+        # The ratios above are of the payment shown; where the stress test decided, the
+        # manager sees its payment and ratio too.
+        record["stress_rate"] = str(assessment.policy.stress_rate)
+        record["stress_payment"] = str(assessment.verdict.stress_payment)
+        record["stress_pti"] = str(assessment.verdict.pti)
     if decided and assessment.loan_amount > 0:
         record["apr"] = _money(assessment.apr)
         record["total_interest"] = str(assessment.total_interest)

@@ -11,6 +11,7 @@ hundred leads reaches the group in a few messages within the minute, nothing dro
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from services.keyboards import inline_keyboard
 from services.rendering import TEXT_LIMIT
 from services.runtime import Runtime
 from storage import outbox
+
+log = logging.getLogger(__name__)
 
 GROUP_CARD_BUDGET = 12  # single cards a rolling minute; the rest of the 20 for everything else
 DIGEST_DELAY = timedelta(seconds=10)  # a digest waits this long for more leads to join
@@ -75,6 +78,10 @@ class LeadView:
     annual_rate: str | None = None
     pti: str | None = None
     dti: str | None = None
+    # Set only where the stress test decided: its rate, payment and payment-to-income.
+    stress_rate: str | None = None
+    stress_payment: str | None = None
+    stress_pti: str | None = None
     reason_codes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sources: dict[str, Any] = field(default_factory=dict)  # first/latest touch (issue 10)
     checklist: list[Any] = field(default_factory=list)  # disbursement steps (services/checklist)
@@ -85,6 +92,8 @@ class LeadView:
             try:
                 texts.append(reason_text(code, locale, about_buyer=True, **params))  # type: ignore[arg-type]
             except (KeyError, IndexError, ValueError):
+                # A result stored in an older shape: the code, and a line in the log.
+                log.warning("lead %s: reason %s has parameters %s", self.id, code, params)
                 texts.append(code)
         return texts
 
@@ -241,6 +250,9 @@ def _add_assessment(view: LeadView, row: dict[str, Any]) -> None:
     verdict = result.get("verdict") if isinstance(result.get("verdict"), dict) else {}
     view.pti = _text(result.get("pti", verdict.get("pti")))
     view.dti = _text(result.get("dti", verdict.get("dti")))
+    view.stress_rate = _text(result.get("stress_rate"))
+    view.stress_payment = _text(result.get("stress_payment"))
+    view.stress_pti = _text(result.get("stress_pti"))
     view.reason_codes = _reason_codes(result) or _reason_codes(verdict)
 
 

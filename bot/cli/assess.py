@@ -108,6 +108,13 @@ def assessment_json(
         "ltv": str(assessment.ltv),
         "pti": str(assessment.pti),
         "dti": str(assessment.dti),
+        # The stress test's figures (the caps are tested on them), and whether a reason
+        # rests on them rather than on the payment shown.
+        "stress_rate": str(assessment.policy.stress_rate),
+        "stress_payment": str(assessment.verdict.stress_payment),
+        "stress_pti": str(assessment.verdict.pti),
+        "stress_dti": str(assessment.verdict.dti),
+        "stress_decided": assessment.stress_decided,
         "annual_rate": str(assessment.annual_rate),
         "apr": _s(assessment.apr),
         "monthly_payment": str(assessment.monthly_payment),
@@ -147,7 +154,13 @@ def render_text(result: dict[str, Any]) -> str:
     """A short human summary."""
     head = result["decision"] + (f" (tier {result['tier']})" if result["tier"] else "")
     ratios = (
-        f"PTI {result['pti']}%, DTI {result['dti']}% (at the stress rate)"
+        f"PTI {result['pti']}%, DTI {result['dti']}%"
+        + (
+            f" (at the stress rate {result['stress_rate']}%: payment {result['stress_payment']},"
+            f" PTI {result['stress_pti']}%, DTI {result['stress_dti']}%)"
+            if result["stress_decided"]
+            else ""
+        )
         if not any(r["code"] == "income_none" for r in result["reasons"])
         else "no income to compare payments with"
     )
@@ -170,7 +183,9 @@ def render_text(result: dict[str, Any]) -> str:
             a = o["answers"]
             lines.append(
                 f"  - {o['kind']}: price {a['price']}, down {a['down_payment']}, "
-                f"{a['term_months']} months, monthly {o['monthly_payment']}"
+                f"{a['term_months']} months"
+                + (f", balloon {a['balloon_percent']}%" if "balloon_percent" in a else "")
+                + f", monthly {o['monthly_payment']}"
             )
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ and re-checked against the database and the person pressing them.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -264,14 +265,51 @@ def result_calls(
         )  # fmt: skip
         markup = _result_markup(context, locale, application_id)
         return [_html_call(chat_id, text, markup), chart_call(context, chat_id, locale, assessment)]
-    if decision is Decision.REVIEW:
-        text = render(
-            context, locale, "apply_result_review", name=name, phone=phone,
-            call_when=call_when(context, locale), **values,
-        )  # fmt: skip
-        return [_html_call(chat_id, text, _result_markup(context, locale, application_id))]
-    text, markup = declined_message(context, locale, application_id, assessment, offers, name)
+    text, markup = not_prequalified_message(
+        context, locale, application_id, assessment, offers, name=name, phone=phone
+    )
     return [_html_call(chat_id, text, markup)]
+
+
+def not_prequalified_message(
+    context: Context,
+    locale: str,
+    application_id: int,
+    assessment: Any,
+    offers: list[Offer],
+    *,
+    name: str,
+    phone: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A referred or declined result, with the plans that would pre-qualify at once."""
+    if assessment.decision is Decision.REVIEW:
+        return _review_message(context, locale, application_id, assessment, offers, name, phone)
+    return _declined_message(context, locale, application_id, assessment, offers, name)
+
+
+def _review_message(
+    context: Context, locale: str, application_id: int, assessment: Any, offers: list[Offer],
+    name: str, phone: str,
+) -> tuple[str, InlineKeyboardMarkup]:  # fmt: skip
+    """Needs review: why, in the buyer's words, the payment at their tier's rate, and the
+    plans that would pre-qualify at once (as on a declined result)."""
+    text = render(
+        context, locale, "apply_result_review", name=name, phone=phone,
+        call_when=call_when(context, locale), reasons=assessment.reason_texts(locale)[:5],
+        has_offers=bool(offers), **_result_values(context, locale, assessment),
+    )  # fmt: skip
+    rows = _offer_rows(context, locale, application_id, offers)
+    rows += list(_result_markup(context, locale, application_id).inline_keyboard)
+    return text[:TEXT_LIMIT], InlineKeyboardMarkup(rows)
+
+
+def _offer_rows(
+    context: Context, locale: str, application_id: int, offers: list[Offer]
+) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(offer_button(context, locale, offer), callback_data=pack(OFFER_ACTION, application_id, index))]
+        for index, offer in enumerate(offers)
+    ]  # fmt: skip
 
 
 def _html_call(chat_id: int, text: str, markup: InlineKeyboardMarkup) -> Queued:
@@ -279,14 +317,10 @@ def _html_call(chat_id: int, text: str, markup: InlineKeyboardMarkup) -> Queued:
     return Queued(chat_id, "sendMessage", payload)
 
 
-def declined_message(
-    context: Context,
-    locale: str,
-    application_id: int,
-    assessment: Any,
-    offers: list[Offer],
+def _declined_message(
+    context: Context, locale: str, application_id: int, assessment: Any, offers: list[Offer],
     name: str,
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup]:  # fmt: skip
     reasons = assessment.reason_texts(locale)[:5]
     text = render(
         context,
@@ -296,10 +330,7 @@ def declined_message(
         reasons=reasons,
         has_offers=bool(offers),
     )
-    rows = [
-        [InlineKeyboardButton(offer_button(context, locale, offer), callback_data=pack(OFFER_ACTION, application_id, index))]
-        for index, offer in enumerate(offers)
-    ]  # fmt: skip
+    rows = _offer_rows(context, locale, application_id, offers)
     rows.append(_human_row(context, locale))
     return text[:TEXT_LIMIT], InlineKeyboardMarkup(rows)
 
@@ -311,7 +342,13 @@ def offer_button(context: Context, locale: str, offer: Offer) -> str:
         context, locale, f"apply_offer_{offer.kind}", payment=payment, term=a.term_months,
         down=texts.money(context, locale, a.down_payment, "amount"),
         price=texts.money(context, locale, a.price, "amount"),
+        balloon=_plain_percent(a.balloon_percent),
     )  # fmt: skip
+
+
+def _plain_percent(value: Decimal | None) -> str:
+    """13 -> "13", 12.5 -> "12.5" (a balloon percent on a button)."""
+    return "" if value is None else f"{value.normalize():f}"
 
 
 def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> Queued:
@@ -338,7 +375,8 @@ def chart_call(context: Context, chat_id: int, locale: str, assessment: Any) -> 
 
 
 async def _declined_application(update: Update, context: Context, application_id: int | None):
-    """The pressing user's own declined application and its recomputed offers, or None."""
+    """The pressing user's own declined (or referred) application and its recomputed
+    offers, or None."""
     if application_id is None:
         return None
     runtime = runtime_of(context)
@@ -354,7 +392,7 @@ async def _declined_application(update: Update, context: Context, application_id
     answers = parse_answers(stored["answers"])
     today = runtime.local_now().date()
     assessment = assess(answers, runtime.policy, today)
-    if assessment.decision is not Decision.DECLINED:
+    if assessment.decision is Decision.PREQUALIFIED:
         return None
     return stored, assessment, counter_offers(answers, runtime.policy, today)
 
@@ -411,9 +449,10 @@ async def show_declined(update: Update, context: Context) -> None:
         return
     stored, assessment, offers = found
     locale = await locale_of(update, context)
-    text, markup = declined_message(
-        context, locale, stored["id"], assessment, offers, stored["full_name"] or ""
-    )
+    text, markup = not_prequalified_message(
+        context, locale, stored["id"], assessment, offers,
+        name=stored["full_name"] or "", phone=stored["phone"],
+    )  # fmt: skip
     await query.answer()
     await query.edit_message_text(text, reply_markup=markup)
 

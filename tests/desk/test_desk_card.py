@@ -27,8 +27,10 @@ async def test_card_shows_source_and_negative_equity_and_lead_shows_it_too(world
     card = _group_texts(world)[-1]
     assert "📣 Source: Guangzhou Auto Show" in card
     assert "⚠️ Negative equity" in card and "55 months" in card
-    # The worst gap and when (lending's collateral tests work such figures out by hand).
-    assert "(worst ¥21,640.84 in month 31)" in card
+    # The worst gap and when, at tier A's 3.8% (the rate the plan is quoted at): after 30
+    # payments of 1,902.71 the balance is about 127,132.5 against a forecast of 107,000
+    # (53.5% of the price).
+    assert "(worst ¥20,132.48 in month 30)" in card
 
     manager = world.manager(0)
     manager.command(f"/lead {lead_id}")

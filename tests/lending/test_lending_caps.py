@@ -56,7 +56,8 @@ def test_payment_to_income_at_the_cap_passes_and_40_0004_percent_fails():
     assert over.decision is Decision.DECLINED
     reason = next(r for r in over.reasons if r.code == "pti_above_cap")
     assert "40.01% of your income" in reason.text("en")
-    assert over.pti == Decimal("40.00")  # the stored display value, never compared
+    # The header's ratio is the reason's: one plan, one ratio (rounded up over the cap).
+    assert over.pti == Decimal("40.01")
 
 
 def test_payment_to_income_40_004_percent_fails():

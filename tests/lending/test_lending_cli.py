@@ -172,3 +172,28 @@ def test_a_retiree_needs_no_employment_months(tmp_path, capsys):
     working = {**retiree, "employment": "salaried"}
     assert cli(["assess", write_answers(tmp_path, working)]) == 2
     assert "employment_months: is required" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("income", "payment", "ratio", "reason"),
+    [
+        # 140,000 over 24 months at tier B's 4.8%: 6,129.46 a month (r = 0.004,
+        # 140,000 r / (1 - 1.004^-24)); on 15,200 that is 40.3254%, over the 40% cap, so it
+        # is shown rounded up: 40.33%.
+        (15200, "6129.46", "40.33", "The monthly payment of ¥6,129.46 would be 40.33%"),
+        # On 4,000 the score falls to no tier: the worst rate, 6.5%, gives 6,236.48 a month,
+        # 155.912%, over the cap: 155.92%.
+        (4000, "6236.48", "155.92", "The monthly payment of ¥6,236.48 would be 155.92%"),
+    ],
+)
+def test_assess_shows_one_payment_and_one_ratio_per_plan(
+    tmp_path, capsys, income, payment, ratio, reason
+):
+    answers = {**ANSWERS, "price": 200000, "monthly_income": income}
+    assert cli(["assess", write_answers(tmp_path, answers), "--today", "2025-10-01"]) == 0
+    out = capsys.readouterr().out
+    assert f"PTI {ratio}%" in out and f"monthly payment {payment}," in out
+    assert reason in out
+    assert cli(["assess", write_answers(tmp_path, answers), "--json", "--today", "2025-10-01"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["monthly_payment"], result["pti"]) == (payment, ratio)

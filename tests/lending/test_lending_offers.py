@@ -57,11 +57,23 @@ def brute_nearest_term(a: Answers, term: int | None = None) -> int | None:
     return min(passing, key=lambda t: (abs(t - asked), t), default=None)
 
 
+def balloon_fits(a: Answers) -> bool:
+    """The balloon (a percent of the price, 30 unless asked) is no more than the loan."""
+    if a.method != "balloon":
+        return True
+    pct = Decimal(30) if a.balloon_percent is None else a.balloon_percent
+    return a.price * pct / 100 <= a.price - a.down_payment
+
+
+def offerable(a: Answers) -> bool:
+    return balloon_fits(a) and prequalifies(a)
+
+
 def brute_smallest_down(a: Answers) -> Decimal | None:
     """Every 1,000-yuan step of extra down payment tried, from one step up."""
     down = a.down_payment + STEP
     while a.price - down >= POLICY.eligibility.min_loan_amount:
-        if prequalifies(a.with_changes(down_payment=down)):
+        if offerable(a.with_changes(down_payment=down)):
             return down
         down += STEP
     return None
@@ -71,9 +83,20 @@ def brute_dearest_car(a: Answers) -> Decimal | None:
     """Every price on the 1,000-yuan grid below the asked one tried, dearest first."""
     price = (a.price - Decimal("0.01")) // STEP * STEP
     while price - a.down_payment >= POLICY.eligibility.min_loan_amount:
-        if prequalifies(a.with_changes(price=price)):
+        if offerable(a.with_changes(price=price)):
             return price
         price -= STEP
+    return None
+
+
+def brute_lower_balloon(a: Answers) -> Decimal | None:
+    """Every whole balloon percent below the asked one tried, largest first."""
+    if a.method != "balloon":
+        return None
+    asked = Decimal(30) if a.balloon_percent is None else a.balloon_percent
+    for pct in range(int(asked - Decimal("0.01")), 0, -1):
+        if offerable(a.with_changes(balloon_percent=Decimal(pct))):
+            return Decimal(pct)
     return None
 
 
@@ -89,6 +112,7 @@ def test_every_counter_offer_is_the_nearest_a_brute_force_search_finds(a):
     for offer in offers:
         assert offer.assessment.decision is Decision.PREQUALIFIED
         assert prequalifies(offer.answers)
+        assert balloon_fits(offer.answers)
     if not offers or any(k.startswith("term_and") for k in by_kind):
         # No single change qualifies: the brute force agrees on each axis.
         if not any(r.code in ("credit_default", "age_below_minimum", "income_none",
@@ -97,7 +121,10 @@ def test_every_counter_offer_is_the_nearest_a_brute_force_search_finds(a):
             assert brute_nearest_term(a) is None
             assert brute_smallest_down(a) is None
             assert brute_dearest_car(a) is None
+            assert brute_lower_balloon(a) is None
         return
+    lower = by_kind.get("lower_balloon")
+    assert (lower.answers.balloon_percent if lower else None) == brute_lower_balloon(a)
     term = brute_nearest_term(a)
     term_offer = by_kind.get("longer_term") or by_kind.get("shorter_term")
     assert (term_offer.answers.term_months if term_offer else None) == term
@@ -214,3 +241,29 @@ def test_between_two_equally_near_terms_the_shorter_is_offered():
     )
     offers = {o.kind: o for o in counter_offers(a, POLICY, TODAY)}
     assert offers["shorter_term"].answers.term_months == 24
+
+
+def test_a_balloon_too_big_for_the_car_is_offered_a_smaller_balloon_never_one_above_the_loan():
+    """NEV at 200,000, 30,000 down, 60 months, 40% balloon: 80,000 is above the forecast
+    value less the margin (62,000), so no down payment cures it; more down payment could
+    only shrink the loan below the balloon (138,000 down leaves 62,000 owed against an
+    80,000 balloon) and a cheaper car (43,000) would owe 13,000 against 17,200."""
+    a = Answers.model_validate(
+        {
+            "vehicle_condition": "new", "powertrain": "nev", "use": "personal",
+            "price": 200000, "down_payment": 30000, "term_months": 60, "method": "balloon",
+            "balloon_percent": 40, "employment": "salaried", "employment_months": 36,
+            "monthly_income": 30000, "monthly_debt": 0, "credit_history": "clean", "age": 35,
+        }
+    )  # fmt: skip
+    offers = {o.kind: o for o in counter_offers(a, POLICY, TODAY)}
+    assert "more_down" not in offers and "cheaper_car" not in offers
+    for offer in offers.values():
+        o = offer.answers
+        pct = Decimal(30) if o.balloon_percent is None else o.balloon_percent
+        assert o.price * pct / 100 <= o.price - o.down_payment
+    lower = offers["lower_balloon"].answers
+    assert (lower.price, lower.down_payment, lower.term_months) == (200000, 30000, 60)
+    assert lower.balloon_percent < 40
+    assert prequalifies(lower)
+    assert not prequalifies(lower.with_changes(balloon_percent=lower.balloon_percent + 1))

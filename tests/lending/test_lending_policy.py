@@ -115,3 +115,15 @@ def test_each_bad_value_is_one_line_naming_file_and_field(tmp_path, text, messag
 def test_missing_file_is_a_policy_error(tmp_path):
     with pytest.raises(PolicyError, match="file not found"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_the_summary_names_documents_in_words_and_a_shared_drop_once():
+    text = "\n".join(describe_policy(Policy()))
+    assert (
+        "Documents to prepare: ID card, Driving licence, Proof of income, "
+        "Bank statements for the last six months." in text
+    )
+    assert "id_card" not in text and "5% or 5%" not in text
+    assert "5% for a used one" in text
+    apart = Policy.model_validate({"depreciation": {"used_purchase_drop": {"fuel": 5, "nev": 9}}})
+    assert "5% (fuel) or 9% (new-energy) for a used one" in "\n".join(describe_policy(apart))

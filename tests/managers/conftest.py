@@ -31,10 +31,14 @@ ANSWERS = {
 }
 RESULT = {
     "decision": "prequalified",
-    "pti": "21.3",
-    "dti": "26.3",
+    "pti": "20.82",  # 4,163.51 / 20,000, the payment on the card
+    "dti": "25.82",  # (4,163.51 + 1,000) / 20,000
     "reasons": [
-        {"code": "pti_above_cap", "points_lost": 5, "params": {"pti": "21.3", "cap": "50"}}
+        {
+            "code": "payment_to_income_high",
+            "points_lost": 5,
+            "params": {"payment": "4,163.51", "ratio": "20.82", "best": "15"},
+        }
     ],
 }
 

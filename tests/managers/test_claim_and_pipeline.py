@@ -32,7 +32,8 @@ async def test_ten_managers_press_claim_at_once_and_exactly_one_owns_it(world):
     await world.settle()
     card = group_messages(world)[-1]
     assert "138****5678" in card.text and "1234 5678" not in card.text
-    assert "PTI 21.3%" in card.text and "tier B" in card.text
+    assert "PTI 20.82%" in card.text and "tier B" in card.text
+    assert "• The monthly payment is a large share of income (20.82%)." in card.text
 
     for member in team:  # all ten presses are queued before the bot sees any of them
         member.group.press("✋ Claim", message_id=card.message_id)
