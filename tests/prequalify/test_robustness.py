@@ -71,13 +71,20 @@ def step_of(text: str) -> tuple[int, int] | None:
     return None
 
 
-DIGITLESS = st.text(
-    alphabet=st.characters(
-        blacklist_categories=("Nd", "No", "Nl", "Cs", "Cc"), blacklist_characters="/"
-    ),
-    min_size=1,
-    max_size=30,
-).filter(lambda t: t.strip() and t.strip().casefold() not in {"new", "used", "fuel", "nev"})
+# Garbage no question can take. The bot reads words now ("nothing at all" is no debts,
+# "thirty-five" an age, "EV" a powertrain), so free letters could make a real answer:
+# symbols and punctuation, and a few nonsense words, never a digit or a word it knows.
+DIGITLESS = st.one_of(
+    st.text(
+        alphabet=st.characters(
+            whitelist_categories=("Pc", "Pd", "Ps", "Pe", "Po", "Sm", "Sc", "Sk", "So", "Zs"),
+            blacklist_characters="/",
+        ),
+        min_size=1,
+        max_size=30,
+    ).filter(lambda t: t.strip()),
+    st.sampled_from(["qwerty", "asdf jkl", "blah blah", "啊啊啊", "嗯嗯？？", "lorem ipsum"]),
+)
 
 
 async def _garbage_journey(world: SandboxWorld, locale: str, client: str, junk: list[str]) -> None:
