@@ -213,6 +213,35 @@ def _months_above_value(
     return count
 
 
+def _fixed_flags(
+    a: Answers, rules: Rules, price: Decimal, loan: Decimal, term: int, cap: Decimal,
+    terms: tuple[int, ...],
+) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool]:
+    """The hard rules that neither the balloon nor the payment moves: too young, too old
+    at the end, a current default, income under the floor, a term not offered, a used car
+    too old at the end, a loan under the minimum, a loan over the LTV cap."""
+    too_young = a.age < rules.min_age
+    # Someone who says 64 may be 64 and 11 months: the loan ends 11 months later than
+    # their stated age suggests.
+    too_old = not too_young and a.age * 12 + 11 + term > rules.max_age_at_end_months
+    term_off = term not in terms
+    car_too_old = (
+        not term_off
+        and a.vehicle_condition is VehicleCondition.USED
+        and a.vehicle_age_years * 12 + term > rules.used_max_age_months
+    )
+    return (
+        too_young,
+        too_old,
+        a.credit_history is CreditHistory.DEFAULT,
+        a.monthly_income < rules.min_income,
+        term_off,
+        car_too_old,
+        loan < rules.min_loan,
+        loan * HUNDRED > cap * price,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision and the figures it rests on, without the offer's money details.
@@ -256,9 +285,10 @@ def evaluate(
     """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
     With `explain=False` no reason objects are made, a plan a hard rule declines comes
-    back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
-    `term_months` (and `balloon_percent`) override the answers without copying them: a counter-offer search
-    only needs the decision, many times over.
+    back at once (score and displayed ratios left at 0; the stress payment and balloon
+    too when a rule they cannot move declines it), and `price`, `down_payment` and
+    `term_months` (and `balloon_percent`) override the answers without copying them: a
+    counter-offer search only needs the decision, many times over.
     """
     a = answers
     rules = rules_for(policy)
@@ -268,52 +298,45 @@ def evaluate(
     loan = price - down
     condition = a.vehicle_condition
     method = a.method
-    balloon = ZERO
-    if method is RepaymentMethod.BALLOON:
-        pct = a.balloon_percent if balloon_percent is None else balloon_percent
-        pct = rules.balloon_default if pct is None else pct
-        balloon = min(money(price * pct / HUNDRED), loan)
-    stress = rules.stress_payment(loan, term, method, balloon)
-    income = a.monthly_income
-    debts = stress + a.monthly_debt
     cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
     terms = rules.offered_terms[condition]
     retired = a.employment is Employment.RETIRED
 
     # Hard rules: each is a flag; reasons are only spelled out when asked for. Every cap
     # compares the exact figures: 40.004% is over a 40% cap.
-    too_young = a.age < rules.min_age
-    # Someone who says 64 may be 64 and 11 months: the loan ends 11 months later than
-    # their stated age suggests.
-    too_old = not too_young and a.age * 12 + 11 + term > rules.max_age_at_end_months
-    in_default = a.credit_history is CreditHistory.DEFAULT
-    low_income = income < rules.min_income
-    term_off = term not in terms
-    car_too_old = (
-        not term_off
-        and condition is VehicleCondition.USED
-        and a.vehicle_age_years * 12 + term > rules.used_max_age_months
+    too_young, too_old, in_default, low_income, term_off, car_too_old, small_loan, over_ltv = (
+        _fixed_flags(a, rules, price, loan, term, cap, terms)
     )
-    small_loan = loan < rules.min_loan
-    over_ltv = loan * HUNDRED > cap * price
-    over_pti = stress * HUNDRED > rules.max_pti * income
-    over_dti = debts * HUNDRED > rules.max_dti * income
+    income = a.monthly_income
     asked_balloon = a.balloon_percent if balloon_percent is None else balloon_percent
     big_balloon = (
         method is RepaymentMethod.BALLOON
         and asked_balloon is not None
         and asked_balloon > rules.balloon_max
     )
+    incurable = too_young or in_default or low_income or big_balloon
+    blocked = (
+        too_young or too_old or in_default or low_income or term_off or car_too_old
+        or small_loan or over_ltv or big_balloon
+    )  # fmt: skip
+    if blocked and not explain:  # the search only needs "no": skip the payment and the rest
+        return Verdict(
+            Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, ZERO, ZERO, (), incurable
+        )
+    balloon = ZERO
+    if method is RepaymentMethod.BALLOON:
+        pct = rules.balloon_default if asked_balloon is None else asked_balloon
+        balloon = min(money(price * pct / HUNDRED), loan)
+    stress = rules.stress_payment(loan, term, method, balloon)
+    debts = stress + a.monthly_debt
+    over_pti = stress * HUNDRED > rules.max_pti * income
+    over_dti = debts * HUNDRED > rules.max_dti * income
     key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO
     if balloon > 0 and term < len(values := rules.value_percents(*key)):
         balloon_cover = forecast_value(price, values[term]) - price * rules.balloon_margin / HUNDRED
     uncovered_balloon = balloon > 0 and balloon > balloon_cover
-    hard = (
-        too_young or too_old or in_default or low_income or term_off or car_too_old
-        or small_loan or over_ltv or over_pti or over_dti or big_balloon or uncovered_balloon
-    )  # fmt: skip
-    incurable = too_young or in_default or low_income or big_balloon
+    hard = blocked or over_pti or over_dti or uncovered_balloon
     if hard and not explain:  # the search only needs "no": skip the score and the figures
         return Verdict(
             Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, stress, balloon, (), incurable
