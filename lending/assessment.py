@@ -214,7 +214,12 @@ def _months_above_value(
 
 
 def _fixed_flags(
-    a: Answers, rules: Rules, price: Decimal, loan: Decimal, term: int, cap: Decimal,
+    a: Answers,
+    rules: Rules,
+    price: Decimal,
+    loan: Decimal,
+    term: int,
+    cap: Decimal,
     terms: tuple[int, ...],
 ) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool]:
     """The hard rules that neither the balloon nor the payment moves: too young, too old
