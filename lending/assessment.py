@@ -247,6 +247,18 @@ def _fixed_flags(
     )
 
 
+def fixed_rules_decline(answers: Answers, policy: Policy, term: int | None = None) -> bool:
+    """True when a hard rule that no balloon and no payment can move declines the plan
+    (the answers' price and down payment, `term` or the asked one): a search over the
+    balloon need not start."""
+    a, rules = answers, rules_for(policy)
+    condition = a.vehicle_condition
+    cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
+    term = a.term_months if term is None else term
+    loan = a.price - a.down_payment
+    return any(_fixed_flags(a, rules, a.price, loan, term, cap, rules.offered_terms[condition]))
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision and the figures it rests on, without the offer's money details.

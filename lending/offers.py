@@ -20,7 +20,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from lending.answers import Answers
-from lending.assessment import Assessment, assess, minimum_down_payment, offered_terms
+from lending.assessment import (
+    Assessment,
+    assess,
+    fixed_rules_decline,
+    minimum_down_payment,
+    offered_terms,
+)
 from lending.assessment import evaluate as _evaluate
 from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
 from lending.policy import Policy
@@ -145,9 +151,21 @@ def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
     )
     if a.term_months < len(values):
         top = min(top, int(values[a.term_months] - policy.balloon.residual_margin) + 1)
+    if fixed_rules_decline(a, policy):
+        return None
+    rules = rules_for(policy)
+    income = a.monthly_income
     for pct in range(min(top, loan_share), 0, -1):
-        if _qualifies(a, policy, balloon_percent=Decimal(pct)):
+        verdict = _evaluate(a, policy, explain=False, balloon_percent=Decimal(pct))
+        if verdict.prequalified:
             return a.with_changes(balloon_percent=Decimal(pct))
+        # A smaller balloon only raises the payment: once over a cap, every lower one is.
+        stress = verdict.stress_payment
+        if (
+            stress * HUNDRED > rules.max_pti * income
+            or (stress + a.monthly_debt) * HUNDRED > rules.max_dti * income
+        ):
+            return None
     return None
 
 
