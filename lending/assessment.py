@@ -247,6 +247,32 @@ def _fixed_flags(
     )
 
 
+def _stress(
+    a: Answers, rules: Rules, price: Decimal, loan: Decimal, term: int, pct: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """The balloon (`pct` percent of the price, never above the loan) and the first
+    installment at the stress rate."""
+    balloon = ZERO
+    if a.method is RepaymentMethod.BALLOON:
+        pct = rules.balloon_default if pct is None else pct
+        balloon = min(money(price * pct / HUNDRED), loan)
+    return balloon, rules.stress_payment(loan, term, a.method, balloon)
+
+
+def _over_caps(a: Answers, rules: Rules, stress: Decimal) -> tuple[bool, bool]:
+    """Whether a stress payment is over the payment-to-income and the debt-to-income cap."""
+    income = a.monthly_income
+    return (
+        stress * HUNDRED > rules.max_pti * income,
+        (stress + a.monthly_debt) * HUNDRED > rules.max_dti * income,
+    )
+
+
+def over_income_caps(answers: Answers, policy: Policy, stress: Decimal) -> bool:
+    """True when a stress payment alone declines the plan (over either income cap)."""
+    return any(_over_caps(answers, rules_for(policy), stress))
+
+
 def fixed_rules_decline(answers: Answers, policy: Policy, term: int | None = None) -> bool:
     """True when a hard rule that no balloon and no payment can move declines the plan
     (the answers' price and down payment, `term` or the asked one): a search over the
@@ -257,6 +283,31 @@ def fixed_rules_decline(answers: Answers, policy: Policy, term: int | None = Non
     term = a.term_months if term is None else term
     loan = a.price - a.down_payment
     return any(_fixed_flags(a, rules, a.price, loan, term, cap, rules.offered_terms[condition]))
+
+
+def within_caps(
+    answers: Answers,
+    policy: Policy,
+    *,
+    price: Decimal | None = None,
+    down_payment: Decimal | None = None,
+    term_months: int | None = None,
+) -> bool:
+    """A cheap condition every pre-qualified plan meets: no rule on age, credit, income,
+    term, loan size or LTV declines it, and its stress payment is within both income caps.
+    Overrides as in `evaluate`; a money search narrows its range with it before running
+    the full decision."""
+    a, rules = answers, rules_for(policy)
+    price = a.price if price is None else price
+    down = a.down_payment if down_payment is None else down_payment
+    term = a.term_months if term_months is None else term_months
+    loan = price - down
+    condition = a.vehicle_condition
+    cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
+    if any(_fixed_flags(a, rules, price, loan, term, cap, rules.offered_terms[condition])):
+        return False
+    _, stress = _stress(a, rules, price, loan, term, a.balloon_percent)
+    return not any(_over_caps(a, rules, stress))
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,14 +391,9 @@ def evaluate(
         return Verdict(
             Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, ZERO, ZERO, (), incurable
         )
-    balloon = ZERO
-    if method is RepaymentMethod.BALLOON:
-        pct = rules.balloon_default if asked_balloon is None else asked_balloon
-        balloon = min(money(price * pct / HUNDRED), loan)
-    stress = rules.stress_payment(loan, term, method, balloon)
+    balloon, stress = _stress(a, rules, price, loan, term, asked_balloon)
     debts = stress + a.monthly_debt
-    over_pti = stress * HUNDRED > rules.max_pti * income
-    over_dti = debts * HUNDRED > rules.max_dti * income
+    over_pti, over_dti = _over_caps(a, rules, stress)
     key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO
     if balloon > 0 and term < len(values := rules.value_percents(*key)):

@@ -26,6 +26,8 @@ from lending.assessment import (
     fixed_rules_decline,
     minimum_down_payment,
     offered_terms,
+    over_income_caps,
+    within_caps,
 )
 from lending.assessment import evaluate as _evaluate
 from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
@@ -72,17 +74,41 @@ def balloon_within_loan(answers: Answers, policy: Policy) -> bool:
     return answers.price * _balloon_percent(answers, policy) <= answers.loan_amount * HUNDRED
 
 
-def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | None:
-    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None."""
+def _first_passing(
+    lo: int, hi: int, passes: Callable[[int], bool], needed: Callable[[int], bool] | None = None
+) -> int | None:
+    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None.
+
+    `needed` is a cheaper predicate, also false-then-true, that holds wherever `passes`
+    does: the range starts where it first holds. From there the search gallops (1, 2, 4,
+    ... steps) and then bisects, so an answer near the start costs few full decisions.
+    """
     if lo > hi or not passes(hi):
         return None
-    while lo < hi:
+    if needed is not None:
+        top = hi
+        while lo < top:
+            mid = (lo + top) // 2
+            if needed(mid):
+                top = mid
+            else:
+                lo = mid + 1
+    if passes(lo):
+        return lo
+    step = 1  # passes(lo) is false and passes(hi) true
+    while lo + step < hi:
+        if passes(lo + step):
+            hi = lo + step
+            break
+        lo += step
+        step *= 2
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if passes(mid):
             hi = mid
         else:
-            lo = mid + 1
-    return lo
+            lo = mid
+    return hi
 
 
 def smallest_extra_down(
@@ -99,7 +125,10 @@ def smallest_extra_down(
     def passes(k: int) -> bool:
         return _qualifies(a, policy, down_payment=a.down_payment + k * STEP)
 
-    k = _first_passing(steps_min, steps_max, passes)
+    def needed(k: int) -> bool:
+        return within_caps(a, policy, down_payment=a.down_payment + k * STEP)
+
+    k = _first_passing(steps_min, steps_max, passes, needed)
     return None if k is None else a.with_changes(down_payment=money(a.down_payment + k * STEP))
 
 
@@ -133,7 +162,10 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
         return _qualifies(a, policy, price=(highest - i) * STEP)
 
-    i = _first_passing(0, highest - lowest, passes_from_top)
+    def needed(i: int) -> bool:
+        return within_caps(a, policy, price=(highest - i) * STEP)
+
+    i = _first_passing(0, highest - lowest, passes_from_top, needed)
     return None if i is None else a.with_changes(price=money((highest - i) * STEP))
 
 
@@ -153,18 +185,12 @@ def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
         top = min(top, int(values[a.term_months] - policy.balloon.residual_margin) + 1)
     if fixed_rules_decline(a, policy):
         return None
-    rules = rules_for(policy)
-    income = a.monthly_income
     for pct in range(min(top, loan_share), 0, -1):
         verdict = _evaluate(a, policy, explain=False, balloon_percent=Decimal(pct))
         if verdict.prequalified:
             return a.with_changes(balloon_percent=Decimal(pct))
         # A smaller balloon only raises the payment: once over a cap, every lower one is.
-        stress = verdict.stress_payment
-        if (
-            stress * HUNDRED > rules.max_pti * income
-            or (stress + a.monthly_debt) * HUNDRED > rules.max_dti * income
-        ):
+        if over_income_caps(a, policy, verdict.stress_payment):
             return None
     return None
 
