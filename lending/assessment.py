@@ -293,18 +293,16 @@ def within_caps(
     down_payment: Decimal | None = None,
     term_months: int | None = None,
 ) -> bool:
-    """A cheap condition every pre-qualified plan meets: no rule on age, credit, income,
-    term, loan size or LTV declines it, and its stress payment is within both income caps.
-    Overrides as in `evaluate`; a money search narrows its range with it before running
-    the full decision."""
+    """A cheap condition every pre-qualified plan meets: the loan within the LTV cap and
+    the stress payment within both income caps. Overrides as in `evaluate`; more down
+    payment or a cheaper car only helps it, so a money search narrows its range with it
+    before running the full decision."""
     a, rules = answers, rules_for(policy)
     price = a.price if price is None else price
     down = a.down_payment if down_payment is None else down_payment
     term = a.term_months if term_months is None else term_months
     loan = price - down
-    condition = a.vehicle_condition
-    cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
-    if any(_fixed_flags(a, rules, price, loan, term, cap, rules.offered_terms[condition])):
+    if loan * HUNDRED > rules.ltv_caps[(a.vehicle_condition, a.powertrain, a.use)] * price:
         return False
     _, stress = _stress(a, rules, price, loan, term, a.balloon_percent)
     return not any(_over_caps(a, rules, stress))
