@@ -74,25 +74,9 @@ def balloon_within_loan(answers: Answers, policy: Policy) -> bool:
     return answers.price * _balloon_percent(answers, policy) <= answers.loan_amount * HUNDRED
 
 
-def _first_passing(
-    lo: int, hi: int, passes: Callable[[int], bool], needed: Callable[[int], bool] | None = None
-) -> int | None:
-    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None.
-
-    `needed` is a cheaper predicate, also false-then-true, that holds wherever `passes`
-    does: the range starts where it first holds. From there the search gallops (1, 2, 4,
-    ... steps) and then bisects, so an answer near the start costs few full decisions.
-    """
-    if lo > hi or not passes(hi):
-        return None
-    if needed is not None:
-        top = hi
-        while lo < top:
-            mid = (lo + top) // 2
-            if needed(mid):
-                top = mid
-            else:
-                lo = mid + 1
+def _gallop(lo: int, hi: int, passes: Callable[[int], bool]) -> int:
+    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true that holds at
+    `hi`: 1, 2, 4, ... steps from `lo`, then a bisection, so an answer near `lo` is cheap."""
     if passes(lo):
         return lo
     step = 1  # passes(lo) is false and passes(hi) true
@@ -109,6 +93,28 @@ def _first_passing(
         else:
             lo = mid
     return hi
+
+
+def _first_passing(
+    lo: int, hi: int, passes: Callable[[int], bool], needed: Callable[[int], bool] | None = None
+) -> int | None:
+    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None.
+
+    `needed` is a cheaper predicate, also false-then-true, that holds wherever `passes`
+    does: the search starts where it first holds, and gallops from there (the full
+    decision often passes at once or a few steps on).
+    """
+    if lo > hi or not passes(hi):
+        return None
+    if needed is not None:  # its answer lies anywhere in the range: bisect
+        top = hi
+        while lo < top:
+            mid = (lo + top) // 2
+            if needed(mid):
+                top = mid
+            else:
+                lo = mid + 1
+    return _gallop(lo, hi, passes)
 
 
 def smallest_extra_down(
