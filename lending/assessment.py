@@ -213,6 +213,101 @@ def _months_above_value(
     return count
 
 
+def _fixed_flags(
+    a: Answers,
+    rules: Rules,
+    price: Decimal,
+    loan: Decimal,
+    term: int,
+    cap: Decimal,
+    terms: tuple[int, ...],
+) -> tuple[bool, bool, bool, bool, bool, bool, bool, bool]:
+    """The hard rules that neither the balloon nor the payment moves: too young, too old
+    at the end, a current default, income under the floor, a term not offered, a used car
+    too old at the end, a loan under the minimum, a loan over the LTV cap."""
+    too_young = a.age < rules.min_age
+    # Someone who says 64 may be 64 and 11 months: the loan ends 11 months later than
+    # their stated age suggests.
+    too_old = not too_young and a.age * 12 + 11 + term > rules.max_age_at_end_months
+    term_off = term not in terms
+    car_too_old = (
+        not term_off
+        and a.vehicle_condition is VehicleCondition.USED
+        and a.vehicle_age_years * 12 + term > rules.used_max_age_months
+    )
+    return (
+        too_young,
+        too_old,
+        a.credit_history is CreditHistory.DEFAULT,
+        a.monthly_income < rules.min_income,
+        term_off,
+        car_too_old,
+        loan < rules.min_loan,
+        loan * HUNDRED > cap * price,
+    )
+
+
+def _stress(
+    a: Answers, rules: Rules, price: Decimal, loan: Decimal, term: int, pct: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """The balloon (`pct` percent of the price, never above the loan) and the first
+    installment at the stress rate."""
+    balloon = ZERO
+    if a.method is RepaymentMethod.BALLOON:
+        pct = rules.balloon_default if pct is None else pct
+        balloon = min(money(price * pct / HUNDRED), loan)
+    return balloon, rules.stress_payment(loan, term, a.method, balloon)
+
+
+def _over_caps(a: Answers, rules: Rules, stress: Decimal) -> tuple[bool, bool]:
+    """Whether a stress payment is over the payment-to-income and the debt-to-income cap."""
+    income = a.monthly_income
+    return (
+        stress * HUNDRED > rules.max_pti * income,
+        (stress + a.monthly_debt) * HUNDRED > rules.max_dti * income,
+    )
+
+
+def over_income_caps(answers: Answers, policy: Policy, stress: Decimal) -> bool:
+    """True when a stress payment alone declines the plan (over either income cap)."""
+    return any(_over_caps(answers, rules_for(policy), stress))
+
+
+def fixed_rules_decline(answers: Answers, policy: Policy, term: int | None = None) -> bool:
+    """True when a hard rule that no balloon and no payment can move declines the plan
+    (the answers' price and down payment, `term` or the asked one): a search over the
+    balloon need not start."""
+    a, rules = answers, rules_for(policy)
+    condition = a.vehicle_condition
+    cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
+    term = a.term_months if term is None else term
+    loan = a.price - a.down_payment
+    return any(_fixed_flags(a, rules, a.price, loan, term, cap, rules.offered_terms[condition]))
+
+
+def within_caps(
+    answers: Answers,
+    policy: Policy,
+    *,
+    price: Decimal | None = None,
+    down_payment: Decimal | None = None,
+    term_months: int | None = None,
+) -> bool:
+    """A cheap condition every pre-qualified plan meets: the loan within the LTV cap and
+    the stress payment within both income caps. Overrides as in `evaluate`; more down
+    payment or a cheaper car only helps it, so a money search narrows its range with it
+    before running the full decision."""
+    a, rules = answers, rules_for(policy)
+    price = a.price if price is None else price
+    down = a.down_payment if down_payment is None else down_payment
+    term = a.term_months if term_months is None else term_months
+    loan = price - down
+    if loan * HUNDRED > rules.ltv_caps[(a.vehicle_condition, a.powertrain, a.use)] * price:
+        return False
+    _, stress = _stress(a, rules, price, loan, term, a.balloon_percent)
+    return not any(_over_caps(a, rules, stress))
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision and the figures it rests on, without the offer's money details.
@@ -256,9 +351,10 @@ def evaluate(
     """The fast decision: hard rules, scorecard, tier, the car's value against the loan.
 
     With `explain=False` no reason objects are made, a plan a hard rule declines comes
-    back at once (score and displayed ratios left at 0), and `price`, `down_payment` and
-    `term_months` (and `balloon_percent`) override the answers without copying them: a counter-offer search
-    only needs the decision, many times over.
+    back at once (score and displayed ratios left at 0; the stress payment and balloon
+    too when a rule they cannot move declines it), and `price`, `down_payment` and
+    `term_months` (and `balloon_percent`) override the answers without copying them: a
+    counter-offer search only needs the decision, many times over.
     """
     a = answers
     rules = rules_for(policy)
@@ -268,52 +364,40 @@ def evaluate(
     loan = price - down
     condition = a.vehicle_condition
     method = a.method
-    balloon = ZERO
-    if method is RepaymentMethod.BALLOON:
-        pct = a.balloon_percent if balloon_percent is None else balloon_percent
-        pct = rules.balloon_default if pct is None else pct
-        balloon = min(money(price * pct / HUNDRED), loan)
-    stress = rules.stress_payment(loan, term, method, balloon)
-    income = a.monthly_income
-    debts = stress + a.monthly_debt
     cap = rules.ltv_caps[(condition, a.powertrain, a.use)]
     terms = rules.offered_terms[condition]
     retired = a.employment is Employment.RETIRED
 
     # Hard rules: each is a flag; reasons are only spelled out when asked for. Every cap
     # compares the exact figures: 40.004% is over a 40% cap.
-    too_young = a.age < rules.min_age
-    # Someone who says 64 may be 64 and 11 months: the loan ends 11 months later than
-    # their stated age suggests.
-    too_old = not too_young and a.age * 12 + 11 + term > rules.max_age_at_end_months
-    in_default = a.credit_history is CreditHistory.DEFAULT
-    low_income = income < rules.min_income
-    term_off = term not in terms
-    car_too_old = (
-        not term_off
-        and condition is VehicleCondition.USED
-        and a.vehicle_age_years * 12 + term > rules.used_max_age_months
+    too_young, too_old, in_default, low_income, term_off, car_too_old, small_loan, over_ltv = (
+        _fixed_flags(a, rules, price, loan, term, cap, terms)
     )
-    small_loan = loan < rules.min_loan
-    over_ltv = loan * HUNDRED > cap * price
-    over_pti = stress * HUNDRED > rules.max_pti * income
-    over_dti = debts * HUNDRED > rules.max_dti * income
+    income = a.monthly_income
     asked_balloon = a.balloon_percent if balloon_percent is None else balloon_percent
     big_balloon = (
         method is RepaymentMethod.BALLOON
         and asked_balloon is not None
         and asked_balloon > rules.balloon_max
     )
+    incurable = too_young or in_default or low_income or big_balloon
+    blocked = (
+        too_young or too_old or in_default or low_income or term_off or car_too_old
+        or small_loan or over_ltv or big_balloon
+    )  # fmt: skip
+    if blocked and not explain:  # the search only needs "no": skip the payment and the rest
+        return Verdict(
+            Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, ZERO, ZERO, (), incurable
+        )
+    balloon, stress = _stress(a, rules, price, loan, term, asked_balloon)
+    debts = stress + a.monthly_debt
+    over_pti, over_dti = _over_caps(a, rules, stress)
     key = (condition, a.powertrain, a.vehicle_age_years)
     balloon_cover = ZERO
     if balloon > 0 and term < len(values := rules.value_percents(*key)):
         balloon_cover = forecast_value(price, values[term]) - price * rules.balloon_margin / HUNDRED
     uncovered_balloon = balloon > 0 and balloon > balloon_cover
-    hard = (
-        too_young or too_old or in_default or low_income or term_off or car_too_old
-        or small_loan or over_ltv or over_pti or over_dti or big_balloon or uncovered_balloon
-    )  # fmt: skip
-    incurable = too_young or in_default or low_income or big_balloon
+    hard = blocked or over_pti or over_dti or uncovered_balloon
     if hard and not explain:  # the search only needs "no": skip the score and the figures
         return Verdict(
             Decision.DECLINED, None, 0, loan, ZERO, ZERO, ZERO, stress, balloon, (), incurable

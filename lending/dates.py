@@ -6,6 +6,7 @@ the anchor day is kept, only each month's date is clamped.
 
 import calendar as _calendar
 from datetime import date
+from functools import lru_cache
 
 
 def add_months(anchor: date, months: int) -> date:
@@ -26,6 +27,12 @@ def _month_days(year: int, month: int) -> int:
 
 def due_dates(start: date, count: int, first_due: date | None = None) -> list[date]:
     """`count` monthly due dates: one month after `start`, or from `first_due` when given."""
+    return list(_due_dates(start, count, first_due))
+
+
+# Every schedule and subsidy estimate made on one day asks for the same few date runs.
+@lru_cache(maxsize=512)
+def _due_dates(start: date, count: int, first_due: date | None) -> tuple[date, ...]:
     if first_due is None:
-        return [add_months(start, k) for k in range(1, count + 1)]
-    return [add_months(first_due, k) for k in range(count)]
+        return tuple(add_months(start, k) for k in range(1, count + 1))
+    return tuple(add_months(first_due, k) for k in range(count))

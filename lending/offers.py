@@ -20,7 +20,15 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from lending.answers import Answers
-from lending.assessment import Assessment, assess, minimum_down_payment, offered_terms
+from lending.assessment import (
+    Assessment,
+    assess,
+    fixed_rules_decline,
+    minimum_down_payment,
+    offered_terms,
+    over_income_caps,
+    within_caps,
+)
 from lending.assessment import evaluate as _evaluate
 from lending.money import HUNDRED, ZERO, money, round_down_to, round_up_to
 from lending.policy import Policy
@@ -66,17 +74,47 @@ def balloon_within_loan(answers: Answers, policy: Policy) -> bool:
     return answers.price * _balloon_percent(answers, policy) <= answers.loan_amount * HUNDRED
 
 
-def _first_passing(lo: int, hi: int, passes: Callable[[int], bool]) -> int | None:
-    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None."""
-    if lo > hi or not passes(hi):
-        return None
-    while lo < hi:
+def _gallop(lo: int, hi: int, passes: Callable[[int], bool]) -> int:
+    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true that holds at
+    `hi`: 1, 2, 4, ... steps from `lo`, then a bisection, so an answer near `lo` is cheap."""
+    if passes(lo):
+        return lo
+    step = 1  # passes(lo) is false and passes(hi) true
+    while lo + step < hi:
+        if passes(lo + step):
+            hi = lo + step
+            break
+        lo += step
+        step *= 2
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if passes(mid):
             hi = mid
         else:
-            lo = mid + 1
-    return lo
+            lo = mid
+    return hi
+
+
+def _first_passing(
+    lo: int, hi: int, passes: Callable[[int], bool], needed: Callable[[int], bool] | None = None
+) -> int | None:
+    """Smallest k in [lo, hi] with passes(k), for a predicate false-then-true; else None.
+
+    `needed` is a cheaper predicate, also false-then-true, that holds wherever `passes`
+    does: the search starts where it first holds, and gallops from there (the full
+    decision often passes at once or a few steps on).
+    """
+    if lo > hi or not passes(hi):
+        return None
+    if needed is not None:  # its answer lies anywhere in the range: bisect
+        top = hi
+        while lo < top:
+            mid = (lo + top) // 2
+            if needed(mid):
+                top = mid
+            else:
+                lo = mid + 1
+    return _gallop(lo, hi, passes)
 
 
 def smallest_extra_down(
@@ -93,7 +131,10 @@ def smallest_extra_down(
     def passes(k: int) -> bool:
         return _qualifies(a, policy, down_payment=a.down_payment + k * STEP)
 
-    k = _first_passing(steps_min, steps_max, passes)
+    def needed(k: int) -> bool:
+        return within_caps(a, policy, down_payment=a.down_payment + k * STEP)
+
+    k = _first_passing(steps_min, steps_max, passes, needed)
     return None if k is None else a.with_changes(down_payment=money(a.down_payment + k * STEP))
 
 
@@ -127,7 +168,10 @@ def most_expensive_car(answers: Answers, policy: Policy, term: int | None = None
     def passes_from_top(i: int) -> bool:  # i counts steps down from `highest`
         return _qualifies(a, policy, price=(highest - i) * STEP)
 
-    i = _first_passing(0, highest - lowest, passes_from_top)
+    def needed(i: int) -> bool:
+        return within_caps(a, policy, price=(highest - i) * STEP)
+
+    i = _first_passing(0, highest - lowest, passes_from_top, needed)
     return None if i is None else a.with_changes(price=money((highest - i) * STEP))
 
 
@@ -145,9 +189,15 @@ def largest_lower_balloon(answers: Answers, policy: Policy) -> Answers | None:
     )
     if a.term_months < len(values):
         top = min(top, int(values[a.term_months] - policy.balloon.residual_margin) + 1)
+    if fixed_rules_decline(a, policy):
+        return None
     for pct in range(min(top, loan_share), 0, -1):
-        if _qualifies(a, policy, balloon_percent=Decimal(pct)):
+        verdict = _evaluate(a, policy, explain=False, balloon_percent=Decimal(pct))
+        if verdict.prequalified:
             return a.with_changes(balloon_percent=Decimal(pct))
+        # A smaller balloon only raises the payment: once over a cap, every lower one is.
+        if over_income_caps(a, policy, verdict.stress_payment):
+            return None
     return None
 
 

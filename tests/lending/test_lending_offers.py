@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from lending.answers import Answers
 from lending.assessment import Decision, assess, offered_terms
-from lending.offers import counter_offers, max_affordable_price
+from lending.offers import _first_passing, counter_offers, max_affordable_price
 from lending.policy import load_policy
 
 POLICY = load_policy()
@@ -267,3 +267,24 @@ def test_a_balloon_too_big_for_the_car_is_offered_a_smaller_balloon_never_one_ab
     assert lower.balloon_percent < 40
     assert prequalifies(lower)
     assert not prequalifies(lower.with_changes(balloon_percent=lower.balloon_percent + 1))
+
+
+def test_the_step_search_finds_the_first_passing_step_wherever_it_lies():
+    # A predicate false below `first` and true from it; the cheap one true from `early`
+    # (at or before `first`). Every answer is checked against the plain definition.
+    for lo, hi in ((0, 0), (0, 1), (3, 40), (0, 333)):
+        for first in range(lo, hi + 2):
+            for early in {lo, (lo + first) // 2, first}:
+                probed: list[int] = []
+
+                def passes(k: int, first: int = first, probed: list[int] = probed) -> bool:
+                    probed.append(k)
+                    return k >= first
+
+                def needed(k: int, early: int = early) -> bool:
+                    return k >= early
+
+                want = first if first <= hi else None
+                assert _first_passing(lo, hi, passes) == want
+                assert _first_passing(lo, hi, passes, needed) == want
+                assert all(lo <= k <= hi for k in probed)
