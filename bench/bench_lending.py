@@ -60,6 +60,9 @@ def applicants(count: int, seed: int = 4) -> list[Answers]:
     return out
 
 
+PASSES = 5
+
+
 def full_assessment(answers: Answers, policy: Any) -> int:
     """Everything the chat shows on Confirm; returns the number of offers."""
     result = assess(answers, policy, TODAY)
@@ -79,11 +82,15 @@ def run(quick: bool = False) -> dict[str, Any]:
     decisions = {d.value: 0 for d in Decision}
     for a in people[:50]:  # warm caches (rules, annuity factors)
         full_assessment(a, policy)
-    offers = 0
-    started = time.perf_counter()
-    for a in people:
-        offers += full_assessment(a, policy)
-    elapsed = time.perf_counter() - started
+    # The fastest of PASSES passes: one pass over 300 applicants lasts ~0.1 s, and on a
+    # shared machine one pass moved by half between runs; the fastest is what the code costs.
+    elapsed = float("inf")
+    for _ in range(PASSES):
+        offers = 0
+        started = time.perf_counter()
+        for a in people:
+            offers += full_assessment(a, policy)
+        elapsed = min(elapsed, time.perf_counter() - started)
     for a in people:
         decisions[assess(a, policy, TODAY).decision.value] += 1
 
@@ -107,6 +114,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "decisions": decisions,
         "counter_offers": offers,
         "assessments_per_second": round(len(people) / elapsed),
+        "passes": PASSES,
         "schedules": len(loans),
         "average_term_months": round(sum(t for _, _, t, _ in loans) / len(loans), 1),
         "schedules_per_second": round(len(loans) / schedule_elapsed),

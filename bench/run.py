@@ -265,7 +265,8 @@ def lending_section(report: Report) -> None:
             "/s",
             "≥ 2,000/s",
             at_least(rate, 2000),
-            f"{result['applicants']} applicants, {result['counter_offers']} counter-offers",
+            f"{result['applicants']} applicants, {result['counter_offers']} counter-offers;"
+            f" fastest of {result['passes']} passes",
         )
     )
     report.add(
