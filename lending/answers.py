@@ -7,7 +7,7 @@ new car has no age, a balloon percent needs the balloon method); whether a term 
 *offered* is policy and is checked by the assessment.
 """
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -99,6 +99,14 @@ class Answers(BaseModel):
             raise ValueError(
                 f"balloon_percent: applies only to method balloon, got method {self.method}; "
                 "leave it out or set method to balloon"
+            )
+        if self.balloon_percent is not None and (
+            self.price * self.balloon_percent > self.loan_amount * 100
+        ):
+            most = (self.loan_amount * 100 / self.price).quantize(Decimal("0.01"), ROUND_FLOOR)
+            raise ValueError(
+                f"balloon_percent: a balloon of {self.balloon_percent}% of the price is more "
+                f"than the loan {self.loan_amount}; at most {most}%"
             )
         return self
 

@@ -326,12 +326,25 @@ def test_a_retiree_is_not_scored_or_told_about_job_tenure():
     [
         ({"vehicle_age_years": 10}, "vehicle_age_years: a new car has no age, got 10"),
         ({"balloon_percent": 30}, "balloon_percent: applies only to method balloon"),
+        # 180,000 with 36,000 down is a loan of 144,000, 80% of the price: a balloon of
+        # 80.01% (144,018) would be more than the whole loan.
+        (
+            {"method": "balloon", "balloon_percent": "80.01"},
+            "balloon_percent: a balloon of 80.01% of the price is more than the loan "
+            "144000.00; at most 80.00%",
+        ),
     ],
 )
 def test_answers_that_disagree_are_one_clear_line(changes, line):
     with pytest.raises(AnswersError) as caught:
         parse_answers({**BASE, **changes})
     assert str(caught.value).startswith(line) and "\n" not in str(caught.value)
+
+
+def test_a_balloon_of_the_whole_loan_is_accepted():
+    """80% of 180,000 is exactly the 144,000 loan: the edge is allowed."""
+    answers = parse_answers({**BASE, "method": "balloon", "balloon_percent": 80})
+    assert answers.price * answers.balloon_percent / 100 == answers.loan_amount
 
 
 ONE_RATE = Policy.model_validate(
