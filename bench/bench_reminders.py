@@ -5,7 +5,7 @@
    years, due days spread over the month, past installments paid except on ~4% of loans
    in arrears (1-30, 31-90 and 90+ days), some /stop and blocked borrowers, and the
    reminders_sent history of every earlier day (~5 million rows). Timed:
-   `services.reminders.find_due` for the day (the scan the minute tick runs) before
+   `services.loans.reminders.find_due` for the day (the scan the minute tick runs) before
    anything was sent today, after a three-day outage (the catch-up scan), and again after
    the day's reminders were queued; queueing the day's reminders and staff alerts.
    EXPLAIN QUERY PLAN must show the covering partial index installments_unpaid_by_due.
@@ -41,9 +41,9 @@ from bot.sandbox.world import SandboxWorld, sandbox_settings
 from lending.dates import add_months
 from lending.policy import load_policy
 from lending.schedule import RepaymentMethod
-from services import reminders
 from services.clock import ManualClock
-from services.loans import LoanTerms, book_loan
+from services.loans import reminders
+from services.loans.book import LoanTerms, book_loan
 from storage import outbox
 from storage.db import Database
 from storage.migrations import migrate

@@ -32,11 +32,14 @@ from bot.updates import ChatOrderedProcessor
 from handlers.common import flood_notice
 from handlers.managers import menu as managers_menu
 from lending.policy import Policy, load_policy
-from services import lead_cards, lead_relay, loans, reminders
 from services.clock import Clock, SystemClock
+from services.leads import cards as lead_cards
+from services.leads import relay as lead_relay
+from services.loans import book as loans
+from services.loans import reminders
+from services.people.users import load_unreachable, note_unreachable
 from services.rendering import Renderer
 from services.runtime import Runtime
-from services.users import load_unreachable, note_unreachable
 from storage.db import Database
 from storage.migrations import migrate
 from storage.persistence import SqlitePersistence

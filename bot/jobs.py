@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
-from services import checklist, lead_escalation, nudges, privacy, reminders
+from services.applications import nudges
+from services.leads import checklist
+from services.leads import escalation as lead_escalation
+from services.loans import reminders
+from services.privacy import rights as privacy
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The borrower after disbursement: /schedule, /loan, /stop, /resume and the reminder buttons.
 
-Reminders (queued by services.reminders) carry three buttons: "I've paid" (the installment
+Reminders (queued by services.loans.reminders) carry three buttons: "I've paid" (the installment
 becomes 'reported' and the manager is asked to confirm), "Schedule" and "Contact my
 manager". Every button names a loan or installment id; the service checks it belongs to
 whoever pressed it.
@@ -14,8 +14,9 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.context import Context, locale_of, render, runtime_of
-from services import loans, payments, reminders
 from services.callbacks import pattern, unpack
+from services.loans import book as loans
+from services.loans import payments, reminders
 
 BORROWER_ACTIONS = frozenset({"lpaid", "lsched", "lmgr"})
 

@@ -11,9 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Type
 
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of, send_html
-from services import managers
+from services.people import managers
+from services.people.users import mark_reachable, set_locale, tell_later
 from services.rendering import locale_for
-from services.users import mark_reachable, set_locale, tell_later
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from services.people.users import ensure_user
 from services.rendering import locale_for
 from services.runtime import Runtime
-from services.users import ensure_user
 
 Context = ContextTypes.DEFAULT_TYPE
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply

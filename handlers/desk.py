@@ -25,8 +25,10 @@ from lending.answers import Answers
 from lending.comparison import Comparison, compare_for_answers, compare_methods
 from lending.money import money
 from lending.policy import PolicyError
-from services import applications, managers, whatif
+from services.applications import submission as applications
+from services.applications import whatif
 from services.callbacks import pack, pattern, unpack
+from services.people import managers
 from services.rendering import TEXT_LIMIT
 
 PRIVATE = filters.ChatType.PRIVATE

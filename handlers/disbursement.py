@@ -3,7 +3,7 @@
 Entered from the lead's pipeline button (`pack("disburse", lead_id)`, rendered by the lead
 queue). One card shows the terms prefilled from the assessment; each "✏" button asks for
 one value in the next message, each "↻" button cycles a choice, "Disburse" books the loan
-(services.loans.disburse, which re-checks who may do it) and "Cancel" drops the draft.
+(services.loans.book.disburse, which re-checks who may do it) and "Cancel" drops the draft.
 
     REVIEW --✏--> EDIT --valid text--> REVIEW --Disburse--> END
        |  <--invalid text: reason, ask again--'      '--Cancel / /cancel--> END
@@ -35,9 +35,11 @@ from telegram.warnings import PTBUserWarning
 from handlers.context import Context, label, locale_of, render, runtime_of
 from lending.dates import add_months
 from lending.schedule import RepaymentMethod
-from services import checklist, loans, managers
+from services.applications.parsing import InputError, parse_amount, parse_count, parse_percent
 from services.callbacks import pack, pattern, unpack
-from services.parsing import InputError, parse_amount, parse_count, parse_percent
+from services.leads import checklist
+from services.loans import book as loans
+from services.people import managers
 
 REVIEW, EDIT = range(2)
 DRAFT = "disburse"

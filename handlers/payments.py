@@ -13,9 +13,10 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.context import Context, locale_of, render, runtime_of
-from services import managers, payments
-from services.callbacks import pattern, unpack
-from services.parsing import InputError, parse_amount, parse_id
+from services.applications.parsing import InputError, parse_amount
+from services.callbacks import parse_id, pattern, unpack
+from services.loans import payments
+from services.people import managers
 
 DECISIONS = frozenset({"lconf", "lrej"})
 

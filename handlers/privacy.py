@@ -24,9 +24,9 @@ from telegram.ext import (
 
 from handlers import groups
 from handlers.context import Context, label, locale_of, render, runtime_of
-from services import privacy
 from services.callbacks import pack, pattern, unpack
-from services.consent import CONSENT_VERSION
+from services.people.consent import CONSENT_VERSION
+from services.privacy import rights as privacy
 
 FORGET_ACTION = "privacy_forget"
 PRIVATE = filters.ChatType.PRIVATE

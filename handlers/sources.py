@@ -14,7 +14,8 @@ from telegram.ext import Application, CommandHandler, filters
 
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
-from services import managers, sources
+from services.leads import sources
+from services.people import managers
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Callback data for inline buttons: short, versioned, and never trusted.
+"""Ids from outside: callback data for inline buttons (short, versioned, never trusted)
+and record numbers typed after a command.
 
 `pack("claim", 42)` gives "v1:claim:42". A button from an older release (another version
 prefix), a forged payload or an unknown action unpacks to None, and the handler answers
@@ -9,8 +10,6 @@ it and whether the action is still allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from services.parsing import parse_id
 
 VERSION = "v1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -60,3 +59,19 @@ def unpack(
 def pattern(*actions: str) -> str:
     """A regex for CallbackQueryHandler that matches these actions of this version."""
     return rf"^{VERSION}:({'|'.join(actions)})(:|$)"
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER, and Telegram's ids fit well inside it
+
+
+def parse_id(text: str) -> int | None:
+    """A record number or Telegram id typed after a command ("42", "#42"), or None.
+
+    Only ASCII digits count: `str.isdigit()` also accepts "²" and other digits `int()`
+    refuses, and a number past SQLite's INTEGER must not reach a query.
+    """
+    text = text.strip().removeprefix("#")
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None

@@ -45,11 +45,11 @@ class Runtime:
     # to when one is armed, so a buyer's text skips the database when they have none.
     # None: not loaded (CLI, jobs): ask the database.
     relay_waits: set[int] | None = None
-    # When this process last ran the retention purge from scheduled work (services/privacy.py
+    # When this process last ran the retention purge from scheduled work (services/privacy/rights.py
     # retention_due_work), so it runs at most hourly; None: not yet, the first tick runs it.
     # Here, not in a module global, so each runtime (a test's, a restarted world's) starts over.
     retention_purged_at: datetime | None = None
-    # Managers' Telegram names as this process last stored them (services/managers.py
+    # Managers' Telegram names as this process last stored them (services/people/managers.py
     # note_name), so a manager's every action does not rewrite an unchanged name.
     manager_names: dict[int, str] = field(default_factory=dict)
 

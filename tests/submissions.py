@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services import leads
+from services.leads import queue as leads
 from services.runtime import Runtime
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from bot.app import build_runtime
 from bot.cli.output import OutputError, check_target, write_atomically
 from bot.config import load_settings
-from services.lead_export import COLUMNS, export_csv
-from services.lead_stats import MAX_DAYS
+from services.leads.export import COLUMNS, export_csv
+from services.leads.stats import MAX_DAYS
 from storage.migrations import MigrationError, current_version, latest_version
 
 

@@ -1,6 +1,6 @@
 """`python -m bot loans import FILE.csv`: loans booked elsewhere, all rows or none.
 
-The columns are documented in services/loan_import.py. Every bad row is printed on
+The columns are documented in services/loans/imports.py. Every bad row is printed on
 stderr as `line N: reason` and nothing is written; exit status 2.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import build_runtime
 from bot.config import load_settings
-from services import loan_import
+from services.loans import imports as loan_import
 from storage.migrations import MigrationError, current_version, latest_version
 
 Importer = Callable[..., Awaitable[loan_import.ImportResult]]

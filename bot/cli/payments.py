@@ -1,6 +1,6 @@
 """`python -m bot payments import FILE.csv`: payments received, all rows or none.
 
-The columns are documented in services/loan_import.py; bad rows are printed as
+The columns are documented in services/loans/imports.py; bad rows are printed as
 `line N: reason` on stderr and nothing is written (exit status 2).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.loans import add_import_arguments, run_import
-from services import loan_import
+from services.loans import imports as loan_import
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -18,7 +18,7 @@ from bot.config import load_settings
 from lending.policy import PolicyError, load_policy
 from lending.policy_checks import policy_problems
 from lending.policy_summary import describe_policy
-from services.whatif import read_only_uri, report_json, table_lines, what_if_file
+from services.applications.whatif import read_only_uri, report_json, table_lines, what_if_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.app import build_runtime
 from bot.cli.output import OutputError, check_target, write_atomically
 from bot.config import Settings, load_settings
-from services import sources
+from services.leads import sources
 from storage.db import check_database_file
 from storage.migrations import MigrationError, current_version, latest_version, migrate
 

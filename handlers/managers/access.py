@@ -12,7 +12,7 @@ from typing import cast
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from handlers.context import Context, locale_of, render, runtime_of
-from services import managers
+from services.people import managers
 from services.rendering import locale_for
 
 

@@ -9,9 +9,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from handlers.context import Context, locale_of, runtime_of
 from handlers.managers.access import manager_here, markup, toast
-from services import checklist, lead_pipeline, leads, managers
 from services.callbacks import pattern, unpack
-from services.lead_cards import card_text
+from services.leads import checklist
+from services.leads import pipeline as lead_pipeline
+from services.leads import queue as leads
+from services.leads.cards import card_text
+from services.people import managers
 from services.runtime import Runtime
 
 

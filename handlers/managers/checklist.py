@@ -1,7 +1,7 @@
 """The disbursement checklist's buttons on the owner's lead card: done, or waive with a reason.
 
 `v1:lchk:<lead>:<step>:d` marks a step done; `...:w` asks for the reason in the next
-message (as "lost" with a typed reason does), then waives it. services.checklist re-checks
+message (as "lost" with a typed reason does), then waives it. services.leads.checklist re-checks
 who may do it and that the step is still open; the card is re-rendered after each change.
 """
 
@@ -23,8 +23,10 @@ from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
 from handlers.managers.cards import full_lead_message, refresh_pressed_card
 from handlers.managers.pipeline import LOST_TYPED
-from services import checklist, lead_pipeline, leads
 from services.callbacks import pattern, unpack
+from services.leads import checklist
+from services.leads import pipeline as lead_pipeline
+from services.leads import queue as leads
 
 WAIVE_TYPED = "desk_checklist_waive_for"  # user_data key: [lead id, step] awaiting a reason
 

@@ -13,11 +13,16 @@ from telegram.ext import Application, CommandHandler
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, refuse
 from handlers.managers.cards import full_lead_message
-from services import lead_cards, lead_export, lead_stats, leads, loans, managers, sources
-from services.callbacks import pack
+from services.callbacks import pack, parse_id
 from services.keyboards import inline_keyboard
-from services.lead_cards import mask_phone
-from services.parsing import parse_id
+from services.leads import cards as lead_cards
+from services.leads import export as lead_export
+from services.leads import queue as leads
+from services.leads import sources
+from services.leads import stats as lead_stats
+from services.leads.cards import mask_phone
+from services.loans import book as loans
+from services.people import managers
 from services.rendering import TEXT_LIMIT
 from services.runtime import Runtime
 

@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler
 from handlers import groups
 from handlers.context import Context, locale_of, runtime_of
 from handlers.managers.access import manager_here
-from services import managers
+from services.people import managers
 from services.rendering import LOCALES
 from services.runtime import Runtime
 

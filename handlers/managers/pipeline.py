@@ -1,7 +1,7 @@
 """The owner's pipeline buttons: next step, lost with a reason (listed or typed).
 
 The "disbursed" button (`disburse` callback) belongs to the loans dialog
-(handlers for issue 7), which records the loan and calls services.leads.change_status.
+(handlers for issue 7), which records the loan and calls services.leads.queue.change_status.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import manager_here, markup, toast
 from handlers.managers.cards import full_lead_message, refresh_pressed_card
-from services import lead_pipeline, leads
 from services.callbacks import pack, pattern, unpack
 from services.keyboards import inline_keyboard
+from services.leads import pipeline as lead_pipeline
+from services.leads import queue as leads
 
 LOST_TYPED = "leads_lost_typed_for"  # user_data key: the lead whose reason is being typed
 

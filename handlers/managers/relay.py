@@ -17,8 +17,10 @@ from telegram.ext import (
 from handlers import groups
 from handlers.context import Context, locale_of, render, runtime_of
 from handlers.managers.access import toast
-from services import lead_relay, leads, managers
 from services.callbacks import pattern, unpack
+from services.leads import queue as leads
+from services.leads import relay as lead_relay
+from services.people import managers
 
 
 async def buyer_message(update: Update, context: Context) -> None:

@@ -23,8 +23,8 @@ from telegram.warnings import PTBUserWarning
 
 from handlers import groups
 from handlers.prequalify import commands, opening, questions, result, robustness, states, summary
+from services.applications.nudges import CONTINUE_ACTION
 from services.callbacks import pattern, unpack
-from services.nudges import CONTINUE_ACTION
 
 CONVERSATION_NAME = "prequalify"
 PRIVATE = filters.ChatType.PRIVATE

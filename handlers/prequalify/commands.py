@@ -17,14 +17,14 @@ from handlers.context import Context, label, locale_of, render, runtime_of
 from handlers.prequalify import states
 from handlers.prequalify.opening import HUMAN_ACTION, NEW_ACTION
 from lending.schedule import RepaymentMethod, build_schedule
-from services import applications
-from services.callbacks import pack
-from services.parsing import (
+from services.applications import submission as applications
+from services.applications.parsing import (
     InputError,
     parse_duration,
     parse_spoken_amount,
     parse_spoken_down_payment,
 )
+from services.callbacks import pack
 
 
 async def status(update: Update, context: Context) -> None:

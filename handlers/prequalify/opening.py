@@ -16,9 +16,11 @@ from telegram.ext import ConversationHandler
 from handlers.context import Context, clear_buttons, label, locale_of, render, runtime_of, send_html
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
-from services import applications, consent, loans, managers
+from services.applications import submission as applications
 from services.callbacks import pack, unpack
 from services.keyboards import inline_keyboard
+from services.loans import book as loans
+from services.people import consent, managers
 
 CONSENT_ACTION = "pqc"
 NEW_ACTION = "pqn"

@@ -32,10 +32,9 @@ from handlers.context import (
     send_html,
 )
 from handlers.prequalify import states, texts
-from services import applications
-from services.answer_words import asks_back, asks_for_human, confirmation, match_choice
-from services.callbacks import pack, pattern, unpack
-from services.parsing import (
+from services.applications import submission as applications
+from services.applications.answer_words import asks_back, asks_for_human, confirmation, match_choice
+from services.applications.parsing import (
     InputError,
     check_range,
     parse_duration,
@@ -44,6 +43,7 @@ from services.parsing import (
     parse_spoken_amount,
     parse_spoken_down_payment,
 )
+from services.callbacks import pack, pattern, unpack
 
 # "I read that as 36 months. Is that right?" with ✓ and ✗, under an answer read with doubt.
 CHECK_ACTION = "pqk"

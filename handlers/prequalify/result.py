@@ -31,7 +31,7 @@ from lending.assessment import Decision, assess
 from lending.documents import document_text
 from lending.offers import Offer, counter_offers
 from lending.reasons import reason_text
-from services import applications
+from services.applications import submission as applications
 from services.callbacks import pack, unpack
 from services.charts import schedule_chart
 from services.rendering import TEXT_LIMIT, Renderer

@@ -16,7 +16,7 @@ from telegram.ext import ConversationHandler
 from handlers.context import Context, label, locale_of, render, runtime_of
 from handlers.prequalify import states, texts
 from handlers.prequalify.questions import REMOVE_KEYBOARD, ask
-from services import applications
+from services.applications import submission as applications
 
 # Commands other features answer everywhere: the conversation lets them through (they
 # are handled after it in the same group) instead of calling them "not available here".
@@ -120,7 +120,7 @@ async def nothing_to_cancel(update: Update, context: Context) -> None:
 async def request_human(update: Update, context: Context) -> None:
     """ "Talk to a manager", from any step or result: open or flag the lead.
 
-    services.leads tells the buyer what happens next through the outbox.
+    services.leads.queue tells the buyer what happens next through the outbox.
     """
     await locale_of(update, context)  # makes sure the user row exists
     user = update.effective_user

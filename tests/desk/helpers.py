@@ -10,7 +10,7 @@ from typing import Any
 from bot.sandbox.world import SandboxWorld
 from lending.answers import parse_answers
 from lending.assessment import assess
-from services.applications import assessment_record
+from services.applications.submission import assessment_record
 from tests.submissions import store_submission
 
 ANSWERS: dict[str, Any] = {

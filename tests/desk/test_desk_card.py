@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import sources
+from services.leads import sources
 from tests.desk.helpers import seed_application
 
 RISKY = {  # a new NEV, 15% down, 40% balloon over 60 months: underwater for 55 months

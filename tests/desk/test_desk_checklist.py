@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.world import SandboxWorld
-from services import checklist, leads, loan_import, loans
+from services.leads import checklist
+from services.leads import queue as leads
+from services.loans import book as loans
+from services.loans import imports as loan_import
 from tests.desk.helpers import seed_application
 
 OWNER, OTHER, ADMIN = 7001, 7002, 9001

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.cli.main import main as cli_main
-from services import sources
+from services.leads import sources
 from tests.desk.helpers import seed_application
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.cli.main import main as cli_main
 from lending.policy import parse_policy
-from services import sources, whatif
+from services.applications import whatif
+from services.leads import sources
 from tests.desk.helpers import seed_application
 
 STRICTER = """

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.cli.main import main
-from services import sources
+from services.leads import sources
 
 
 @pytest.mark.parametrize(

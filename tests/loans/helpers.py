@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.sandbox.world import SandboxWorld
 from lending.schedule import RepaymentMethod
-from services import loans
+from services.loans import book as loans
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

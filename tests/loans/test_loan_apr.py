@@ -7,7 +7,7 @@ import numpy_financial as npf
 import pytest
 
 from lending.schedule import RepaymentMethod
-from services.loans import LoanTerms
+from services.loans.book import LoanTerms
 
 PAID_OUT = date(2026, 3, 1)
 
@@ -51,7 +51,7 @@ async def test_the_welcome_states_the_apr_convention_and_a_floating_rates_repric
 ):
     from dataclasses import replace
 
-    from services import loans
+    from services.loans import book as loans
     from tests.loans.helpers import book, borrower, terms
 
     user = await borrower(world, 2401, "Li", language)

@@ -6,8 +6,9 @@ import json
 import re
 from datetime import date, timedelta
 
-from services import checklist, loans
-from services.lead_pipeline import pipeline_keyboard
+from services.leads import checklist
+from services.leads.pipeline import pipeline_keyboard
+from services.loans import book as loans
 from storage import outbox
 
 from .helpers import book, borrower, local, manager_named

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.cli.main import main
-from services import loan_import
+from services.loans import imports as loan_import
 
 from .helpers import book, borrower
 

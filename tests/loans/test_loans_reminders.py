@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services import payments, reminders
+from services.loans import payments, reminders
 from tests.formats import grouped
 
 from .helpers import book, borrower, local, local_hours, manager_named, per_day, sent_reminders

@@ -14,7 +14,8 @@ from datetime import date, time, timedelta
 import pytest
 
 from lending.policy import Reminders
-from services import loans, reminders
+from services.loans import book as loans
+from services.loans import reminders
 
 from .helpers import book, borrower, local, manager_named, sent_reminders
 

@@ -9,7 +9,7 @@ from datetime import date
 from lending.answers import parse_answers
 from lending.assessment import assess
 from lending.policy import Policy
-from services.applications import assessment_record
+from services.applications.submission import assessment_record
 from tests.managers.conftest import ANSWERS, group_messages
 from tests.submissions import store_submission
 

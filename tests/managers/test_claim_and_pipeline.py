@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.sandbox.world import SandboxWorld
-from services import leads
+from services.leads import queue as leads
 from tests.managers.conftest import group_messages, lead_row, open_test_lead
 
 EXTRA_MANAGERS = range(7101, 7108)  # seven more, added by the admin in chat

@@ -10,8 +10,10 @@ import aiosqlite
 import pytest
 
 from bot.sandbox.world import MANAGER_IDS, SandboxWorld
-from services import lead_cards, leads, sources
-from services.lead_cards import GROUP_CARD_BUDGET, LeadView
+from services.leads import cards as lead_cards
+from services.leads import queue as leads
+from services.leads import sources
+from services.leads.cards import GROUP_CARD_BUDGET, LeadView
 from tests.managers.conftest import open_test_lead
 
 

@@ -7,8 +7,9 @@ import re
 from datetime import timedelta
 
 from bot.sandbox.world import MANAGER_IDS
-from services import lead_cards, leads
-from services.lead_cards import GROUP_CARD_BUDGET
+from services.leads import cards as lead_cards
+from services.leads import queue as leads
+from services.leads.cards import GROUP_CARD_BUDGET
 from tests.managers.conftest import group_messages, open_test_lead
 
 GROUP_LIMIT = 20

@@ -124,7 +124,7 @@ async def _worked_lead(world):
     admin to Manager2 (Wang) and lost for no answer, three days after it came in."""
     from datetime import timedelta
 
-    from services import leads
+    from services.leads import queue as leads
 
     zhang, wang, admin = world.manager(0, "Zhang"), world.manager(1, "Wang"), world.admin()
     for member in (zhang, wang, admin):
@@ -195,7 +195,7 @@ async def test_no_manager_text_shows_a_raw_code_or_an_id_for_a_known_name(world)
 async def test_a_buyer_never_sees_a_managers_id(world):
     """Round robin can give a lead to a manager who has not used the bot yet: only their
     id is known, and the buyer hears of "a loan manager", not "#7003"."""
-    from services.lead_cards import load_lead
+    from services.leads.cards import load_lead
 
     lead_id = await open_test_lead(world, 1001)
     async with world.runtime.db.transaction() as conn:
@@ -214,7 +214,7 @@ async def test_a_buyer_never_sees_a_managers_id(world):
 
 
 async def test_a_configured_manager_is_named_from_any_update(world):
-    from services import managers
+    from services.people import managers
 
     chen = world.manager(2, "Chen Jing")
     chen.group.send("morning all")  # no command, no button: the name still comes with it

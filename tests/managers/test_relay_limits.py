@@ -10,7 +10,7 @@ import markupsafe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import leads
+from services.leads import queue as leads
 from services.rendering import TEXT_LIMIT, split_escaped
 from tests.managers.conftest import open_test_lead, reply
 

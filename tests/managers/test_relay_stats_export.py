@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bot.cli.main import main as cli_main
-from services import lead_export, leads
+from services.leads import export as lead_export
+from services.leads import queue as leads
 from tests.managers.conftest import lead_row, open_test_lead, reply
 
 

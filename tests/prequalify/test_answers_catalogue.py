@@ -15,7 +15,7 @@ import pytest
 
 from handlers.prequalify.questions import read_answer
 from lending.policy import load_policy
-from services.parsing import InputError
+from services.applications.parsing import InputError
 from tests.prequalify.journey import RENDERER
 
 CAR = {"vehicle_condition": "new", "powertrain": "fuel", "use": "personal", "price": "200000.00"}

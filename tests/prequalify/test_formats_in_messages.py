@@ -19,7 +19,7 @@ from lending.schedule import RepaymentMethod, build_schedule
 from lending.subsidy import estimate_subsidy
 from services import charts
 from services.charts import month_labels
-from services.loans import LoanTerms
+from services.loans.book import LoanTerms
 from services.rendering import TEMPLATE_DIR, Renderer
 from tests.loans.helpers import book, borrower
 from tests.prequalify.journey import act, begin

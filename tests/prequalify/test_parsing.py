@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.answer_words import match_choice
-from services.parsing import (
+from services.applications.answer_words import match_choice
+from services.applications.parsing import (
     InputError,
     mask_phone,
     parse_amount,
@@ -167,7 +167,7 @@ def test_phone_mask_and_names() -> None:
 
 
 def test_record_numbers_typed_after_a_command() -> None:
-    from services.parsing import parse_id
+    from services.callbacks import parse_id
 
     assert parse_id("42") == 42 and parse_id("#42") == 42 and parse_id(" 7 ") == 7
     for bad in ("", "0", "-3", "4.2", "²", "１２", "9" * 20, "12abc"):

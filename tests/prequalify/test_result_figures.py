@@ -10,7 +10,7 @@ import pytest
 from lending.answers import parse_answers
 from lending.assessment import assess
 from lending.policy import Policy
-from services.applications import assessment_record
+from services.applications.submission import assessment_record
 from services.rendering import Renderer
 from tests.lending.test_lending_subsidy import README_BUYER
 

@@ -11,8 +11,8 @@ import pytest
 
 from bot.sandbox.users import ScriptedUser
 from bot.sandbox.world import SandboxWorld
-from services import applications
-from services.users import ensure_user
+from services.applications import submission as applications
+from services.people.users import ensure_user
 from tests.prequalify.journey import GOOD, answer_all, confirm, label, stored
 
 CAP = 3  # lending/default_policy.toml: [leads] max_per_person, per_person_hours = 24
@@ -88,8 +88,7 @@ async def test_the_same_answers_again_are_the_same_application_not_a_new_one(wor
 async def test_two_submissions_at_once_at_the_last_free_place_make_one(world):
     runtime = world.runtime
     plans = iter(
-        _lending({**GOOD, "price": str(price)})
-        for price in range(200_000, 300_000, 1_000)
+        _lending({**GOOD, "price": str(price)}) for price in range(200_000, 300_000, 1_000)
     )
     await ensure_user(runtime, 2503, "Li", "en")
 

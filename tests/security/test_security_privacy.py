@@ -7,8 +7,9 @@ import json
 from datetime import timedelta
 
 from bot.sandbox.world import SandboxWorld
-from services import leads, privacy
-from services.lead_cards import GROUP_CARD_BUDGET
+from services.leads import queue as leads
+from services.leads.cards import GROUP_CARD_BUDGET
+from services.privacy import rights as privacy
 from tests.loans.helpers import book
 from tests.managers.conftest import open_test_lead
 from tests.prequalify.journey import DECLINED, GOOD, NAME, answer_all, begin, confirm, label

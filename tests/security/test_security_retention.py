@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 
 from bot.sandbox.world import MANAGER_IDS, SandboxWorld
-from services import applications, leads, privacy
+from services.applications import submission as applications
+from services.leads import queue as leads
+from services.privacy import rights as privacy
 
 OLD = 91  # days: past the default policy's 90
 YOUNG = 89

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from services import charts, managers
-from services.lead_pipeline import PIPELINE
+from services import charts
+from services.leads.pipeline import PIPELINE
+from services.people import managers
 from services.runtime import Runtime
 
 FUNNEL = ("new", *PIPELINE)

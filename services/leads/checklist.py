@@ -2,13 +2,13 @@
 
 Three steps per lead (`STEPS`): the vehicle's insurance, the lien (mortgage) registration
 on the vehicle, and the transfer of funds. They are opened in the same transaction that
-moves a lead to 'approved' (services.lead_pipeline.change_status calls `open_checklist`);
+moves a lead to 'approved' (services.leads.pipeline.change_status calls `open_checklist`);
 a lead approved before the checklist existed gets its steps the first time they are
 read through `steps` or planned by `remind_open_steps`, dated from its approval.
 
 Each step is closed once, by the lead's owner or an admin: done, or waived with a typed
 reason; each change is a lead_events row. `open_steps` is the gate every disbursal path
-asks (change_status to 'disbursed', services.loans.disburse, the CSV import), so none can
+asks (change_status to 'disbursed', services.loans.book.disburse, the CSV import), so none can
 pay out a lead with a step still open. A step open longer than
 policy.checklist.remind_after_hours reminds the lead's owner once, inside working hours.
 """
@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from services import lead_cards, managers
 from services.callbacks import pack
-from services.lead_escalation import working_deadline
-from services.lead_pipeline import LeadError, may_work, pipeline_keyboard, record_event
+from services.leads import cards as lead_cards
+from services.leads.escalation import working_deadline
+from services.leads.pipeline import LeadError, may_work, pipeline_keyboard, record_event
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 

@@ -35,8 +35,7 @@ from datetime import date, timedelta
 import aiosqlite
 
 from lending.policy import Reminders
-from services import managers
-from services.loans import (
+from services.loans.book import (
     InstallmentView,
     LoanView,
     borrower_buttons,
@@ -45,6 +44,7 @@ from services.loans import (
     loan_headers_in_conn,
     loan_in_conn,
 )
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 from storage.db import in_batches
@@ -455,7 +455,7 @@ async def borrower_unreachable(runtime: Runtime, chat_id: int) -> bool:
     """The outbox found this chat blocked us: tell the manager of each active loan, once.
 
     "Once" per blocking: the key carries the moment the user was marked unreachable, which
-    talking to the bot again clears (services.users.ensure_user).
+    talking to the bot again clears (services.people.users.ensure_user).
     """
     row = await runtime.db.fetchone(
         "SELECT unreachable_at FROM users WHERE user_id = ?", (chat_id,)

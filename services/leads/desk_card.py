@@ -1,6 +1,6 @@
 """The desk's lines on a lead card: where the lead came from and the collateral risk.
 
-Kept apart from services/lead_cards.py so that module only gains two hooks: loading leads
+Kept apart from services/leads/cards.py so that module only gains two hooks: loading leads
 asks `source_table` for the names of their sources (once for a whole digest), and
 `card_text` passes `card_values` to the template, whose `desk_card_lines.j2` include
 shows them.

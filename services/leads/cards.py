@@ -20,9 +20,10 @@ from typing import Any
 import aiosqlite
 
 from lending.reasons import reason_text
-from services import desk_card, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
+from services.leads import desk_card
+from services.people import managers
 from services.rendering import TEXT_LIMIT
 from services.runtime import Runtime
 from storage import outbox
@@ -194,7 +195,7 @@ async def _load_views(conn: aiosqlite.Connection, sql: str, params: tuple) -> li
         view = _lead_view(row, owners)
         view.sources = desk_card.named_sources(row["first_source"], row["latest_source"], names)
         if view.status in ("approved", "disbursed"):
-            from services import checklist  # builds on this module
+            from services.leads import checklist  # builds on this module
 
             # Per lead, but only approved ones have steps, long after the burst that
             # filled their digest.

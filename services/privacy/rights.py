@@ -33,7 +33,7 @@ from typing import Any
 import aiosqlite
 from markupsafe import escape
 
-from services import lead_cards
+from services.leads import cards as lead_cards
 from services.runtime import Runtime
 from storage import outbox
 from storage.db import in_batches

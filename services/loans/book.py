@@ -2,7 +2,7 @@
 
 `disburse` is the manager's "the money went out" step: in one transaction it stores the
 loan with its real terms, stores the lending engine's schedule as installments, moves the
-lead to 'disbursed' (through services.leads, which records the lead event) and queues the
+lead to 'disbursed' (through services.leads.queue, which records the lead event) and queues the
 borrower's welcome (terms, APR, schedule as text and as a picture, how reminders work).
 `book_loan` is the part shared with the CSV import, which books loans made elsewhere.
 """
@@ -23,8 +23,9 @@ from lending.bounds import MAX_RATE_PERCENT, MAX_TERM_MONTHS
 from lending.dates import add_months
 from lending.money import HUNDRED, ZERO, money
 from lending.schedule import RepaymentMethod, Schedule, build_schedule
-from services import charts, managers
+from services import charts
 from services.keyboards import inline_keyboard
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 
@@ -300,8 +301,9 @@ async def disburse(runtime: Runtime, lead_id: int, actor_id: int, terms: LoanTer
     `already_disbursed`, `lead_lost`, `checklist_open` (a step before disbursement is
     neither done nor waived), or a term that cannot be booked.
     """
-    # Imported here: services.leads belongs to the manager queue and imports widely.
-    from services import checklist, leads
+    # Imported here: services.leads.queue belongs to the manager queue and imports widely.
+    from services.leads import checklist
+    from services.leads import queue as leads
 
     now = runtime.clock.now()
     today = runtime.local_now().date()

@@ -21,7 +21,7 @@ import aiosqlite
 from lending.answers import Answers
 from lending.assessment import Assessment, Decision, assess
 from lending.offers import Offer, counter_offers
-from services import leads
+from services.leads import queue as leads
 from services.runtime import Runtime
 from storage import outbox
 
@@ -437,7 +437,7 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
             lead_id, lead_status, human = lead["id"], lead["status"], bool(lead["human_requested"])
     pending: tuple[str, ...] = ()
     if lead_id is not None and lead_status == "approved":
-        from services import checklist  # the manager's desk; imported where it is used
+        from services.leads import checklist  # the manager's desk; imported where it is used
 
         pending = tuple(await checklist.open_steps(runtime.db.conn, lead_id))
     return Standing(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from services.spoken import clean
+from services.applications.spoken import clean
 
 # For each question's choices, in the order they are tried: the first that matches wins,
 # so a negation ("no late payments") comes before the word it negates ("late"), and a

@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from lending.policy import Leads
-from services import lead_cards, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
-from services.lead_pipeline import pipeline_keyboard, record_event
+from services.leads import cards as lead_cards
+from services.leads.pipeline import pipeline_keyboard, record_event
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from services import managers
-from services.lead_cards import load_leads_page, mask_phone
+from services.leads.cards import load_leads_page, mask_phone
+from services.people import managers
 from services.runtime import Runtime
 
 COLUMNS = (

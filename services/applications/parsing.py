@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from services.spoken import (
+from services.applications.spoken import (
     clean,
     digits,
     drop_hedges,
@@ -203,7 +203,7 @@ def parse_count(text: str) -> int:
 
 
 # --- answers as people say them --------------------------------------------------------------
-# The parsers above read digits; these first bring words to digits (services/spoken.py):
+# The parsers above read digits; these first bring words to digits (services/applications/spoken.py):
 # "大概一万五左右", "about 8000 a month", "none", "首付三成", "两年半".
 
 
@@ -336,19 +336,3 @@ def parse_name(text: str) -> str:
     if not any(ch.isalpha() for ch in name):
         raise InputError("name_letters")
     return name
-
-
-MAX_ID = 2**63 - 1  # SQLite's INTEGER, and Telegram's ids fit well inside it
-
-
-def parse_id(text: str) -> int | None:
-    """A record number or Telegram id typed after a command ("42", "#42"), or None.
-
-    Only ASCII digits count: `str.isdigit()` also accepts "²" and other digits `int()`
-    refuses, and a number past SQLite's INTEGER must not reach a query.
-    """
-    text = text.strip().removeprefix("#")
-    if not text or not text.isascii() or not text.isdigit():
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None

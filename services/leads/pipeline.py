@@ -16,9 +16,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from services import lead_cards, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
+from services.leads import cards as lead_cards
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 
@@ -112,8 +113,8 @@ async def change_status(
     if to_status not in allowed_next(status):
         raise LeadError("bad_transition", lead_id=lead_id, status=status, to_status=to_status)
     if to_status == "disbursed":
-        # Imported here: services.checklist builds on this module.
-        from services import checklist
+        # Imported here: services.leads.checklist builds on this module.
+        from services.leads import checklist
 
         still_open = await checklist.open_steps(conn, lead_id)
         if still_open:
@@ -147,7 +148,7 @@ async def change_status(
         note=reason if to_status == "lost" else note,
     )
     if to_status == "approved":
-        from services import checklist
+        from services.leads import checklist
 
         # Insurance, lien and funds open with the approval, in the same transaction.
         await checklist.open_checklist(conn, lead_id, owner_id, actor_id, now)
@@ -253,7 +254,7 @@ async def queue_owner_card(
     conn: aiosqlite.Connection, runtime: Runtime, lead_id: int, now: datetime, *, note: str = ""
 ) -> None:
     """The full lead in the owner's private chat, with pipeline buttons and the buyer's papers."""
-    from services import checklist
+    from services.leads import checklist
 
     view = await lead_cards.load_lead(conn, lead_id)
     if view is None or view.owner_id is None:

@@ -1,4 +1,4 @@
-"""Numbers as people say them, brought to the digits the parsers in `services.parsing` read.
+"""Numbers as people say them, brought to the digits the parsers in `services.applications.parsing` read.
 
 A prospect answers "大概一万五左右", "about 8000 a month", "thirty-five", "两年半" or
 "none". This module drops the hedges, turns number words into digits (Chinese through

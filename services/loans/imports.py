@@ -63,7 +63,8 @@ from typing import Any
 from lending.bounds import MAX_AMOUNT, MIN_LOAN, amount_problem
 from lending.money import CENT, ZERO
 from lending.schedule import RepaymentMethod
-from services import loans, managers
+from services.loans import book as loans
+from services.people import managers
 from services.runtime import Runtime
 
 LOAN_COLUMNS = {
@@ -357,7 +358,7 @@ async def _loan_row(
             raise _RowProblem(f"lead_id: lead {lead_id} already has a loan")
         if lead["status"] != "approved":
             raise _RowProblem(f"lead_id: lead {lead_id} is {lead['status']}, not approved")
-        from services import checklist
+        from services.leads import checklist
 
         still_open = await checklist.open_steps(db.conn, lead_id)
         if still_open:
@@ -401,7 +402,7 @@ async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
         "UPDATE loans SET loan_ref = ? WHERE id = ?", (item.loan_ref, booked.loan_id)
     )
     if item.lead_id is not None:
-        from services import leads
+        from services.leads import queue as leads
 
         assert item.manager_id is not None
         await leads.change_status(
@@ -427,7 +428,7 @@ async def import_payments(
     runtime: Runtime, path: Path, *, skip_existing: bool = False
 ) -> ImportResult:
     """Validate every row of a payments CSV; record them all in one transaction, or none."""
-    from services.payments import PaymentError, check_amount
+    from services.loans.payments import PaymentError, check_amount
 
     # What earlier rows of this file already pay, so parts together cannot overpay.
     pending: dict[int, Decimal] = {}
@@ -483,7 +484,7 @@ def _payment_reason(code: str, amount: Decimal, left: Decimal) -> str:
 
 
 async def _pay(conn: Any, runtime: Runtime, item: _PaymentRow) -> None:
-    from services.payments import apply_payment
+    from services.loans.payments import apply_payment
 
     async with conn.execute(
         "SELECT * FROM installments WHERE id = ?", (item.installment_id,)

@@ -1,6 +1,6 @@
 """The human hand-off: a buyer's message relayed to their lead's owner, and the reply back.
 
-`request_human` (services/leads.py) arms a wait for a buyer whose lead has an owner.
+`request_human` (services/leads/queue.py) arms a wait for a buyer whose lead has an owner.
 Their next private message goes to the owner as a new message; when the owner replies
 to that message (Telegram's reply), the answer goes back to the buyer with a button to
 write again, if that manager still owns the lead (or is an admin). Rows, not memory,
@@ -17,9 +17,11 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from services import lead_cards, lead_pipeline, managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
+from services.leads import cards as lead_cards
+from services.leads import pipeline as lead_pipeline
+from services.people import managers
 from services.rendering import TEXT_LIMIT, split_escaped, telegram_length
 from services.runtime import Runtime
 from storage import outbox

@@ -19,10 +19,9 @@ from decimal import Decimal
 import aiosqlite
 
 from lending.money import CENT, ZERO
-from services import managers
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
-from services.loans import (
+from services.loans.book import (
     InstallmentView,
     LoanView,
     borrower_name,
@@ -30,6 +29,7 @@ from services.loans import (
     installment_view,
     loan_in_conn,
 )
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 

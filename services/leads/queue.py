@@ -13,9 +13,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from services import lead_cards, lead_relay, managers
-from services.lead_cards import LeadView, load_lead, priority_key
-from services.lead_pipeline import (
+from services.leads import cards as lead_cards
+from services.leads import relay as lead_relay
+from services.leads.cards import LeadView, load_lead, priority_key
+from services.leads.pipeline import (
     LeadError,
     allowed_next,
     change_status,
@@ -24,6 +25,7 @@ from services.lead_pipeline import (
     reassign,
     record_event,
 )
+from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
 
