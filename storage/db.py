@@ -46,6 +46,13 @@ BATCH_PAUSE_SECONDS = 0.001
 
 T = TypeVar("T")
 
+# What services hold while storage's statements run: the connection of a transaction
+# (`Database.transaction()`), passed back into storage's functions, and the rows those
+# functions return, read by column name. Services name these, never a driver's types, so
+# changing the driver changes storage/ only.
+Connection = aiosqlite.Connection
+Row = sqlite3.Row
+
 log = logging.getLogger(__name__)
 
 _offloaded: ContextVar[bool] = ContextVar("db_offloaded", default=False)
