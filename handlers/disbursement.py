@@ -149,7 +149,7 @@ async def start(update: Update, context: Context) -> int:
         return ConversationHandler.END
     still_open = await checklist.open_steps(runtime.db.conn, lead.lead_id)
     if still_open:
-        # Refused before any terms are shown: the steps come first (services/checklist).
+        # Refused before any terms are shown: the steps come first (services/leads/checklist.py).
         await query.answer()
         await context.bot.send_message(
             cast(Message, query.message).chat.id,

@@ -95,7 +95,7 @@ async def test_owner_moves_lead_to_approved_and_buyer_hears_claimed_and_approved
     assert [b.text for b in owner.buttons()] == [
         "💰 Disbursed",
         "✖ Lost",
-        # The disbursement checklist opened with the approval (services/checklist).
+        # The disbursement checklist opened with the approval (services/leads/checklist.py).
         "✅ Insurance",
         "⏭ Waive insurance",
         "✅ Lien registered",
