@@ -1,9 +1,9 @@
 """Leads: opening one for the managers, claiming it, asking for a human, finding them.
 
-The submission (services/applications/submission.py) calls `open_lead` inside its own transaction when
-an application is submitted, and `request_human` when the buyer asks for a person. The
-manager handlers call `claim_lead`; the loans dialog calls `change_status` (re-exported
-from services/lead_pipeline) to mark a lead disbursed.
+The submission (services/applications/submission.py) calls `open_lead` inside its own
+transaction when an application is submitted, and `request_human` when the buyer asks for
+a person. The manager handlers call `claim_lead`; the loans dialog calls `change_status`
+(re-exported from services/leads/pipeline.py) to mark a lead disbursed.
 """
 
 from __future__ import annotations
