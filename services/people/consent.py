@@ -8,6 +8,7 @@ is an event in `consent_events`; the latest one is also on the user row for quic
 from __future__ import annotations
 
 from services.runtime import Runtime
+from storage import people
 
 # Bump when the wording of templates/*/apply_consent.j2 changes in substance.
 CONSENT_VERSION = "2025-10-prequal-1"
@@ -21,24 +22,15 @@ async def record_consent(
     """Store a consent decision on the user and as an event, in one transaction."""
     if action not in ACTIONS:
         raise ValueError(f"consent action must be one of {ACTIONS}, got {action!r}")
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE users SET consent_status = ?, consent_version = ?, consent_at = ?,"
-            " updated_at = ? WHERE user_id = ?",
-            (action, version, now, now, user_id),
-        )
-        await conn.execute(
-            "INSERT INTO consent_events (user_id, action, version, at) VALUES (?, ?, ?, ?)",
-            (user_id, action, version, now),
-        )
+        await people.set_consent(conn, user_id, action=action, version=version, now=now)
+        await people.add_consent_event(conn, user_id, action=action, version=version, now=now)
 
 
 async def has_consent(runtime: Runtime, user_id: int, version: str = CONSENT_VERSION) -> bool:
     """True when the user's latest decision is consent to this version of the text."""
-    row = await runtime.db.fetchone(
-        "SELECT consent_status, consent_version FROM users WHERE user_id = ?", (user_id,)
-    )
+    row = await people.consent_of(runtime.db, user_id)
     return (
         row is not None and row["consent_status"] == "given" and row["consent_version"] == version
     )

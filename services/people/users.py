@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.runtime import Runtime
-from storage import outbox
+from storage import outbox, people
 
 
 @dataclass(frozen=True)
@@ -24,26 +24,16 @@ async def ensure_user(
 
     A user who talks to the bot again is reachable again, whatever a past block said.
     """
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
-            " unreachable_at = NULL, updated_at = excluded.updated_at",
-            (user_id, locale, first_name, now, now),
-        )
+        await people.record_contact(conn, user_id, locale=locale, first_name=first_name, now=now)
     profile = await get_user(runtime, user_id)
     assert profile is not None
     return profile
 
 
 async def get_user(runtime: Runtime, user_id: int) -> UserProfile | None:
-    row = await runtime.db.fetchone(
-        "SELECT user_id, locale, consent_status, unreachable_at, reminders_paused"
-        " FROM users WHERE user_id = ?",
-        (user_id,),
-    )
+    row = await people.find_user(runtime.db, user_id)
     if row is None:
         return None
     return UserProfile(
@@ -57,15 +47,11 @@ async def get_user(runtime: Runtime, user_id: int) -> UserProfile | None:
 
 async def set_locale(runtime: Runtime, user_id: int, locale: str) -> None:
     async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE users SET locale = ?, locale_chosen = 1, updated_at = ? WHERE user_id = ?",
-            (locale, runtime.clock.now().isoformat(), user_id),
-        )
+        await people.set_locale(conn, user_id, locale, runtime.clock.now())
 
 
 async def load_unreachable(runtime: Runtime) -> None:
-    rows = await runtime.db.fetchall("SELECT user_id FROM users WHERE unreachable_at IS NOT NULL")
-    runtime.unreachable_users = {row["user_id"] for row in rows}
+    runtime.unreachable_users = await people.unreachable_user_ids(runtime.db)
 
 
 def note_unreachable(runtime: Runtime, user_id: int) -> None:
@@ -78,7 +64,7 @@ async def mark_reachable(runtime: Runtime, user_id: int) -> None:
     if user_id not in runtime.unreachable_users:
         return
     async with runtime.db.transaction() as conn:
-        await conn.execute("UPDATE users SET unreachable_at = NULL WHERE user_id = ?", (user_id,))
+        await people.clear_unreachable(conn, user_id)
     runtime.unreachable_users.discard(user_id)
 
 
