@@ -21,15 +21,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-import aiosqlite
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.rate_limits import OUTBOX, retry_after_seconds
 from services.clock import Clock
-from storage import outbox
-from storage.db import Database
+from storage import outbox, people
+from storage.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 
 # Runs in the transaction that marks a row sent: (connection, hook argument, chat id and
 # message id of the message Telegram returned, or None when the call returns no message).
-SentHook = Callable[[aiosqlite.Connection, str, int | None, int | None], Awaitable[None]]
+SentHook = Callable[[Connection, str, int | None, int | None], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
 
 NOT_MODIFIED = "message is not modified"
@@ -248,11 +247,7 @@ class OutboxSender:
         async with self.db.transaction() as conn:
             await outbox.mark_final(conn, row.id, status, error)
             if unreachable:
-                await conn.execute(
-                    "UPDATE users SET unreachable_at = COALESCE(unreachable_at, ?)"
-                    " WHERE user_id = ?",
-                    (self.clock.now().isoformat(), row.chat_id),
-                )
+                await people.mark_unreachable(conn, row.chat_id, self.clock.now())
 
     async def _sent(self, row: outbox.OutboxRow, result: Any) -> None:
         # Telegram has the message and the row still says pending: a kill from here to

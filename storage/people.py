@@ -61,6 +61,14 @@ async def unreachable_user_ids(db: Database) -> set[int]:
     return {row["user_id"] for row in rows}
 
 
+async def mark_unreachable(conn: Connection, user_id: int, at: datetime) -> None:
+    """Telegram refused a message for good (blocked, deactivated): the first time counts."""
+    await conn.execute(
+        "UPDATE users SET unreachable_at = COALESCE(unreachable_at, ?) WHERE user_id = ?",
+        (at.isoformat(), user_id),
+    )
+
+
 async def clear_unreachable(conn: Connection, user_id: int) -> None:
     await conn.execute("UPDATE users SET unreachable_at = NULL WHERE user_id = ?", (user_id,))
 
