@@ -58,11 +58,7 @@ async def ask_forget(update: Update, context: Context) -> None:
     locale = await locale_of(update, context)
     message = cast(Message, update.effective_message)
     user_id = cast(int, update.effective_user and update.effective_user.id)
-    has_loan = bool(
-        await runtime_of(context).db.fetchval(
-            "SELECT 1 FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
-        )
-    )
+    has_loan = await privacy.has_active_loan(runtime_of(context), user_id)
     keyboard = InlineKeyboardMarkup(
         [
             [

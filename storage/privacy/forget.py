@@ -1,0 +1,231 @@
+"""What /forget reads, deletes and anonymises, statement by statement; the order, and what
+is kept for a loan, is the service's (services/privacy/rights.py). Every function runs
+inside the caller's transaction. The retention purge deletes with the same two
+functions (`delete_leads`, `delete_applications`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from storage.db import Connection, Database, Row
+from storage.privacy._read import has_table, one, rows, value
+
+
+async def has_active_loan(db: Database, user_id: int) -> bool:
+    return bool(
+        await db.fetchval("SELECT 1 FROM loans WHERE user_id = ? AND status = 'active'", (user_id,))
+    )
+
+
+async def contacts_on_applications(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+    """`full_name` and `phone` of each of their applications, as typed (either may be None)."""
+    return await rows(
+        conn, "SELECT full_name, phone FROM applications WHERE user_id = ?", (user_id,)
+    )
+
+
+async def first_name(conn: Connection, user_id: int) -> str | None:
+    return await value(conn, "SELECT first_name FROM users WHERE user_id = ?", (user_id,))
+
+
+async def active_loan_lead_ids(conn: Connection, user_id: int) -> set[int]:
+    """The leads of their loans still being repaid (loans without a lead left out)."""
+    return {
+        row["lead_id"]
+        for row in await rows(
+            conn,
+            "SELECT lead_id FROM loans WHERE user_id = ? AND status = 'active'",
+            (user_id,),
+        )
+        if row["lead_id"] is not None
+    }
+
+
+async def active_loan_count(conn: Connection, user_id: int) -> int:
+    count = await value(
+        conn, "SELECT count(*) FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
+    )
+    return int(count or 0)
+
+
+async def loan_lead_ids(conn: Connection, user_id: int) -> set[int | None]:
+    """The leads of all their loans, repaid ones too."""
+    return {
+        row["lead_id"]
+        for row in await rows(conn, "SELECT lead_id FROM loans WHERE user_id = ?", (user_id,))
+    }
+
+
+async def leads_of(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+    """Their leads: `id`, `status`, `application_id`, `digest_id`."""
+    return await rows(
+        conn,
+        "SELECT id, status, application_id, digest_id FROM leads WHERE user_id = ?",
+        (user_id,),
+    )
+
+
+async def applications_of(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+    """Their applications: `id`, `status`, and `decision`, the last assessment's (or None)."""
+    return await rows(
+        conn,
+        "SELECT a.id, a.status, (SELECT decision FROM assessments s WHERE s.application_id"
+        " = a.id ORDER BY s.id DESC LIMIT 1) AS decision FROM applications a"
+        " WHERE a.user_id = ?",
+        (user_id,),
+    )
+
+
+async def application_answers(conn: Connection, application_id: int) -> Row | None:
+    """The row (column `answers`, JSON text or None), or None for no such application."""
+    return await one(conn, "SELECT answers FROM applications WHERE id = ?", (application_id,))
+
+
+async def set_answers(
+    conn: Connection, application_id: int, answers: dict[str, Any], *, clear_contact: bool
+) -> None:
+    """Store the application's answers; with `clear_contact`, its name and phone go too."""
+    stored = json.dumps(answers, ensure_ascii=False)
+    if clear_contact:
+        await conn.execute(
+            "UPDATE applications SET answers = ?, full_name = NULL, phone = NULL WHERE id = ?",
+            (stored, application_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE applications SET answers = ? WHERE id = ?", (stored, application_id)
+        )
+
+
+async def add_lead_note(conn: Connection, lead_id: int, note: str, at: datetime) -> None:
+    """A note in the lead's history with no actor (the system wrote it)."""
+    await conn.execute(
+        "INSERT INTO lead_events (lead_id, actor_id, kind, note, at)"
+        " VALUES (?, NULL, 'note', ?, ?)",
+        (lead_id, note, at.isoformat()),
+    )
+
+
+async def others_in_digest(conn: Connection, digest_id: int, *, lead_id: int) -> int:
+    """How many leads besides `lead_id` the group's digest message `digest_id` shows."""
+    return await value(
+        conn, "SELECT count(*) FROM leads WHERE digest_id = ? AND id != ?", (digest_id, lead_id)
+    )
+
+
+async def drop_pending_card(conn: Connection, lead_id: int) -> None:
+    """Drop the lead's group card (and its edits) not sent yet, keeping no text of it."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'dropped', payload = json_object('chat_id', chat_id),"
+        " last_error = 'consent withdrawn' WHERE status = 'pending'"
+        " AND (dedup_key = ? OR dedup_key LIKE ?)",
+        (f"lead-card:{lead_id}", f"lead-card:{lead_id}:%"),
+    )
+
+
+async def lead_card(conn: Connection, lead_id: int) -> Row | None:
+    """Where the lead's group card was sent (`card_chat_id`, `card_message_id`, either
+    None while unsent), or None for no such lead."""
+    return await one(
+        conn, "SELECT card_chat_id, card_message_id FROM leads WHERE id = ?", (lead_id,)
+    )
+
+
+async def delete_leads(conn: Connection, lead_ids: list[int]) -> None:
+    # lead_events, lead_documents and the relay tables go with them (ON DELETE CASCADE).
+    if lead_ids:
+        await conn.execute(
+            "DELETE FROM leads WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(lead_ids),),
+        )
+
+
+async def delete_applications(conn: Connection, application_ids: list[int]) -> None:
+    """Delete the applications (their assessments go with them); their leads must be gone."""
+    if not application_ids:
+        return
+    ids = json.dumps(application_ids)
+    # Counter-offer drafts point at the declined application they came from.
+    await conn.execute(
+        "UPDATE applications SET based_on = NULL"
+        " WHERE based_on IN (SELECT value FROM json_each(?))",
+        (ids,),
+    )
+    await conn.execute(
+        "DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+    )
+
+
+async def delete_conversation_state(conn: Connection, user_id: int) -> None:
+    """PTB's persisted user data, private chat data and conversations of the person."""
+    await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+    await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (user_id,))
+    await conn.execute(
+        "DELETE FROM ptb_conversations WHERE EXISTS"
+        " (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
+        (user_id,),
+    )
+
+
+async def delete_relays(conn: Connection, user_id: int) -> None:
+    """Their pending relay to a manager and the links of messages relayed for them."""
+    if await has_table(conn, "lead_relay_waits"):
+        await conn.execute("DELETE FROM lead_relay_waits WHERE user_id = ?", (user_id,))
+    if await has_table(conn, "lead_relay_messages"):
+        await conn.execute("DELETE FROM lead_relay_messages WHERE buyer_id = ?", (user_id,))
+
+
+async def scrub_sent_to(conn: Connection, chat_id: int) -> None:
+    """Messages already sent (or given up) to the chat keep only that they were sent."""
+    await conn.execute(
+        "UPDATE outbox SET payload = json_object('chat_id', chat_id)"
+        " WHERE chat_id = ? AND status != 'pending'",
+        (chat_id,),
+    )
+
+
+async def drop_pending_to(conn: Connection, chat_id: int, *, dedup_prefix: str) -> None:
+    """Drop the chat's pending messages whose dedup key starts with `dedup_prefix`."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'dropped', payload = json_object('chat_id', chat_id),"
+        " last_error = 'consent withdrawn' WHERE chat_id = ? AND status = 'pending'"
+        " AND dedup_key LIKE ?",
+        (chat_id, dedup_prefix + "%"),
+    )
+
+
+async def scrub_sent_naming(conn: Connection, text: str) -> None:
+    """Messages already sent to anyone whose stored payload contains `text` keep only that
+    they were sent. `text` as it appears inside the JSON payload."""
+    await conn.execute(
+        "UPDATE outbox SET payload = json_object('chat_id', chat_id)"
+        " WHERE status != 'pending' AND instr(payload, ?) > 0",
+        (text,),
+    )
+
+
+async def redact_pending(conn: Connection, text: str) -> None:
+    """`text` replaced by a dash in every pending message's stored payload."""
+    await conn.execute(
+        "UPDATE outbox SET payload = replace(payload, ?, '—')"
+        " WHERE status = 'pending' AND instr(payload, ?) > 0",
+        (text, text),
+    )
+
+
+async def withdraw_consent(conn: Connection, user_id: int, *, version: str, at: datetime) -> None:
+    """Clear the person's name, mark their consent withdrawn, and record the withdrawal
+    among the consent events (kept: the proof), if the user is known at all."""
+    stamp = at.isoformat()
+    await conn.execute(
+        "UPDATE users SET first_name = NULL, consent_status = 'withdrawn',"
+        " consent_version = ?, consent_at = ?, updated_at = ? WHERE user_id = ?",
+        (version, stamp, stamp, user_id),
+    )
+    await conn.execute(
+        "INSERT INTO consent_events (user_id, action, version, at)"
+        " SELECT ?, 'withdrawn', ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?)",
+        (user_id, version, stamp, user_id),
+    )

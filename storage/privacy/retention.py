@@ -1,0 +1,63 @@
+"""The retention purge's reads: which applications are past retention with no manager
+working on them, and which of a batch still are, re-checked inside its transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.db import Connection, Database
+from storage.privacy._read import rows
+
+# The conditions, on an application `a` and its lead `l` (if any).
+_PAST_RETENTION = "COALESCE(a.updated_at, a.submitted_at, a.created_at) < :cutoff"
+# No manager works on it: no lead, or a lost one that no loan came from.
+_LEAD_AT_REST = (
+    "(l.id IS NULL OR (l.status = 'lost'"
+    " AND NOT EXISTS (SELECT 1 FROM loans n WHERE n.lead_id = l.id)))"
+)
+# Two halves, each led by an index of migration 0009 (unfinished applications by age,
+# declined assessments), so that the submitted applications that are kept, which pile up
+# forever, are never read.
+_CANDIDATES = (
+    "SELECT a.id FROM applications a LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE a.status IN ('draft', 'abandoned') AND {_PAST_RETENTION} AND {_LEAD_AT_REST}"
+    " UNION ALL"
+    " SELECT a.id FROM assessments d JOIN applications a ON a.id = d.application_id"
+    " LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE d.decision = 'declined' AND a.status = 'submitted' AND {_PAST_RETENTION}"
+    " AND NOT EXISTS (SELECT 1 FROM assessments t WHERE t.application_id = a.id AND t.id > d.id)"
+    f" AND {_LEAD_AT_REST}"
+    " ORDER BY 1"
+)
+# The same conditions for the given ids (a JSON list), as a batch re-checks them. CROSS
+# JOIN keeps SQLite looking them up by id rather than scanning the index on age for them.
+_STILL_PURGEABLE = (
+    "SELECT a.id, a.status, l.id AS lead_id FROM json_each(:ids) b"
+    " CROSS JOIN applications a ON a.id = b.value"
+    " LEFT JOIN leads l ON l.application_id = a.id"
+    f" WHERE {_PAST_RETENTION} AND {_LEAD_AT_REST}"
+    " AND (a.status IN ('draft', 'abandoned') OR (a.status = 'submitted'"
+    " AND (SELECT s.decision FROM assessments s WHERE s.application_id = a.id"
+    " ORDER BY s.id DESC LIMIT 1) = 'declined'))"
+)
+
+
+async def purge_candidates(db: Database, cutoff: datetime) -> list[int]:
+    """Ids, ascending, of the declined and unfinished applications last touched before
+    `cutoff` that no manager works on. Reads `db.conn`: the caller picks the connection
+    (`offloaded()`)."""
+    found = await db.conn.execute_fetchall(_CANDIDATES, {"cutoff": cutoff.isoformat()})
+    return [int(row["id"]) for row in found]
+
+
+async def still_purgeable(
+    conn: Connection, ids: Sequence[int], *, cutoff: datetime
+) -> list[dict[str, Any]]:
+    """Those of `ids` that the purge may still delete, as `id`, `status` and `lead_id`
+    (their lost lead, or None). Run it in the transaction that deletes them."""
+    return await rows(
+        conn, _STILL_PURGEABLE, {"ids": json.dumps(list(ids)), "cutoff": cutoff.isoformat()}
+    )

@@ -1,0 +1,68 @@
+"""storage/privacy's contracts that the privacy service relies on without saying so: a
+missing row reads as None, no loan as zero, counts add up over days, and anonymising an
+application clears its contact details only when asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.sandbox.world import SandboxWorld
+from storage.privacy import counts, forget
+
+NOBODY = 4_000_001
+AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+async def test_missing_rows_read_as_none_and_no_loans_as_nothing(world: SandboxWorld):
+    db = world.runtime.db
+    assert await forget.has_active_loan(db, NOBODY) is False
+    async with db.transaction() as conn:
+        assert await forget.application_answers(conn, 999_999) is None
+        assert await forget.lead_card(conn, 999_999) is None
+        assert await forget.first_name(conn, NOBODY) is None
+        assert await forget.active_loan_count(conn, NOBODY) == 0
+        assert await forget.active_loan_lead_ids(conn, NOBODY) == set()
+        assert await forget.leads_of(conn, NOBODY) == []
+
+
+async def test_anonymous_counts_add_up_over_days_and_calls(world: SandboxWorld):
+    async with world.runtime.db.transaction() as conn:
+        await counts.add_anonymous_count(conn, date(2026, 3, 1), "purged:declined", 2)
+        await counts.add_anonymous_count(conn, date(2026, 3, 1), "purged:declined", 1)
+        await counts.add_anonymous_count(conn, date(2026, 3, 2), "purged:declined", 2)
+        await counts.add_anonymous_count(conn, date(2026, 3, 2), "forget")
+    assert await counts.anonymous_counts(world.runtime.db) == {"purged:declined": 5, "forget": 1}
+    days = await world.runtime.db.fetchall("SELECT DISTINCT day FROM anonymous_counts ORDER BY 1")
+    assert [row["day"] for row in days] == ["2026-03-01", "2026-03-02"]
+
+
+async def test_set_answers_clears_name_and_phone_only_when_asked(world: SandboxWorld):
+    db = world.runtime.db
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, first_name, created_at, updated_at)"
+            " VALUES (?, 'Wei', ?, ?)",
+            (NOBODY, AT.isoformat(), AT.isoformat()),
+        )
+        ids = []
+        for _ in range(2):
+            cursor = await conn.execute(
+                "INSERT INTO applications (user_id, status, answers, full_name, phone,"
+                " created_at, updated_at) VALUES (?, 'submitted', '{}', '王伟', '13800138000',"
+                " ?, ?)",
+                (NOBODY, AT.isoformat(), AT.isoformat()),
+            )
+            ids.append(int(cursor.lastrowid or 0))
+        kept, cleared = ids
+        await forget.set_answers(
+            conn, kept, {"name": "王伟", "price": "150000"}, clear_contact=False
+        )
+        await forget.set_answers(conn, cleared, {"price": "150000"}, clear_contact=True)
+    rows = await db.fetchall(
+        "SELECT id, answers, full_name, phone FROM applications WHERE user_id = ? ORDER BY id",
+        (NOBODY,),
+    )
+    assert [tuple(row) for row in rows] == [
+        (kept, '{"name": "王伟", "price": "150000"}', "王伟", "13800138000"),
+        (cleared, '{"price": "150000"}', None, None),
+    ]
