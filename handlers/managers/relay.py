@@ -31,10 +31,7 @@ async def buyer_message(update: Update, context: Context) -> None:
     runtime = runtime_of(context)
     if not lead_relay.may_be_waiting(runtime, message.from_user.id):
         return  # the usual case, known without the database
-    waiting = await runtime.db.fetchval(
-        "SELECT 1 FROM lead_relay_waits WHERE user_id = ?", (message.from_user.id,)
-    )
-    if not waiting:
+    if not await lead_relay.is_waiting(runtime, message.from_user.id):
         return  # the usual case: not ours, the conversation handles it
     lead_id = await lead_relay.relay_from_buyer(runtime, message.from_user.id, message.text)
     if lead_id is None:

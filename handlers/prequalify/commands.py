@@ -25,6 +25,7 @@ from services.applications.parsing import (
     parse_spoken_down_payment,
 )
 from services.callbacks import pack
+from services.leads import queue as lead_queue
 
 
 async def status(update: Update, context: Context) -> None:
@@ -218,7 +219,5 @@ async def document(update: Update, context: Context) -> None:
     if not added:
         await message.reply_text(render(context, locale, "apply_document_duplicate"))
         return
-    count = await runtime.db.fetchval(
-        "SELECT COUNT(*) FROM lead_documents WHERE lead_id = ?", (lead_id,)
-    )
-    await message.reply_text(render(context, locale, "apply_document_received", count=int(count)))
+    count = await lead_queue.document_count(runtime, lead_id)
+    await message.reply_text(render(context, locale, "apply_document_received", count=count))

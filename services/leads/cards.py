@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from lending.reasons import reason_text
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
@@ -27,6 +25,8 @@ from services.people import managers
 from services.rendering import TEXT_LIMIT
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection
+from storage.leads import cards as card_rows
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,6 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> Any:
-    """The first row of a query by key (or with LIMIT): one trip to aiosqlite's thread
-    (execute_fetchall) instead of three (execute, fetch, close)."""
-    rows = await conn.execute_fetchall(sql, params)
-    return rows[0] if rows else None
-
-
 def _reason_codes(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Reasons as the conversation stored them: codes with params, or plain codes."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -139,53 +132,30 @@ def _reason_codes(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-# A lead with its application, its buyer and its latest assessment (the highest id), in
-# one row; the assessment's columns are renamed so that none can ever shadow a lead's.
-_LEAD_ROWS = (
-    "SELECT l.*, a.full_name, a.phone, a.answers, u.first_name, u.locale AS buyer_locale,"
-    " s.id AS assessment_id, s.loan_amount AS assessment_loan_amount,"
-    " s.monthly_payment AS assessment_monthly_payment,"
-    " s.annual_rate AS assessment_annual_rate, s.result AS assessment_result"
-    " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
-    " LEFT JOIN users u ON u.user_id = l.user_id"
-    " LEFT JOIN assessments s ON s.id ="
-    " (SELECT MAX(id) FROM assessments WHERE application_id = l.application_id)"
-)
-
-
-async def load_lead(conn: aiosqlite.Connection, lead_id: int) -> LeadView | None:
-    views = await _load_views(conn, f"{_LEAD_ROWS} WHERE l.id = ?", (lead_id,))
+async def load_lead(conn: Connection, lead_id: int) -> LeadView | None:
+    row = await card_rows.lead_row(conn, lead_id)
+    views = await _views(conn, [] if row is None else [row])
     return views[0] if views else None
 
 
-async def load_digest_leads(conn: aiosqlite.Connection, digest_id: int) -> list[LeadView]:
+async def load_digest_leads(conn: Connection, digest_id: int) -> list[LeadView]:
     """The digest's leads, by id: the views `load_lead` gives, in a fixed few queries
     (not one load per lead) each time the digest, or an edit of it, is sent."""
-    return await _load_views(
-        conn, f"{_LEAD_ROWS} WHERE l.digest_id = ? ORDER BY l.id", (digest_id,)
-    )
+    return await _views(conn, await card_rows.digest_lead_rows(conn, digest_id))
 
 
 async def load_leads_page(
-    conn: aiosqlite.Connection, *, after_id: int, limit: int, since: str | None = None
+    conn: Connection, *, after_id: int, limit: int, since: str | None = None
 ) -> list[LeadView]:
     """Up to `limit` leads with ids above `after_id` (opened at `since` or later), by id,
     in a fixed few queries: a whole book page by page (exports), not one load per lead."""
-    where, params = "l.id > ?", [after_id]
-    if since is not None:
-        where += " AND l.created_at >= ?"
-        params.append(since)
-    return await _load_views(
-        conn, f"{_LEAD_ROWS} WHERE {where} ORDER BY l.id LIMIT ?", (*params, limit)
-    )
+    rows = await card_rows.lead_rows_page(conn, after_id=after_id, limit=limit, since=since)
+    return await _views(conn, rows)
 
 
-async def _load_views(conn: aiosqlite.Connection, sql: str, params: tuple) -> list[LeadView]:
-    """Views of the `_LEAD_ROWS` rows; each owner and each source is looked up once."""
-    # As dicts: sqlite3.Row finds a name by comparing it with each of its ~35 columns in
-    # turn, and a view reads ~30 of them (a sixth of a digest's load time).
-    found = await conn.execute_fetchall(sql, params)
-    rows = [dict(zip(row.keys(), row, strict=True)) for row in found]
+async def _views(conn: Connection, rows: list[dict[str, Any]]) -> list[LeadView]:
+    """Views of card rows (storage.leads.cards); each owner and each source is looked up
+    once."""
     owners = await managers.display_names(conn, (row["owner_id"] for row in rows))
     names = await desk_card.source_table(
         conn, [code for row in rows for code in (row["first_source"], row["latest_source"])]
@@ -205,7 +175,7 @@ async def _load_views(conn: aiosqlite.Connection, sql: str, params: tuple) -> li
 
 
 def _lead_view(row: dict[str, Any], owners: dict[int, str]) -> LeadView:
-    """The one place a `_LEAD_ROWS` row becomes a LeadView (owners: `display_names`)."""
+    """The one place a card row becomes a LeadView (owners: `display_names`)."""
     view = LeadView(
         id=row["id"],
         user_id=row["user_id"],
@@ -330,7 +300,7 @@ def group_targets(runtime: Runtime) -> list[int]:
     return sorted(runtime.manager_ids | runtime.admin_ids)
 
 
-async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
+async def queue_card(conn: Connection, runtime: Runtime, lead_id: int) -> None:
     """Queue the new lead's card to the group (or the digest) in the caller's transaction."""
     now = runtime.clock.now()
     chat_id = runtime.manager_chat_id
@@ -361,7 +331,7 @@ async def queue_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int)
 
 
 async def _queue_private_cards(
-    conn: aiosqlite.Connection, runtime: Runtime, view: LeadView, now: datetime
+    conn: Connection, runtime: Runtime, view: LeadView, now: datetime
 ) -> None:
     """No group configured: each manager gets the card in private, in their language."""
     for manager_id in group_targets(runtime):
@@ -379,28 +349,14 @@ async def _queue_private_cards(
         )
 
 
-async def sent_to_group_recently(conn: aiosqlite.Connection, chat_id: int, now: datetime) -> int:
+async def sent_to_group_recently(conn: Connection, chat_id: int, now: datetime) -> int:
     """New messages queued to the group in the last minute (edits and answers aside)."""
-    row = await _one(
-        conn,
-        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
-        " AND created_at > ?",
-        (chat_id, (now - timedelta(minutes=1)).isoformat()),
-    )
-    return int(row[0])
+    return await card_rows.new_messages_since(conn, chat_id, now - timedelta(minutes=1))
 
 
-async def _join_digest(
-    conn: aiosqlite.Connection, chat_id: int, lead_id: int, now: datetime
-) -> None:
+async def _join_digest(conn: Connection, chat_id: int, lead_id: int, now: datetime) -> None:
     """Add the lead to the digest still waiting to leave, or start the next digest."""
-    row = await _one(
-        conn,
-        "SELECT d.id, d.send_at, (SELECT COUNT(*) FROM leads WHERE digest_id = d.id) AS size"
-        " FROM lead_digests d WHERE d.chat_id = ? AND d.message_id IS NULL"
-        " ORDER BY d.id DESC LIMIT 1",
-        (chat_id,),
-    )
+    row = await card_rows.latest_unsent_digest(conn, chat_id)
     joinable = (
         row is not None
         and row["size"] < DIGEST_MAX_LEADS
@@ -409,18 +365,14 @@ async def _join_digest(
     )
     if joinable:
         # Joining is a link: the digest's text is made when it leaves (`digest_for_send`).
-        await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (row["id"], lead_id))
+        await card_rows.join_digest(conn, lead_id, row["id"])
         return
-    last = await _one(conn, "SELECT MAX(send_at) FROM lead_digests WHERE chat_id = ?", (chat_id,))
+    last = await card_rows.last_digest_send_at(conn, chat_id)
     send_at = now + DIGEST_DELAY
-    if last is not None and last[0] is not None:
-        send_at = max(send_at, datetime.fromisoformat(last[0]) + DIGEST_SPACING)
-    cursor = await conn.execute(
-        "INSERT INTO lead_digests (chat_id, send_at, created_at) VALUES (?, ?, ?)",
-        (chat_id, send_at.isoformat(), now.isoformat()),
-    )
-    digest_id = int(cursor.lastrowid or 0)
-    await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (digest_id, lead_id))
+    if last is not None:
+        send_at = max(send_at, last + DIGEST_SPACING)
+    digest_id = await card_rows.insert_digest(conn, chat_id, send_at=send_at, at=now)
+    await card_rows.join_digest(conn, lead_id, digest_id)
     await outbox.enqueue(
         conn,
         chat_id=chat_id,
@@ -434,33 +386,24 @@ async def _join_digest(
     )
 
 
-async def _digest_row_pending(conn: aiosqlite.Connection, digest_id: int) -> bool:
-    row = await _pending_row(conn, f"lead-digest:{digest_id}")
+async def _digest_row_pending(conn: Connection, digest_id: int) -> bool:
+    row = await card_rows.pending_outbox_row(conn, f"lead-digest:{digest_id}")
     # A row the sender already tried may be in flight again; only untouched rows change.
     return row is not None and row["attempts"] == 0
-
-
-async def _pending_row(conn: aiosqlite.Connection, dedup_key: str) -> Any:
-    """The outbox row queued under `dedup_key` and not yet sent (id, chat_id, attempts)."""
-    return await _one(
-        conn,
-        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (dedup_key,),
-    )
 
 
 def digest_for_send(runtime: Runtime) -> outbox.RowRenderer:
     """The outbox renderer of digests (DIGEST_RENDERER): the digest as it is when its
     message, or an edit of it, leaves. None (nothing to send) once it has no leads left."""
 
-    async def render(conn: aiosqlite.Connection, argument: str) -> dict[str, Any] | None:
+    async def render(conn: Connection, argument: str) -> dict[str, Any] | None:
         return await digest_payload(conn, runtime, int(argument)) if argument.isdigit() else None
 
     return render
 
 
 async def digest_payload(
-    conn: aiosqlite.Connection, runtime: Runtime, digest_id: int
+    conn: Connection, runtime: Runtime, digest_id: int
 ) -> dict[str, Any] | None:
     """One message listing the digest's leads (best first), a Claim button for each new
     one; None when no lead is left in it (all forgotten)."""
@@ -490,7 +433,7 @@ def priority_key(view: LeadView) -> tuple[int, int, str]:
     return (0 if view.human_requested else 1, 0 if view.tier == "A" else 1, view.created_at)
 
 
-async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: int) -> None:
+async def refresh_card(conn: Connection, runtime: Runtime, lead_id: int) -> None:
     """Show the lead's current state on its group card (or its digest), in the transaction.
 
     A card not yet sent is re-rendered in its pending outbox row; a sent one is edited.
@@ -505,14 +448,10 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
     payload = message_payload(
         card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
     )
-    pending = await _pending_row(conn, f"lead-card:{lead_id}")
+    pending = await card_rows.pending_outbox_row(conn, f"lead-card:{lead_id}")
     if pending is not None and pending["attempts"] == 0:
-        await conn.execute(
-            "UPDATE outbox SET payload = ? WHERE id = ?",
-            (
-                json.dumps({"chat_id": pending["chat_id"], **payload}, ensure_ascii=False),
-                pending["id"],
-            ),
+        await card_rows.replace_outbox_payload(
+            conn, pending["id"], {"chat_id": pending["chat_id"], **payload}
         )
         return
     chat_id, message_id = view.card_chat_id, view.card_message_id
@@ -527,12 +466,10 @@ async def refresh_card(conn: aiosqlite.Connection, runtime: Runtime, lead_id: in
     )
 
 
-async def refresh_digest(conn: aiosqlite.Connection, runtime: Runtime, digest_id: int) -> None:
+async def refresh_digest(conn: Connection, runtime: Runtime, digest_id: int) -> None:
     """Show the digest's leads as they are now, in the transaction. A sent one gets an
     edit, made when the edit leaves."""
-    sent = await _one(
-        conn, "SELECT chat_id, message_id FROM lead_digests WHERE id = ?", (digest_id,)
-    )
+    sent = await card_rows.digest_message(conn, digest_id)
     if sent is None or sent["message_id"] is None:
         return  # still waiting (made when it leaves) or failed for good: nothing to edit
     await outbox.enqueue(
@@ -553,28 +490,18 @@ def message_payload(text: str, keyboard: dict[str, Any] | None) -> dict[str, Any
 
 
 async def on_card_sent(
-    conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+    conn: Connection, argument: str, chat_id: int | None, message_id: int | None
 ) -> None:
     """Outbox hook: remember where the lead's card is, so claims can edit it."""
     if message_id is None or not argument.isdigit():
         return
-    await conn.execute(
-        "UPDATE leads SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
-        (chat_id, message_id, int(argument)),
-    )
+    await card_rows.set_card_message(conn, int(argument), chat_id=chat_id, message_id=message_id)
 
 
 async def on_digest_sent(
-    conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+    conn: Connection, argument: str, chat_id: int | None, message_id: int | None
 ) -> None:
     """Outbox hook: every lead of the digest points at the digest message."""
     if message_id is None or not argument.isdigit():
         return
-    digest_id = int(argument)
-    await conn.execute(
-        "UPDATE lead_digests SET message_id = ? WHERE id = ?", (message_id, digest_id)
-    )
-    await conn.execute(
-        "UPDATE leads SET card_chat_id = ?, card_message_id = ? WHERE digest_id = ?",
-        (chat_id, message_id, digest_id),
-    )
+    await card_rows.set_digest_message(conn, int(argument), chat_id=chat_id, message_id=message_id)

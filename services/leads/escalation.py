@@ -24,6 +24,7 @@ from services.leads.pipeline import pipeline_keyboard, record_event
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.leads import escalation as escalation_rows
 
 
 def working_deadline(start: datetime, minutes: int, leads: Leads, tz: ZoneInfo) -> datetime:
@@ -60,12 +61,8 @@ async def escalate_unclaimed_leads(runtime: Runtime) -> int:
     policy = runtime.policy.leads
     now = runtime.clock.now()
     # Working time never runs faster than the clock, so this filter loses nothing.
-    earliest = (now - timedelta(minutes=policy.escalate_after_minutes)).isoformat()
-    rows = await runtime.db.fetchall(
-        "SELECT id, created_at, escalation_level FROM leads"
-        " WHERE status = 'new' AND escalation_level < 2 AND created_at <= ? ORDER BY id",
-        (earliest,),
-    )
+    earliest = now - timedelta(minutes=policy.escalate_after_minutes)
+    rows = await escalation_rows.unclaimed_leads(runtime.db, earliest)
     queued = 0
     for row in rows:
         created = datetime.fromisoformat(row["created_at"])
@@ -80,13 +77,10 @@ async def escalate_unclaimed_leads(runtime: Runtime) -> int:
         if target == level:
             continue
         async with runtime.db.transaction() as conn:
-            # The level in the WHERE clause keeps two ticks from escalating twice.
-            cursor = await conn.execute(
-                "UPDATE leads SET escalation_level = ? WHERE id = ? AND status = 'new'"
-                " AND escalation_level = ?",
-                (target, row["id"], level),
-            )
-            if cursor.rowcount != 1:
+            # Guarded by the level read above: two ticks never escalate twice.
+            if not await escalation_rows.raise_level(
+                conn, row["id"], from_level=level, to_level=target
+            ):
                 continue
             view = await lead_cards.load_lead(conn, row["id"])
             assert view is not None
@@ -163,15 +157,8 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
     """DUE_WORK: the owner of a claimed lead not yet contacted gets one reminder per claim."""
     policy = runtime.policy.leads
     now = runtime.clock.now()
-    earliest = (now - timedelta(minutes=policy.contact_reminder_minutes)).isoformat()
-    rows = await runtime.db.fetchall(
-        "SELECT l.id, l.claimed_at FROM leads l"
-        " WHERE l.status = 'claimed' AND l.contacted_at IS NULL AND l.owner_id IS NOT NULL"
-        " AND l.claimed_at <= ? AND NOT EXISTS (SELECT 1 FROM lead_events e"
-        "   WHERE e.lead_id = l.id AND e.kind = 'contact_reminder' AND e.at >= l.claimed_at)"
-        " ORDER BY l.id",
-        (earliest,),
-    )
+    earliest = now - timedelta(minutes=policy.contact_reminder_minutes)
+    rows = await escalation_rows.uncontacted_leads(runtime.db, earliest)
     queued = 0
     for row in rows:
         due = working_deadline(

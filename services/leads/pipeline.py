@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.leads import cards as lead_cards
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection
+from storage.leads import cards as card_rows
+from storage.leads import pipeline as lead_rows
 
 PIPELINE = ("claimed", "contacted", "documents", "submitted", "approved", "disbursed")
 LOST_REASONS = (
@@ -56,14 +57,12 @@ def allowed_next(status: str) -> list[str]:
     return [*ahead, "lost"]
 
 
-async def may_work(
-    conn: aiosqlite.Connection, runtime: Runtime, owner_id: int | None, actor_id: int
-) -> bool:
+async def may_work(conn: Connection, runtime: Runtime, owner_id: int | None, actor_id: int) -> bool:
     return actor_id == owner_id or await managers.is_admin(runtime, actor_id, conn)
 
 
 async def record_event(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     lead_id: int,
     actor_id: int | None,
     kind: str,
@@ -73,15 +72,13 @@ async def record_event(
     to_status: str | None = None,
     note: str | None = None,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO lead_events (lead_id, actor_id, kind, from_status, to_status, note, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (lead_id, actor_id, kind, from_status, to_status, note, now.isoformat()),
+    await lead_rows.add_event(
+        conn, lead_id, actor_id, kind, now, from_status=from_status, to_status=to_status, note=note
     )
 
 
 async def change_status(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     lead_id: int,
     to_status: str,
@@ -101,10 +98,7 @@ async def change_status(
     Raises LeadError('not_found' | 'not_allowed' | 'bad_transition' | 'reason_needed' |
     'checklist_open').
     """
-    async with conn.execute(
-        "SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await lead_rows.status_and_owner(conn, lead_id)
     if row is None:
         raise LeadError("not_found", lead_id=lead_id)
     status, owner_id = row["status"], row["owner_id"]
@@ -124,18 +118,12 @@ async def change_status(
         reason = (note or "").strip()[:LOST_REASON_MAX]
         if not reason:
             raise LeadError("reason_needed", lead_id=lead_id)
-    stamp = now.isoformat()
-    # The status in the WHERE clause makes a concurrent second move fail instead of
+    # Guarded by the status read above: a concurrent second move fails instead of
     # silently overwriting the first.
-    cursor = await conn.execute(
-        "UPDATE leads SET status = ?, updated_at = ?,"
-        " contacted_at = CASE WHEN ? != 'lost' AND contacted_at IS NULL THEN ?"
-        "                ELSE contacted_at END,"
-        " lost_reason = COALESCE(?, lost_reason)"
-        " WHERE id = ? AND status = ?",
-        (to_status, stamp, to_status, stamp, reason, lead_id, status),
+    moved = await lead_rows.move_status(
+        conn, lead_id, from_status=status, to_status=to_status, lost_reason=reason, at=now
     )
-    if cursor.rowcount != 1:
+    if not moved:
         raise LeadError("bad_transition", lead_id=lead_id, status=status, to_status=to_status)
     await record_event(
         conn,
@@ -160,7 +148,7 @@ async def change_status(
 
 
 async def notify_buyer(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     lead_id: int,
     template: str,
@@ -193,7 +181,7 @@ async def notify_buyer(
 
 
 async def reassign(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     lead_id: int,
     new_owner: int,
@@ -205,21 +193,15 @@ async def reassign(
         raise LeadError("not_allowed", lead_id=lead_id)
     if not await managers.is_manager(runtime, new_owner, conn):
         raise LeadError("not_a_manager", lead_id=lead_id)
-    async with conn.execute("SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)) as cur:
-        row = await cur.fetchone()
+    row = await lead_rows.status_and_owner(conn, lead_id)
     if row is None:
         raise LeadError("not_found", lead_id=lead_id)
     if row["status"] in ("lost", "disbursed"):
         raise LeadError("closed", lead_id=lead_id)
     if row["owner_id"] == new_owner:
         raise LeadError("same_owner", lead_id=lead_id)
-    stamp = now.isoformat()
     status = "claimed" if row["status"] == "new" else row["status"]
-    await conn.execute(
-        "UPDATE leads SET owner_id = ?, status = ?, claimed_at = ?, escalation_level = 0,"
-        " updated_at = ? WHERE id = ?",
-        (new_owner, status, stamp, stamp, lead_id),
-    )
+    await lead_rows.set_owner(conn, lead_id, owner_id=new_owner, status=status, at=now)
     await record_event(
         conn,
         lead_id,
@@ -251,7 +233,7 @@ def pipeline_keyboard(runtime: Runtime, lead_id: int, status: str, locale: str) 
 
 
 async def queue_owner_card(
-    conn: aiosqlite.Connection, runtime: Runtime, lead_id: int, now: datetime, *, note: str = ""
+    conn: Connection, runtime: Runtime, lead_id: int, now: datetime, *, note: str = ""
 ) -> None:
     """The full lead in the owner's private chat, with pipeline buttons and the buyer's papers."""
     from services.leads import checklist
@@ -270,11 +252,7 @@ async def queue_owner_card(
         ),
         now=now,
     )
-    async with conn.execute(
-        "SELECT id, file_id, kind FROM lead_documents WHERE lead_id = ? ORDER BY id", (lead_id,)
-    ) as cursor:
-        documents = list(await cursor.fetchall())
-    for document in documents:
+    for document in await card_rows.lead_documents(conn, lead_id):
         method, field = (
             ("sendPhoto", "photo") if document["kind"] == "photo" else ("sendDocument", "document")
         )

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from services.leads import cards as lead_cards
 from services.leads import relay as lead_relay
 from services.leads.cards import LeadView, load_lead, priority_key
@@ -28,6 +26,10 @@ from services.leads.pipeline import (
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection
+from storage.leads import cards as card_rows
+from storage.leads import queue as lead_rows
+from storage.leads import relay as relay_rows
 
 __all__ = [
     "ClaimResult",
@@ -55,7 +57,7 @@ class ClaimResult:
 
 
 async def open_lead(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     *,
     application_id: int | None,
@@ -75,29 +77,23 @@ async def open_lead(
     now = now or runtime.clock.now()
     if application_id is not None and decision is None:
         # Callers that only pass the application: take the verdict from its assessment.
-        async with conn.execute(
-            "SELECT decision, tier FROM assessments WHERE application_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (application_id,),
-        ) as cursor:
-            verdict = await cursor.fetchone()
+        verdict = await lead_rows.latest_verdict(conn, application_id)
         if verdict is not None:
             decision, tier = verdict["decision"], tier or verdict["tier"]
-    stamp = now.isoformat()
-    cursor = await conn.execute(
-        "INSERT INTO leads (application_id, user_id, status, decision, tier, human_requested,"
-        " created_at, updated_at) VALUES (?, ?, 'new', ?, ?, ?, ?, ?)",
-        (application_id, user_id, decision, tier, 1 if human_requested else 0, stamp, stamp),
+    lead_id = await lead_rows.insert_lead(
+        conn,
+        application_id=application_id,
+        user_id=user_id,
+        decision=decision,
+        tier=tier,
+        human_requested=human_requested,
+        at=now,
     )
-    lead_id = int(cursor.lastrowid or 0)
     await record_event(conn, lead_id, None, "opened", now, to_status="new")
     if runtime.policy.leads.round_robin:
         owner = await managers.next_round_robin(conn, runtime)
         if owner is not None:
-            await conn.execute(
-                "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ? WHERE id = ?",
-                (owner, stamp, lead_id),
-            )
+            await lead_rows.mark_assigned(conn, lead_id, owner, now)
             await record_event(
                 conn, lead_id, None, "assigned", now, from_status="new", to_status="claimed"
             )
@@ -133,21 +129,13 @@ async def request_human(
             )
             await record_event(conn, lead_id, None, "human_requested", now)
         else:
-            await conn.execute(
-                "UPDATE leads SET human_requested = 1, updated_at = ? WHERE id = ?",
-                (now.isoformat(), lead_id),
-            )
+            await lead_rows.mark_human_requested(conn, lead_id, now)
             await record_event(conn, lead_id, None, "human_requested", now)
             await lead_cards.refresh_card(conn, runtime, lead_id)
         view = await load_lead(conn, lead_id)
         assert view is not None
         if view.owner_id is not None:
-            await conn.execute(
-                "INSERT INTO lead_relay_waits (user_id, lead_id, armed_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET lead_id = excluded.lead_id,"
-                " armed_at = excluded.armed_at",
-                (user_id, lead_id, now.isoformat()),
-            )
+            await relay_rows.arm_wait(conn, user_id=user_id, lead_id=lead_id, at=now)
             lead_relay.note_wait(runtime, user_id)
             await _tell_owner_human_requested(conn, runtime, view, now)
         template = "lead_buyer_relay_armed" if view.owner_id is not None else "lead_buyer_human"
@@ -165,43 +153,27 @@ async def request_human(
     return lead_id
 
 
-async def _open_lead_of(
-    conn: aiosqlite.Connection, user_id: int, application_id: int | None
-) -> int | None:
+async def _open_lead_of(conn: Connection, user_id: int, application_id: int | None) -> int | None:
     """The buyer's open lead: the one of this application, else their latest open one."""
-    marks = ",".join("?" * len(OPEN_STATUSES))
     if application_id is not None:
-        async with conn.execute(
-            f"SELECT id FROM leads WHERE application_id = ? AND status IN ({marks})",
-            (application_id, *OPEN_STATUSES),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            return int(row[0])
-    async with conn.execute(
-        f"SELECT id FROM leads WHERE user_id = ? AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
-        (user_id, *OPEN_STATUSES),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else int(row[0])
+        lead_id = await lead_rows.application_lead_in(conn, application_id, OPEN_STATUSES)
+        if lead_id is not None:
+            return lead_id
+    return await lead_rows.latest_user_lead_in(conn, user_id, OPEN_STATUSES)
 
 
 async def _unleaded_application(
-    conn: aiosqlite.Connection, application_id: int | None, user_id: int
+    conn: Connection, application_id: int | None, user_id: int
 ) -> int | None:
     """The application for a new lead, unless it already has a (closed) lead: one per app."""
     if application_id is None:
         return None
-    async with conn.execute(
-        "SELECT 1 FROM applications a WHERE a.id = ? AND a.user_id = ?"
-        " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.application_id = a.id)",
-        (application_id, user_id),
-    ) as cursor:
-        return application_id if await cursor.fetchone() is not None else None
+    free = await lead_rows.application_without_lead(conn, application_id, user_id)
+    return application_id if free else None
 
 
 async def _tell_owner_human_requested(
-    conn: aiosqlite.Connection, runtime: Runtime, view: LeadView, now: datetime
+    conn: Connection, runtime: Runtime, view: LeadView, now: datetime
 ) -> None:
     assert view.owner_id is not None
     locale = await managers.locale_of_user(conn, view.owner_id, runtime.default_locale)
@@ -226,16 +198,10 @@ async def claim_lead(runtime: Runtime, lead_id: int, manager_id: int) -> ClaimRe
     Raises LeadError('not_allowed') for anyone who is not a manager.
     """
     now = runtime.clock.now()
-    stamp = now.isoformat()
     async with runtime.db.transaction() as conn:
         if not await managers.is_manager(runtime, manager_id, conn):
             raise LeadError("not_allowed", lead_id=lead_id)
-        cursor = await conn.execute(
-            "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ?, updated_at = ?"
-            " WHERE id = ? AND status = 'new' AND owner_id IS NULL",
-            (manager_id, stamp, stamp, lead_id),
-        )
-        won = cursor.rowcount == 1
+        won = await lead_rows.mark_claimed(conn, lead_id, manager_id, now)
         if won:
             await record_event(
                 conn, lead_id, manager_id, "claimed", now, from_status="new", to_status="claimed"
@@ -257,20 +223,15 @@ async def get_lead(runtime: Runtime, lead_id: int) -> LeadView | None:
 
 async def unclaimed_queue(runtime: Runtime, limit: int = 20) -> list[LeadView]:
     """New leads, best first: asked for a human, then tier A, then the oldest."""
-    rows = await runtime.db.fetchall("SELECT id FROM leads WHERE status = 'new'")
-    views = [v for v in [await get_lead(runtime, r["id"]) for r in rows] if v is not None]
+    ids = await lead_rows.new_lead_ids(runtime.db)
+    views = [v for v in [await get_lead(runtime, i) for i in ids] if v is not None]
     views.sort(key=priority_key)
     return views[:limit]
 
 
 async def my_leads(runtime: Runtime, manager_id: int, limit: int = 30) -> list[LeadView]:
-    marks = ",".join("?" * len(OPEN_STATUSES))
-    rows = await runtime.db.fetchall(
-        f"SELECT id FROM leads WHERE owner_id = ? AND status IN ({marks})"
-        " ORDER BY updated_at DESC LIMIT ?",
-        (manager_id, *OPEN_STATUSES, limit),
-    )
-    return [v for v in [await get_lead(runtime, r["id"]) for r in rows] if v is not None]
+    ids = await lead_rows.owned_lead_ids(runtime.db, manager_id, OPEN_STATUSES, limit)
+    return [v for v in [await get_lead(runtime, i) for i in ids] if v is not None]
 
 
 async def move_lead(
@@ -297,9 +258,9 @@ async def reassign_lead(runtime: Runtime, lead_id: int, new_owner: int, actor_id
 
 
 async def lead_history(runtime: Runtime, lead_id: int) -> list[dict]:
-    rows = await runtime.db.fetchall(
-        "SELECT actor_id, kind, from_status, to_status, note, at FROM lead_events"
-        " WHERE lead_id = ? ORDER BY id",
-        (lead_id,),
-    )
-    return [dict(row) for row in rows]
+    return [dict(row) for row in await lead_rows.lead_events(runtime.db, lead_id)]
+
+
+async def document_count(runtime: Runtime, lead_id: int) -> int:
+    """How many papers the buyer has sent for the lead."""
+    return await card_rows.document_count(runtime.db, lead_id)

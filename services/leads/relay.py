@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import aiosqlite
-
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.leads import cards as lead_cards
@@ -25,6 +23,8 @@ from services.people import managers
 from services.rendering import TEXT_LIMIT, split_escaped, telegram_length
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection
+from storage.leads import relay as relay_rows
 
 MAX_PARTS = 10  # a buyer's or manager's text is at most 4096 x 10 characters in practice
 
@@ -39,13 +39,17 @@ class NotOwner(Exception):
 
 async def load_waits(runtime: Runtime) -> None:
     """Mirror who has a wait armed, so `may_be_waiting` answers without the database."""
-    rows = await runtime.db.fetchall("SELECT user_id FROM lead_relay_waits")
-    runtime.relay_waits = {row["user_id"] for row in rows}
+    runtime.relay_waits = set(await relay_rows.waiting_buyers(runtime.db))
 
 
 def note_wait(runtime: Runtime, buyer_id: int) -> None:
     if runtime.relay_waits is not None:
         runtime.relay_waits.add(buyer_id)
+
+
+async def is_waiting(runtime: Runtime, buyer_id: int) -> bool:
+    """Whether a hand-off waits for the buyer's next message (asks the database)."""
+    return await relay_rows.has_wait(runtime.db, buyer_id)
 
 
 def may_be_waiting(runtime: Runtime, buyer_id: int) -> bool:
@@ -58,27 +62,21 @@ async def relay_from_buyer(runtime: Runtime, buyer_id: int, text: str) -> int | 
     """Relay the buyer's message if a hand-off is waiting; the lead id, or None if not."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        async with conn.execute(
-            "SELECT lead_id FROM lead_relay_waits WHERE user_id = ?", (buyer_id,)
-        ) as cursor:
-            wait = await cursor.fetchone()
-        if wait is None:
+        waiting_for = await relay_rows.waiting_lead(conn, buyer_id)
+        if waiting_for is None:
             return None
-        await conn.execute("DELETE FROM lead_relay_waits WHERE user_id = ?", (buyer_id,))
+        await relay_rows.drop_wait(conn, buyer_id)
         if runtime.relay_waits is not None:  # a new wait is armed only after this commits
             runtime.relay_waits.discard(buyer_id)
-        view = await lead_cards.load_lead(conn, wait["lead_id"])
+        view = await lead_cards.load_lead(conn, waiting_for)
         if view is None or view.owner_id is None:
             return None
         locale = await managers.locale_of_user(conn, view.owner_id, runtime.default_locale)
         bodies = _parts(runtime, locale, "lead_relay_to_manager", view, text)
         for index, body in enumerate(bodies):
-            cursor = await conn.execute(
-                "INSERT INTO lead_relay_messages (lead_id, buyer_id, manager_id, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (view.id, buyer_id, view.owner_id, now.isoformat()),
+            relay_id = await relay_rows.insert_relayed_message(
+                conn, lead_id=view.id, buyer_id=buyer_id, manager_id=view.owner_id, at=now
             )
-            relay_id = int(cursor.lastrowid or 0)
             last = ":last" if index == len(bodies) - 1 else ""
             await outbox.enqueue(
                 conn,
@@ -89,11 +87,7 @@ async def relay_from_buyer(runtime: Runtime, buyer_id: int, text: str) -> int | 
                 dedup_key=f"lead-relay:{relay_id}",
                 on_sent=f"lead_relay:{relay_id}{last}",
             )
-        await conn.execute(
-            "INSERT INTO lead_events (lead_id, actor_id, kind, note, at)"
-            " VALUES (?, ?, 'relayed_to_manager', NULL, ?)",
-            (view.id, buyer_id, now.isoformat()),
-        )
+        await relay_rows.add_relayed_to_manager(conn, view.id, buyer_id=buyer_id, at=now)
     runtime.wake_outbox()
     return view.id
 
@@ -104,12 +98,9 @@ async def reply_from_manager(
     """Send a manager's reply to a relayed message back to the buyer; the lead id or None."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        async with conn.execute(
-            "SELECT lead_id, buyer_id FROM lead_relay_messages"
-            " WHERE manager_id = ? AND manager_message_id = ?",
-            (manager_id, replied_message_id),
-        ) as cursor:
-            relay = await cursor.fetchone()
+        relay = await relay_rows.relayed_message(
+            conn, manager_id=manager_id, message_id=replied_message_id
+        )
         if relay is None:
             return None
         view = await lead_cards.load_lead(conn, relay["lead_id"])
@@ -134,11 +125,7 @@ async def reply_from_manager(
                 now=now,
                 on_sent=f"lead_relay:answered:{manager_id}" if last else None,
             )
-        await conn.execute(
-            "INSERT INTO lead_events (lead_id, actor_id, kind, at)"
-            " VALUES (?, ?, 'relayed_to_buyer', ?)",
-            (view.id, manager_id, now.isoformat()),
-        )
+        await relay_rows.add_relayed_to_buyer(conn, view.id, manager_id=manager_id, at=now)
     runtime.wake_outbox()
     return view.id
 
@@ -150,7 +137,7 @@ def _parts(runtime: Runtime, locale: str, template: str, view, text: str) -> lis
     return [runtime.renderer.render(locale, template, lead=view, text=p) for p in pieces]
 
 
-SentHook = Callable[[aiosqlite.Connection, str, int | None, int | None], Awaitable[None]]
+SentHook = Callable[[Connection, str, int | None, int | None], Awaitable[None]]
 
 
 def relay_sent_hook(runtime: Runtime) -> SentHook:
@@ -160,7 +147,7 @@ def relay_sent_hook(runtime: Runtime) -> SentHook:
     "answered:MANAGER" (the reply reached the buyer: tell the manager)."""
 
     async def on_sent(
-        conn: aiosqlite.Connection, argument: str, chat_id: int | None, message_id: int | None
+        conn: Connection, argument: str, chat_id: int | None, message_id: int | None
     ) -> None:
         head, _, tail = argument.partition(":")
         if head == "answered" and tail.isdigit():
@@ -170,22 +157,16 @@ def relay_sent_hook(runtime: Runtime) -> SentHook:
             return
         relay_id = int(head)
         if message_id is not None:
-            await conn.execute(
-                "UPDATE lead_relay_messages SET manager_message_id = ? WHERE id = ?",
-                (message_id, relay_id),
-            )
+            await relay_rows.set_manager_message(conn, relay_id, message_id)
         if tail == "last":
-            async with conn.execute(
-                "SELECT buyer_id FROM lead_relay_messages WHERE id = ?", (relay_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                await _tell(conn, runtime, row["buyer_id"], "lead_relay_sent")
+            buyer_id = await relay_rows.relayed_buyer(conn, relay_id)
+            if buyer_id is not None:
+                await _tell(conn, runtime, buyer_id, "lead_relay_sent")
 
     return on_sent
 
 
-async def _tell(conn: aiosqlite.Connection, runtime: Runtime, user_id: int, template: str) -> None:
+async def _tell(conn: Connection, runtime: Runtime, user_id: int, template: str) -> None:
     locale = await managers.locale_of_user(conn, user_id, runtime.default_locale)
     await outbox.enqueue(
         conn,

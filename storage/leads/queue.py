@@ -1,0 +1,132 @@
+"""The leads table for the queue: opening a lead, claiming and assigning it, finding a
+buyer's open lead, the managers' lists, and a lead's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from storage.db import Connection, Database, Row
+
+
+async def latest_verdict(conn: Connection, application_id: int) -> Row | None:
+    """The decision and tier of the application's latest assessment, or None."""
+    async with conn.execute(
+        "SELECT decision, tier FROM assessments WHERE application_id = ? ORDER BY id DESC LIMIT 1",
+        (application_id,),
+    ) as cursor:
+        return await cursor.fetchone()
+
+
+async def insert_lead(
+    conn: Connection,
+    *,
+    application_id: int | None,
+    user_id: int,
+    decision: str | None,
+    tier: str | None,
+    human_requested: bool,
+    at: datetime,
+) -> int:
+    """A new lead, status 'new'; its id."""
+    stamp = at.isoformat()
+    cursor = await conn.execute(
+        "INSERT INTO leads (application_id, user_id, status, decision, tier, human_requested,"
+        " created_at, updated_at) VALUES (?, ?, 'new', ?, ?, ?, ?, ?)",
+        (application_id, user_id, decision, tier, 1 if human_requested else 0, stamp, stamp),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def mark_assigned(conn: Connection, lead_id: int, owner_id: int, at: datetime) -> None:
+    """A lead just opened goes straight to `owner_id` (round robin)."""
+    await conn.execute(
+        "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ? WHERE id = ?",
+        (owner_id, at.isoformat(), lead_id),
+    )
+
+
+async def mark_claimed(conn: Connection, lead_id: int, owner_id: int, at: datetime) -> bool:
+    """Claim the lead if it is still 'new' and unowned; True for the one claimer who won.
+
+    The single conditional UPDATE is the whole race: SQLite runs it atomically."""
+    stamp = at.isoformat()
+    cursor = await conn.execute(
+        "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ?, updated_at = ?"
+        " WHERE id = ? AND status = 'new' AND owner_id IS NULL",
+        (owner_id, stamp, stamp, lead_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def mark_human_requested(conn: Connection, lead_id: int, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE leads SET human_requested = 1, updated_at = ? WHERE id = ?",
+        (at.isoformat(), lead_id),
+    )
+
+
+def _marks(statuses: Sequence[str]) -> str:
+    return ",".join("?" * len(statuses))
+
+
+async def application_lead_in(
+    conn: Connection, application_id: int, statuses: Sequence[str]
+) -> int | None:
+    """The id of the application's lead if its status is one of `statuses`, else None."""
+    async with conn.execute(
+        f"SELECT id FROM leads WHERE application_id = ? AND status IN ({_marks(statuses)})",
+        (application_id, *statuses),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else int(row["id"])
+
+
+async def latest_user_lead_in(
+    conn: Connection, user_id: int, statuses: Sequence[str]
+) -> int | None:
+    """The id of the buyer's newest lead whose status is one of `statuses`, else None."""
+    async with conn.execute(
+        f"SELECT id FROM leads WHERE user_id = ? AND status IN ({_marks(statuses)})"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id, *statuses),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else int(row["id"])
+
+
+async def application_without_lead(conn: Connection, application_id: int, user_id: int) -> bool:
+    """True when the application is the user's and no lead (open or closed) has it yet."""
+    async with conn.execute(
+        "SELECT 1 FROM applications a WHERE a.id = ? AND a.user_id = ?"
+        " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.application_id = a.id)",
+        (application_id, user_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def new_lead_ids(db: Database) -> list[int]:
+    """Every lead still 'new', in no particular order."""
+    rows = await db.fetchall("SELECT id FROM leads WHERE status = 'new'")
+    return [row["id"] for row in rows]
+
+
+async def owned_lead_ids(
+    db: Database, owner_id: int, statuses: Sequence[str], limit: int
+) -> list[int]:
+    """The owner's leads in `statuses`, the most recently changed first."""
+    rows = await db.fetchall(
+        f"SELECT id FROM leads WHERE owner_id = ? AND status IN ({_marks(statuses)})"
+        " ORDER BY updated_at DESC LIMIT ?",
+        (owner_id, *statuses, limit),
+    )
+    return [row["id"] for row in rows]
+
+
+async def lead_events(db: Database, lead_id: int) -> list[Row]:
+    """The lead's history, oldest first (actor_id, kind, from_status, to_status, note, at)."""
+    return await db.fetchall(
+        "SELECT actor_id, kind, from_status, to_status, note, at FROM lead_events"
+        " WHERE lead_id = ? ORDER BY id",
+        (lead_id,),
+    )
