@@ -23,8 +23,8 @@ async def approved_at(conn: Connection, lead_id: int) -> str | None:
 
 
 async def lead_with_steps(conn: Connection, lead_id: int) -> list[Row]:
-    """One row per stored step (all lead_checklist columns) with the lead's `lead_status`;
-    a lead with no steps gives one row whose step columns are NULL, no lead gives none."""
+    """One row per stored step (all lead_checklist columns, in no set order) with the lead's
+    `lead_status`; a lead with no steps gives one row of NULL step columns, no lead none."""
     async with conn.execute(
         "SELECT c.*, l.status AS lead_status FROM leads l"
         " LEFT JOIN lead_checklist c ON c.lead_id = l.id WHERE l.id = ?",
