@@ -19,8 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from services.callbacks import pack
 from services.leads import cards as lead_cards
 from services.leads.escalation import working_deadline
@@ -28,6 +26,8 @@ from services.leads.pipeline import LeadError, may_work, pipeline_keyboard, reco
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection
+from storage.leads import checklist as checklist_db
 
 STEPS = ("insurance", "lien", "funds")
 WAIVE_REASON_MAX = 200
@@ -57,34 +57,17 @@ def open_codes(steps: list[Step]) -> list[str]:
     return [s.step for s in steps if s.is_open]
 
 
-async def _approved_at(conn: aiosqlite.Connection, lead_id: int) -> str | None:
-    """When the lead was approved (its latest move to 'approved'), else its last update."""
-    async with conn.execute(
-        "SELECT COALESCE((SELECT MAX(at) FROM lead_events WHERE lead_id = l.id"
-        "                 AND kind = 'status' AND to_status = 'approved'), l.updated_at)"
-        " FROM leads l WHERE l.id = ?",
-        (lead_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else row[0]
-
-
-async def load_steps(conn: aiosqlite.Connection, lead_id: int) -> list[Step]:
+async def load_steps(conn: Connection, lead_id: int) -> list[Step]:
     """The lead's steps, read only. An approved lead with none stored (approved before the
     checklist existed) shows all three as open since its approval, without writing."""
-    async with conn.execute(
-        "SELECT c.*, l.status AS lead_status FROM leads l"
-        " LEFT JOIN lead_checklist c ON c.lead_id = l.id WHERE l.id = ?",
-        (lead_id,),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    rows = await checklist_db.lead_with_steps(conn, lead_id)
     if not rows:
         return []
     stored = [r for r in rows if r["id"] is not None]
     if not stored:
         if rows[0]["lead_status"] != "approved":
             return []
-        opened = await _approved_at(conn, lead_id) or ""
+        opened = await checklist_db.approved_at(conn, lead_id) or ""
         return [Step(None, lead_id, step, "open", opened) for step in STEPS]
     order = {step: i for i, step in enumerate(STEPS)}
     stored.sort(key=lambda r: order.get(r["step"], len(STEPS)))
@@ -107,13 +90,13 @@ async def load_steps(conn: aiosqlite.Connection, lead_id: int) -> list[Step]:
     ]
 
 
-async def open_steps(conn: aiosqlite.Connection, lead_id: int) -> list[str]:
+async def open_steps(conn: Connection, lead_id: int) -> list[str]:
     """The gate: codes of the steps still open (none stored for an approved lead: all)."""
     return open_codes(await load_steps(conn, lead_id))
 
 
 async def open_checklist(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     lead_id: int,
     owner_id: int | None,
     actor_id: int | None,
@@ -128,28 +111,20 @@ async def open_checklist(
     created = 0
     stamp = opened_at or now.isoformat()
     for step in STEPS:
-        cursor = await conn.execute(
-            "INSERT INTO lead_checklist (lead_id, step, owner_id, opened_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (lead_id, step) DO NOTHING",
-            (lead_id, step, owner_id, stamp),
+        created += await checklist_db.insert_step(
+            conn, lead_id=lead_id, step=step, owner_id=owner_id, opened_at=stamp
         )
-        created += cursor.rowcount
     if created:
         await record_event(conn, lead_id, actor_id, "checklist_opened", now, note=",".join(STEPS))
     return created
 
 
-async def _ensure(conn: aiosqlite.Connection, lead_id: int, now: datetime) -> None:
+async def _ensure(conn: Connection, lead_id: int, now: datetime) -> None:
     """Store the steps of an approved lead that has none yet (approved before the checklist)."""
-    async with conn.execute(
-        "SELECT l.status, l.owner_id FROM leads l WHERE l.id = ?"
-        " AND NOT EXISTS (SELECT 1 FROM lead_checklist c WHERE c.lead_id = l.id)",
-        (lead_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await checklist_db.lead_without_steps(conn, lead_id)
     if row is None or row["status"] != "approved":
         return
-    opened = await _approved_at(conn, lead_id)
+    opened = await checklist_db.approved_at(conn, lead_id)
     await open_checklist(conn, lead_id, row["owner_id"], None, now, opened_at=opened)
 
 
@@ -187,10 +162,7 @@ async def close_step(
             raise LeadError("reason_needed", lead_id=lead_id)
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        async with conn.execute(
-            "SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)
-        ) as cursor:
-            lead = await cursor.fetchone()
+        lead = await checklist_db.lead_state(conn, lead_id)
         if lead is None:
             raise LeadError("not_found", lead_id=lead_id)
         if not await may_work(conn, runtime, lead["owner_id"], actor_id):
@@ -198,14 +170,16 @@ async def close_step(
         if lead["status"] != "approved":
             raise LeadError("not_approved", lead_id=lead_id, status=lead["status"])
         await _ensure(conn, lead_id, now)
-        # The 'open' condition makes a second press (or a concurrent admin) a refusal,
-        # never a silent overwrite of who closed it.
-        cursor = await conn.execute(
-            "UPDATE lead_checklist SET status = ?, closed_by = ?, closed_at = ?, reason = ?"
-            " WHERE lead_id = ? AND step = ? AND status = 'open'",
-            ("waived" if waive else "done", actor_id, now.isoformat(), reason, lead_id, step),
+        closed = await checklist_db.close_open_step(
+            conn,
+            lead_id=lead_id,
+            step=step,
+            status="waived" if waive else "done",
+            closed_by=actor_id,
+            at=now,
+            reason=reason,
         )
-        if cursor.rowcount != 1:
+        if not closed:
             raise LeadError("step_closed", lead_id=lead_id, step=step)
         await record_event(
             conn,
@@ -261,19 +235,10 @@ async def remind_open_steps(runtime: Runtime) -> int:
     now = runtime.clock.now()
     hours = runtime.policy.checklist.remind_after_hours
     # Approved leads from before the checklist: store their steps so they are planned too.
-    legacy = await runtime.db.fetchall(
-        "SELECT id FROM leads l WHERE status = 'approved'"
-        " AND NOT EXISTS (SELECT 1 FROM lead_checklist c WHERE c.lead_id = l.id)"
-    )
-    for row in legacy:
+    for legacy_id in await checklist_db.approved_leads_without_steps(runtime.db):
         async with runtime.db.transaction() as conn:
-            await _ensure(conn, row["id"], now)
-    rows = await runtime.db.fetchall(
-        "SELECT c.id, c.lead_id, c.opened_at FROM lead_checklist c JOIN leads l ON l.id = c.lead_id"
-        " WHERE c.status = 'open' AND c.reminded_at IS NULL AND l.status = 'approved'"
-        " AND l.owner_id IS NOT NULL AND c.opened_at <= ? ORDER BY c.lead_id, c.id",
-        ((now - timedelta(hours=hours)).isoformat(),),
-    )
+            await _ensure(conn, legacy_id, now)
+    rows = await checklist_db.unreminded_open_steps(runtime.db, now - timedelta(hours=hours))
     due: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         opened = datetime.fromisoformat(row["opened_at"])
@@ -292,14 +257,8 @@ async def remind_open_steps(runtime: Runtime) -> int:
 
 
 async def _remind(runtime: Runtime, lead_id: int, ids: list[int], now: datetime) -> int:
-    marks = ",".join("?" * len(ids))
     async with runtime.db.transaction() as conn:
-        cursor = await conn.execute(
-            f"UPDATE lead_checklist SET reminded_at = ? WHERE id IN ({marks})"
-            " AND status = 'open' AND reminded_at IS NULL",
-            (now.isoformat(), *ids),
-        )
-        if cursor.rowcount == 0:
+        if await checklist_db.mark_reminded(conn, ids, now) == 0:
             return 0
         view = await lead_cards.load_lead(conn, lead_id)
         if view is None or view.owner_id is None:

@@ -12,22 +12,18 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
 from lending.collateral import collateral_for_plan
 from services.runtime import Runtime
+from storage.db import Connection
+from storage.leads import sources as sources_db
 
 
-async def source_table(conn: aiosqlite.Connection, codes: Iterable[str | None]) -> dict[str, str]:
+async def source_table(conn: Connection, codes: Iterable[str | None]) -> dict[str, str]:
     """The names of these source codes, in one query (none when no lead has a source)."""
     wanted = tuple({c for c in codes if c})
     if not wanted:
         return {}
-    marks = ",".join("?" * len(wanted))
-    rows = await conn.execute_fetchall(
-        f"SELECT code, name FROM sources WHERE code IN ({marks})", wanted
-    )
-    return {row[0]: row[1] for row in rows}
+    return await sources_db.source_names(conn, wanted)
 
 
 def named_sources(

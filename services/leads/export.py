@@ -15,11 +15,11 @@ import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from services.leads.cards import load_leads_page, mask_phone
 from services.people import managers
 from services.runtime import Runtime
+from storage.db import Connection
+from storage.leads import reports
 
 COLUMNS = (
     "lead_id",
@@ -94,16 +94,9 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
     return out
 
 
-async def _histories(
-    conn: aiosqlite.Connection, since: str | None, zone: ZoneInfo
-) -> dict[int, list[str]]:
+async def _histories(conn: Connection, since: str | None, zone: ZoneInfo) -> dict[int, list[str]]:
     """Each exported lead's events as "when step by whom (note)", oldest first."""
-    sql = "SELECT lead_id, actor_id, kind, to_status, note, at FROM lead_events"
-    params: tuple = ()
-    if since is not None:
-        sql += " WHERE lead_id IN (SELECT id FROM leads WHERE created_at >= ?)"
-        params = (since,)
-    events = await conn.execute_fetchall(sql + " ORDER BY id", params)
+    events = await reports.lead_events(conn, since)
     names = await managers.display_names(conn, (event["actor_id"] for event in events))
     history: dict[int, list[str]] = {}
     for event in events:

@@ -19,6 +19,7 @@ from datetime import timedelta
 import segno
 
 from services.runtime import Runtime
+from storage.leads import sources as sources_db
 
 UNKNOWN = "unknown"
 DIRECT = "direct"  # shown for people who never came through a deep link
@@ -160,38 +161,31 @@ async def create_source(
     with `code` when the person chose one (refused when another source has it)."""
     name = clean_name(name)
     wanted = None if code is None else check_code(code)
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        async with conn.execute("SELECT code, name FROM sources WHERE name = ?", (name,)) as cur:
-            row = await cur.fetchone()
+        row = await sources_db.source_by_name(conn, name)
         if row is not None:
             if wanted is not None and wanted != row["code"]:
                 raise SourceError(
                     "name_taken", f"{name!r} already exists with the code {row['code']!r}"
                 )
             return Source(row["code"], row["name"], created=False)
-        if wanted is not None and await _code_taken(conn, wanted):
+        if wanted is not None and await sources_db.code_taken(conn, wanted):
             raise SourceError("code_taken", f"{wanted!r} is already another source's code")
         base = wanted or _slug(name) or "src"
         code = base
         suffix = 1
-        while code in _RESERVED or await _code_taken(conn, code):
+        while code in _RESERVED or await sources_db.code_taken(conn, code):
             suffix += 1
             code = f"{base[: MAX_CODE - len(str(suffix)) - 1]}_{suffix}"
-        await conn.execute(
-            "INSERT INTO sources (code, name, created_by, created_at) VALUES (?, ?, ?, ?)",
-            (code, name, created_by, now),
+        await sources_db.insert_source(
+            conn, code=code, name=name, created_by=created_by, created_at=now
         )
     return Source(code, name, created=True)
 
 
-async def _code_taken(conn, code: str) -> bool:
-    async with conn.execute("SELECT 1 FROM sources WHERE code = ?", (code,)) as cursor:
-        return await cursor.fetchone() is not None
-
-
 async def list_sources(runtime: Runtime) -> list[Source]:
-    rows = await runtime.db.fetchall("SELECT code, name FROM sources ORDER BY created_at, code")
+    rows = await sources_db.all_sources(runtime.db)
     return [Source(r["code"], r["name"]) for r in rows]
 
 
@@ -204,21 +198,13 @@ async def record_touch(runtime: Runtime, user_id: int, payload: str | None) -> s
     code = classify(payload)
     if code is None:
         return None
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        if code != UNKNOWN and not await _code_taken(conn, code):
+        if code != UNKNOWN and not await sources_db.code_taken(conn, code):
             code = UNKNOWN
-        await conn.execute(
-            "UPDATE users SET first_source = COALESCE(first_source, ?), latest_source = ?,"
-            " latest_source_at = ? WHERE user_id = ?",
-            (code, code, now, user_id),
-        )
+        await sources_db.record_user_touch(conn, user_id=user_id, code=code, at=now)
         # A lead already in the pipeline learns the latest touch too (first stays as it was).
-        await conn.execute(
-            "UPDATE leads SET latest_source = ?, first_source = COALESCE(first_source, ?)"
-            " WHERE user_id = ? AND status NOT IN ('disbursed', 'lost')",
-            (code, code, user_id),
-        )
+        await sources_db.record_open_leads_touch(conn, user_id=user_id, code=code)
     return code
 
 
@@ -228,15 +214,13 @@ async def source_name(runtime: Runtime, code: str | None) -> str:
         return DIRECT
     if code == UNKNOWN:
         return UNKNOWN
-    name = await runtime.db.fetchval("SELECT name FROM sources WHERE code = ?", (code,))
+    name = await sources_db.source_name(runtime.db, code)
     return str(name) if name is not None else code
 
 
 async def lead_sources(runtime: Runtime, lead_id: int) -> tuple[str, str] | None:
     """(first, latest) source names of a lead, None when the lead does not exist."""
-    row = await runtime.db.fetchone(
-        "SELECT first_source, latest_source FROM leads WHERE id = ?", (lead_id,)
-    )
+    row = await sources_db.lead_source_codes(runtime.db, lead_id)
     if row is None:
         return None
     return (
@@ -251,18 +235,9 @@ async def stats_by_source(runtime: Runtime, days: int) -> list[SourceStats]:
     Every named source appears even with no leads yet (a fresh campaign shows zeros), then
     'unknown' and 'direct' when they have any.
     """
-    since = (runtime.clock.now() - timedelta(days=days)).isoformat()
-    rows = await runtime.db.fetchall(
-        "SELECT COALESCE(l.first_source, ?) AS code, COUNT(*) AS leads,"
-        " SUM(l.decision = 'prequalified') AS prequalified,"
-        " SUM(l.status = 'disbursed') AS disbursed"
-        " FROM leads l WHERE l.created_at >= ? GROUP BY 1",
-        (DIRECT, since),
-    )
-    people_rows = await runtime.db.fetchall(
-        "SELECT COALESCE(first_source, ?) AS code, COUNT(*) AS people FROM users GROUP BY 1",
-        (DIRECT,),
-    )
+    since = runtime.clock.now() - timedelta(days=days)
+    rows = await sources_db.leads_by_first_source(runtime.db, since=since, no_source=DIRECT)
+    people_rows = await sources_db.people_by_first_source(runtime.db, no_source=DIRECT)
     people = {r["code"]: int(r["people"]) for r in people_rows}
     by_code = {r["code"]: r for r in rows}
     names = {s.code: s.name for s in await list_sources(runtime)}

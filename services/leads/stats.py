@@ -19,6 +19,7 @@ from services import charts
 from services.leads.pipeline import PIPELINE
 from services.people import managers
 from services.runtime import Runtime
+from storage.leads import reports
 
 FUNNEL = ("new", *PIPELINE)
 MAX_DAYS = 365
@@ -63,17 +64,9 @@ async def compute_stats(runtime: Runtime, days: int) -> LeadStats:
 
 async def _compute_stats(runtime: Runtime, days: int) -> LeadStats:
     days = max(1, min(MAX_DAYS, days))
-    since = (runtime.clock.now() - timedelta(days=days)).isoformat()
-    leads = await runtime.db.fetchall(
-        "SELECT id, status, owner_id, created_at, claimed_at, contacted_at FROM leads"
-        " WHERE created_at >= ?",
-        (since,),
-    )
-    events = await runtime.db.fetchall(
-        "SELECT e.lead_id, e.to_status FROM lead_events e JOIN leads l ON l.id = e.lead_id"
-        " WHERE l.created_at >= ? AND e.to_status IS NOT NULL",
-        (since,),
-    )
+    since = runtime.clock.now() - timedelta(days=days)
+    leads = await reports.leads_opened_since(runtime.db, since)
+    events = await reports.status_moves_since(runtime.db, since)
     reached_by_lead: dict[int, set[str]] = {}
     for event in events:
         reached_by_lead.setdefault(event["lead_id"], set()).add(event["to_status"])
