@@ -28,6 +28,7 @@ from services.runtime import Runtime
 from storage import outbox
 from storage.db import Connection
 from storage.leads import checklist as checklist_db
+from storage.leads import pipeline as pipeline_db
 
 STEPS = ("insurance", "lien", "funds")
 WAIVE_REASON_MAX = 200
@@ -162,7 +163,7 @@ async def close_step(
             raise LeadError("reason_needed", lead_id=lead_id)
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        lead = await checklist_db.lead_state(conn, lead_id)
+        lead = await pipeline_db.status_and_owner(conn, lead_id)
         if lead is None:
             raise LeadError("not_found", lead_id=lead_id)
         if not await may_work(conn, runtime, lead["owner_id"], actor_id):

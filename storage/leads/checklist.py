@@ -55,14 +55,6 @@ async def lead_without_steps(conn: Connection, lead_id: int) -> Row | None:
         return await cursor.fetchone()
 
 
-async def lead_state(conn: Connection, lead_id: int) -> Row | None:
-    """The lead's status and owner_id, None when there is no such lead."""
-    async with conn.execute(
-        "SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)
-    ) as cursor:
-        return await cursor.fetchone()
-
-
 async def close_open_step(
     conn: Connection,
     *,

@@ -15,9 +15,8 @@ OWNER = 7001
 MISSING = 999_999
 
 
-async def test_a_missing_lead_has_no_state_no_approval_and_no_steps(world) -> None:
+async def test_a_missing_lead_has_no_approval_and_no_steps(world) -> None:
     conn = world.runtime.db.conn
-    assert await checklist_db.lead_state(conn, MISSING) is None
     assert await checklist_db.approved_at(conn, MISSING) is None
     assert await checklist_db.lead_without_steps(conn, MISSING) is None
     assert await checklist_db.lead_with_steps(conn, MISSING) == []
