@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -196,3 +197,31 @@ async def requeue_undelivered(
         (now.isoformat(), chat_id, since.isoformat(), *NO_PRIVATE_CHAT_ERRORS),
     )
     return cursor.rowcount
+
+
+async def new_messages_since(conn: aiosqlite.Connection, chat_id: int, since: datetime) -> int:
+    """New messages (sendMessage; edits and answers aside) queued to the chat after `since`."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
+        " AND created_at > ?",
+        (chat_id, since.isoformat()),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def pending_by_key(conn: aiosqlite.Connection, dedup_key: str) -> sqlite3.Row | None:
+    """The row queued under `dedup_key` and not yet sent (id, chat_id, attempts)."""
+    async with conn.execute(
+        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
+        (dedup_key,),
+    ) as cursor:
+        return await cursor.fetchone()
+
+
+async def replace_payload(conn: aiosqlite.Connection, row_id: int, payload: dict[str, Any]) -> None:
+    """A pending row's payload, replaced whole (stored as JSON)."""
+    await conn.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ?",
+        (json.dumps(payload, ensure_ascii=False), row_id),
+    )

@@ -351,7 +351,7 @@ async def _queue_private_cards(
 
 async def sent_to_group_recently(conn: Connection, chat_id: int, now: datetime) -> int:
     """New messages queued to the group in the last minute (edits and answers aside)."""
-    return await card_rows.new_messages_since(conn, chat_id, now - timedelta(minutes=1))
+    return await outbox.new_messages_since(conn, chat_id, now - timedelta(minutes=1))
 
 
 async def _join_digest(conn: Connection, chat_id: int, lead_id: int, now: datetime) -> None:
@@ -387,7 +387,7 @@ async def _join_digest(conn: Connection, chat_id: int, lead_id: int, now: dateti
 
 
 async def _digest_row_pending(conn: Connection, digest_id: int) -> bool:
-    row = await card_rows.pending_outbox_row(conn, f"lead-digest:{digest_id}")
+    row = await outbox.pending_by_key(conn, f"lead-digest:{digest_id}")
     # A row the sender already tried may be in flight again; only untouched rows change.
     return row is not None and row["attempts"] == 0
 
@@ -448,9 +448,9 @@ async def refresh_card(conn: Connection, runtime: Runtime, lead_id: int) -> None
     payload = message_payload(
         card_text(runtime, view, locale), card_keyboard(runtime, view, locale)
     )
-    pending = await card_rows.pending_outbox_row(conn, f"lead-card:{lead_id}")
+    pending = await outbox.pending_by_key(conn, f"lead-card:{lead_id}")
     if pending is not None and pending["attempts"] == 0:
-        await card_rows.replace_outbox_payload(
+        await outbox.replace_payload(
             conn, pending["id"], {"chat_id": pending["chat_id"], **payload}
         )
         return

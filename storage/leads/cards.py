@@ -1,10 +1,9 @@
 """What lead cards are made from and where they went: a lead's row with its application,
-buyer and latest assessment, the group's digests, the card rows waiting in the outbox,
-where a sent card or digest is, and the buyer's papers for the owner's copy."""
+buyer and latest assessment, the group's digests, where a sent card or digest is, and the
+buyer's papers for the owner's copy. (The card rows waiting in the outbox: storage/outbox.py.)"""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -67,18 +66,6 @@ async def lead_rows_page(
     )
 
 
-async def new_messages_since(conn: Connection, chat_id: int, since: datetime) -> int:
-    """New messages (sendMessage; edits and answers aside) queued to the chat after `since`."""
-    row = await _first(
-        conn,
-        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
-        " AND created_at > ?",
-        (chat_id, since.isoformat()),
-    )
-    assert row is not None
-    return int(row[0])
-
-
 async def latest_unsent_digest(conn: Connection, chat_id: int) -> Row | None:
     """The chat's newest digest not yet sent: id, send_at (ISO text), size (its leads)."""
     return await _first(
@@ -109,23 +96,6 @@ async def insert_digest(conn: Connection, chat_id: int, *, send_at: datetime, at
 
 async def join_digest(conn: Connection, lead_id: int, digest_id: int) -> None:
     await conn.execute("UPDATE leads SET digest_id = ? WHERE id = ?", (digest_id, lead_id))
-
-
-async def pending_outbox_row(conn: Connection, dedup_key: str) -> Row | None:
-    """The outbox row queued under `dedup_key` and not yet sent (id, chat_id, attempts)."""
-    return await _first(
-        conn,
-        "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
-        (dedup_key,),
-    )
-
-
-async def replace_outbox_payload(conn: Connection, row_id: int, payload: dict[str, Any]) -> None:
-    """A pending outbox row's payload, replaced whole (stored as JSON)."""
-    await conn.execute(
-        "UPDATE outbox SET payload = ? WHERE id = ?",
-        (json.dumps(payload, ensure_ascii=False), row_id),
-    )
 
 
 async def digest_message(conn: Connection, digest_id: int) -> Row | None:
