@@ -466,10 +466,7 @@ async def take_offer(update: Update, context: Context) -> None:
         return
     stored, _, offer = pressed
     runtime = runtime_of(context)
-    taken = await runtime.db.fetchval(
-        "SELECT id FROM applications WHERE based_on = ? AND status = 'submitted'", (stored["id"],)
-    )
-    if taken is not None:  # a second press of the same button
+    if await applications.offer_taken(runtime, stored["id"]):  # a second press of the same button
         await expired(update, context)
         return
     locale = await locale_of(update, context)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
 from services.runtime import Runtime
+from storage import applications as store
 from storage.outbox import enqueue
 
 CONTINUE_ACTION = "pqgo"
@@ -32,15 +33,8 @@ async def send_due_nudges(runtime: Runtime) -> int:
     if not in_daytime_window(runtime):
         return 0
     now = runtime.clock.now()
-    cutoff = (now - timedelta(hours=runtime.policy.nudge.after_hours)).isoformat()
-    rows = await runtime.db.fetchall(
-        "SELECT a.id, a.user_id, a.step, u.locale FROM applications a"
-        " JOIN users u ON u.user_id = a.user_id"
-        " WHERE a.status = 'draft' AND a.nudged_at IS NULL AND a.updated_at <= ?"
-        " AND u.unreachable_at IS NULL AND u.consent_status = 'given'"
-        " ORDER BY a.updated_at LIMIT ?",
-        (cutoff, BATCH),
-    )
+    cutoff = now - timedelta(hours=runtime.policy.nudge.after_hours)
+    rows = await store.drafts_to_nudge(runtime.db, cutoff=cutoff, limit=BATCH)
     queued = 0
     for row in rows:
         locale = row["locale"]
@@ -50,12 +44,7 @@ async def send_due_nudges(runtime: Runtime) -> int:
         )
         async with runtime.db.transaction() as conn:
             # Re-check inside the transaction: the prospect may have answered meanwhile.
-            cursor = await conn.execute(
-                "UPDATE applications SET nudged_at = ? WHERE id = ? AND status = 'draft'"
-                " AND nudged_at IS NULL AND updated_at <= ?",
-                (now.isoformat(), row["id"], cutoff),
-            )
-            if cursor.rowcount != 1:
+            if not await store.mark_nudged(conn, row["id"], at=now, cutoff=cutoff):
                 continue
             if await enqueue(
                 conn,

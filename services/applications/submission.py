@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import aiosqlite
-
 from lending.answers import Answers
 from lending.assessment import Assessment, Decision, assess
 from lending.offers import Offer, counter_offers
 from services.leads import queue as leads
 from services.runtime import Runtime
+from storage import applications as store
 from storage import outbox
+from storage.db import Connection
 
 
 @dataclass(frozen=True)
@@ -113,33 +113,18 @@ async def save_draft(
     runtime: Runtime, user_id: int, answers: dict[str, Any], step: str, locale: str
 ) -> int:
     """Create or update the user's open draft with the answers so far and the current step."""
-    now = runtime.clock.now().isoformat()
-    stored = _draft_answers(answers)
-    # Every answer but the first updates the open draft: one statement, committed by itself
-    # (one trip to the database thread instead of BEGIN, SELECT, UPDATE, COMMIT).
-    updated = await runtime.db.write_returning(
-        "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ?"
-        " WHERE id = (SELECT id FROM applications WHERE user_id = ? AND status = 'draft'"
-        " ORDER BY id DESC LIMIT 1) RETURNING id",
-        (stored, locale, now, step, user_id),
-    )
-    if updated:
-        return int(updated[0]["id"])
+    now = runtime.clock.now()
+    draft = {"answers": _draft_answers(answers), "locale": locale, "step": step, "at": now}
+    # Every answer but the first updates the open draft: one statement, committed by itself.
+    updated = await store.update_open_draft(runtime.db, user_id, **draft)
+    if updated is not None:
+        return updated
     async with runtime.db.transaction() as conn:
-        draft_id = await _open_draft_id(conn, user_id)
+        draft_id = await store.open_draft_id(conn, user_id)
         if draft_id is None:
-            cursor = await conn.execute(
-                "INSERT INTO applications (user_id, status, answers, locale, created_at,"
-                " updated_at, step) VALUES (?, 'draft', ?, ?, ?, ?, ?)",
-                (user_id, stored, locale, now, now, step),
-            )
-            draft_id = int(cursor.lastrowid or 0)
+            draft_id = await store.insert_draft(conn, user_id, **draft)
         else:
-            await conn.execute(
-                "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ?"
-                " WHERE id = ?",
-                (stored, locale, now, step, draft_id),
-            )
+            await store.update_draft(conn, draft_id, **draft)
     return draft_id
 
 
@@ -150,25 +135,11 @@ def _draft_answers(answers: dict[str, Any]) -> str:
     )
 
 
-async def _open_draft_id(conn: aiosqlite.Connection, user_id: int) -> int | None:
-    rows = await conn.execute_fetchall(  # one trip to the database thread, not three
-        "SELECT id FROM applications WHERE user_id = ? AND status = 'draft' ORDER BY id DESC"
-        " LIMIT 1",
-        (user_id,),
-    )
-    return int(rows[0][0]) if rows else None
-
-
 async def abandon_draft(runtime: Runtime, user_id: int) -> bool:
     """The prospect stopped (/cancel): the open draft is abandoned and never nudged."""
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE applications SET status = 'abandoned', updated_at = ?"
-            " WHERE user_id = ? AND status = 'draft'",
-            (now, user_id),
-        )
-    return cursor.rowcount > 0
+        return await store.abandon_drafts(conn, user_id, now)
 
 
 async def submit(
@@ -199,7 +170,9 @@ async def submit(
     since = now - _cap_period(runtime)
     async with runtime.db.transaction() as conn:
         same = (
-            await _same_application(conn, user_id, answers_json, full_name, phone, since)
+            await store.same_application(
+                conn, user_id, answers=answers_json, full_name=full_name, phone=phone, since=since
+            )
             if based_on is None
             else None
         )
@@ -208,9 +181,9 @@ async def submit(
         else:
             # The count and the insert in one write transaction: two submissions at once
             # cannot both see room for one more.
-            if await _submitted_since(conn, user_id, since) >= _cap(runtime):
+            if await store.submitted_since(conn, user_id, since) >= _cap(runtime):
                 raise TooManyApplications(user_id)
-            stored = (answers_json, full_name, phone, locale, now.isoformat(), based_on)
+            stored = (answers_json, full_name, phone, locale, now, based_on)
             application_id, lead_id = await _store(conn, runtime, user_id, stored, assessment)
             submission = Submission(application_id, assessment, lead_id, offers)
             if result is not None:
@@ -220,50 +193,26 @@ async def submit(
 
 
 async def _store(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     user_id: int,
-    stored: tuple[str, str, str, str, str, int | None],
+    stored: tuple[str, str, str, str, datetime, int | None],
     assessment: Assessment,
 ) -> tuple[int, int | None]:
     """Write the submitted application (the open draft, if any, becomes it), its
     assessment and, unless declined, its lead: (application id, lead id or None)."""
     answers_json, full_name, phone, locale, moment, based_on = stored
     record = assessment_record(assessment)
-    draft_id = await _open_draft_id(conn, user_id) if based_on is None else None
+    person = {"answers": answers_json, "full_name": full_name, "phone": phone, "locale": locale}
+    draft_id = await store.open_draft_id(conn, user_id) if based_on is None else None
     if draft_id is None:
-        cursor = await conn.execute(
-            "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
-            " created_at, submitted_at, updated_at, based_on)"
-            " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (user_id, answers_json, full_name, phone, locale, moment, moment, moment, based_on),
+        application_id = await store.insert_submitted(
+            conn, user_id, **person, at=moment, based_on=based_on
         )
-        application_id = int(cursor.lastrowid or 0)
     else:
         application_id = draft_id
-        await conn.execute(
-            "UPDATE applications SET status = 'submitted', answers = ?, full_name = ?,"
-            " phone = ?, locale = ?, submitted_at = ?, updated_at = ?, step = NULL"
-            " WHERE id = ?",
-            (answers_json, full_name, phone, locale, moment, moment, application_id),
-        )
-    await conn.execute(
-        "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
-        " monthly_payment, annual_rate, apr, result, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            application_id,
-            record["decision"],
-            record["tier"],
-            record["score"],
-            record["loan_amount"],
-            record["monthly_payment"],
-            record["annual_rate"],
-            record.get("apr") or "0",
-            json.dumps(record, ensure_ascii=False),
-            moment,
-        ),
-    )
+        await store.submit_draft(conn, application_id, **person, at=moment)
+    await store.insert_assessment(conn, application_id, record, moment)
     if assessment.decision is Decision.DECLINED:
         return application_id, None
     lead_id = await leads.open_lead(
@@ -278,7 +227,7 @@ async def _store(
 
 
 async def queue_result(
-    conn: aiosqlite.Connection, submission: Submission, result: ResultCalls, now: datetime
+    conn: Connection, submission: Submission, result: ResultCalls, now: datetime
 ) -> None:
     """Queue the result's messages, keyed by the application: queued once, ever."""
     for index, call in enumerate(result(submission)):
@@ -288,29 +237,8 @@ async def queue_result(
         )  # fmt: skip
 
 
-async def _same_application(
-    conn: aiosqlite.Connection,
-    user_id: int,
-    answers_json: str,
-    full_name: str,
-    phone: str,
-    since: datetime,
-) -> tuple[int, int | None] | None:
-    """(application id, lead id) of this person's application with exactly these answers,
-    submitted since `since`, if there is one."""
-    rows = await conn.execute_fetchall(
-        "SELECT a.id, (SELECT l.id FROM leads l WHERE l.application_id = a.id) AS lead_id"
-        " FROM applications a WHERE a.user_id = ? AND a.status = 'submitted'"
-        " AND a.submitted_at >= ? AND a.answers = ? AND a.full_name = ? AND a.phone = ?"
-        " ORDER BY a.id DESC LIMIT 1",
-        (user_id, since.isoformat(), answers_json, full_name, phone),
-    )
-    row = next(iter(rows), None)
-    return None if row is None else (int(row[0]), row[1])
-
-
 async def _repeat(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     user_id: int,
     same: tuple[int, int | None],
@@ -320,11 +248,7 @@ async def _repeat(
 ) -> Submission:
     """The stored application again: its draft twin is dropped, and its result is shown
     again unless the first one is still on its way."""
-    await conn.execute(
-        "UPDATE applications SET status = 'abandoned', updated_at = ?"
-        " WHERE user_id = ? AND status = 'draft'",
-        (runtime.clock.now().isoformat(), user_id),
-    )
+    await store.abandon_drafts(conn, user_id, runtime.clock.now())
     submission = Submission(same[0], assessment, same[1], offers, repeated=True)
     if result is not None and not await _result_pending(conn, same[0]):
         await outbox.enqueue_many(conn, result(submission), runtime.clock.now())
@@ -339,15 +263,6 @@ def _cap_period(runtime: Runtime) -> timedelta:
     return timedelta(hours=runtime.policy.leads.per_person_hours)
 
 
-async def _submitted_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
-    rows = await conn.execute_fetchall(
-        "SELECT COUNT(*) FROM applications WHERE user_id = ? AND status = 'submitted'"
-        " AND submitted_at >= ?",
-        (user_id, since.isoformat()),
-    )
-    return int(next(iter(rows))[0])
-
-
 async def queue_calls(runtime: Runtime, calls: list[outbox.Queued]) -> None:
     """Queue messages for the outbox to deliver (a result shown again)."""
     async with runtime.db.transaction() as conn:
@@ -360,42 +275,31 @@ async def result_pending(runtime: Runtime, application_id: int) -> bool:
     return await _result_pending(runtime.db.conn, application_id)
 
 
-async def _result_pending(conn: aiosqlite.Connection, application_id: int) -> bool:
-    rows = await conn.execute_fetchall(
-        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
-        (f"result:{application_id}:%",),
-    )
-    return bool(list(rows))
+async def _result_pending(conn: Connection, application_id: int) -> bool:
+    return await store.messages_pending(conn, f"result:{application_id}:")  # see queue_result
 
 
 async def latest_submitted(runtime: Runtime, user_id: int) -> dict[str, Any] | None:
     """The user's newest submitted application (as `load_application` gives it), or None."""
-    value = await runtime.db.fetchval(
-        "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
-        " ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-    return None if value is None else await load_application(runtime, int(value))
+    application_id = await store.latest_submitted_id(runtime.db, user_id)
+    return None if application_id is None else await load_application(runtime, application_id)
+
+
+async def offer_taken(runtime: Runtime, application_id: int) -> bool:
+    """Whether a counter-offer to this application was already submitted (a second press of
+    "Submit this plan")."""
+    return await store.submitted_based_on(runtime.db, application_id) is not None
 
 
 async def request_human_for(runtime: Runtime, user_id: int) -> int:
     """ "Talk to a manager": flag the user's lead, or open one for their latest application
     (or for no application at all, when they ask before finishing)."""
-    row = await runtime.db.fetchone(
-        "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
-        " ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-    application_id = None if row is None else int(row["id"])
+    application_id = await store.latest_submitted_id(runtime.db, user_id)
     return await leads.request_human(runtime, user_id, application_id=application_id)
 
 
 async def load_application(runtime: Runtime, application_id: int) -> dict[str, Any] | None:
-    row = await runtime.db.fetchone(
-        "SELECT id, user_id, status, answers, full_name, phone, locale, based_on"
-        " FROM applications WHERE id = ?",
-        (application_id,),
-    )
+    row = await store.application(runtime.db, application_id)
     if row is None:
         return None
     return {**dict(row), "answers": json.loads(row["answers"])}
@@ -403,24 +307,12 @@ async def load_application(runtime: Runtime, application_id: int) -> dict[str, A
 
 async def set_aside_at(runtime: Runtime, user_id: int) -> str | None:
     """When the prospect's latest unfinished application was set aside (/cancel), if any."""
-    row = await runtime.db.fetchone(
-        "SELECT updated_at FROM applications WHERE user_id = ? AND status = 'abandoned'"
-        " ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-    return row["updated_at"] if row is not None else None
+    return await store.last_abandoned_at(runtime.db, user_id)
 
 
 async def standing(runtime: Runtime, user_id: int) -> Standing | None:
     """The latest submitted application with its assessment and its lead, if any."""
-    row = await runtime.db.fetchone(
-        "SELECT a.id, a.submitted_at, s.decision, s.monthly_payment, s.loan_amount,"
-        " l.id AS lead_id, l.status AS lead_status, l.human_requested"
-        " FROM applications a JOIN assessments s ON s.application_id = a.id"
-        " LEFT JOIN leads l ON l.application_id = a.id"
-        " WHERE a.user_id = ? AND a.status = 'submitted' ORDER BY a.id DESC LIMIT 1",
-        (user_id,),
-    )
+    row = await store.latest_standing(runtime.db, user_id)
     if row is None:
         return None
     lead_status = row["lead_status"]
@@ -428,11 +320,7 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
     human = bool(row["human_requested"])
     if lead_id is None:
         # A lead opened by "talk to a manager" before or apart from the application.
-        lead = await runtime.db.fetchone(
-            "SELECT id, status, human_requested FROM leads WHERE user_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (user_id,),
-        )
+        lead = await store.latest_lead(runtime.db, user_id)
         if lead is not None:
             lead_id, lead_status, human = lead["id"], lead["status"], bool(lead["human_requested"])
     pending: tuple[str, ...] = ()
@@ -455,12 +343,7 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
 
 async def latest_lead_id(runtime: Runtime, user_id: int) -> int | None:
     """The user's newest lead still in the pipeline (documents sent later attach to it)."""
-    value = await runtime.db.fetchval(
-        "SELECT id FROM leads WHERE user_id = ? AND status NOT IN ('lost', 'disbursed')"
-        " ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-    return None if value is None else int(value)
+    return await store.latest_open_lead_id(runtime.db, user_id)
 
 
 async def attach_document(
@@ -473,18 +356,12 @@ async def attach_document(
     file_name: str | None,
 ) -> bool:
     """Keep a paper the buyer sent by its file id; False when the same file came before."""
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        if file_unique_id:
-            async with conn.execute(
-                "SELECT 1 FROM lead_documents WHERE lead_id = ? AND file_unique_id = ?",
-                (lead_id, file_unique_id),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return False
-        await conn.execute(
-            "INSERT INTO lead_documents (lead_id, file_id, file_unique_id, kind, file_name,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (lead_id, file_id, file_unique_id, kind, file_name, now),
-        )
+        if file_unique_id and await store.has_document(conn, lead_id, file_unique_id):
+            return False
+        await store.insert_document(
+            conn, lead_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind,
+            file_name=file_name, at=now,
+        )  # fmt: skip
     return True

@@ -11,10 +11,8 @@ the chat command runs the same SELECTs on the bot's connection.
 from __future__ import annotations
 
 import json
-import sqlite3
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,12 +20,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from pydantic import ValidationError
 
 from lending.answers import Answers
 from lending.assessment import assess
 from lending.policy import Policy, PolicyError, parse_policy
+from storage import applications as store
+from storage.db import Connection
 
 DECISIONS = ("prequalified", "review", "declined")
 OUTCOMES = ("A", "B", "C", "review", "declined")  # a pre-qualified decision shows its tier
@@ -90,35 +89,18 @@ def policy_from_bytes(data: bytes, name: str) -> Policy:
     return parse_policy(parsed, name)
 
 
-async def _rows(conn: aiosqlite.Connection, since: str) -> Iterable[sqlite3.Row]:
-    """Submitted applications of the period with their latest assessment and source."""
-    async with conn.execute(
-        "SELECT a.id, a.answers, a.submitted_at, s.decision, s.tier, s.monthly_payment,"
-        " COALESCE(l.first_source, u.first_source, 'direct') AS source"
-        " FROM applications a"
-        " JOIN assessments s ON s.id = (SELECT MAX(id) FROM assessments"
-        "                               WHERE application_id = a.id)"
-        " LEFT JOIN leads l ON l.application_id = a.id"
-        " LEFT JOIN users u ON u.user_id = a.user_id"
-        " WHERE a.status = 'submitted' AND a.submitted_at >= ? ORDER BY a.id",
-        (since,),
-    ) as cursor:
-        return list(await cursor.fetchall())
-
-
 async def what_if(
-    conn: aiosqlite.Connection, policy: Policy, *, days: int, now: datetime, tz: ZoneInfo
+    conn: Connection, policy: Policy, *, days: int, now: datetime, tz: ZoneInfo
 ) -> WhatIfReport:
     """Re-assess the last `days` days of applications under `policy`. Reads only.
 
     Each application is assessed as of its own submission day (the subsidy window and the
     payout date then match what the buyer was shown).
     """
-    conn.row_factory = sqlite3.Row
-    since = (now - timedelta(days=days)).isoformat()
+    since = now - timedelta(days=days)
     report = WhatIfReport(days=days, policy_name=policy.name)
     changes: list[Change] = []
-    for row in await _rows(conn, since):
+    for row in await store.submitted_with_assessments(conn, since):
         try:
             answers = Answers.model_validate(json.loads(row["answers"]))
             before_payment = Decimal(row["monthly_payment"])
@@ -158,8 +140,7 @@ async def what_if_file(
     uri: str, policy: Policy, *, days: int, now: datetime, tz: ZoneInfo
 ) -> WhatIfReport:
     """The CLI's way in: the database opened by `read_only_uri`, and query_only on top."""
-    async with aiosqlite.connect(uri, uri=True) as conn:
-        await conn.execute("PRAGMA query_only = ON")
+    async with store.read_only(uri) as conn:
         return await what_if(conn, policy, days=days, now=now, tz=tz)
 
 

@@ -1,0 +1,338 @@
+"""The applications table and what reads it with them: drafts (saved, nudged, abandoned),
+submitted applications and their assessments, the buyer's own lead and papers as /status
+and the result screens see them, and the period's applications the policy what-if
+re-assesses. Timestamps are passed as datetimes and stored as ISO text here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Connection, Database, Row
+
+# -- drafts ----------------------------------------------------------------------------
+
+
+async def update_open_draft(
+    db: Database, user_id: int, *, answers: str, locale: str, step: str, at: datetime
+) -> int | None:
+    """Save the answers into the user's open draft: its id, or None when there is none.
+
+    One statement committed by itself, so every answer but the first is one trip to the
+    database thread instead of BEGIN, SELECT, UPDATE, COMMIT."""
+    updated = await db.write_returning(
+        "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ?"
+        " WHERE id = (SELECT id FROM applications WHERE user_id = ? AND status = 'draft'"
+        " ORDER BY id DESC LIMIT 1) RETURNING id",
+        (answers, locale, at.isoformat(), step, user_id),
+    )
+    return int(updated[0]["id"]) if updated else None
+
+
+async def open_draft_id(conn: Connection, user_id: int) -> int | None:
+    rows = await conn.execute_fetchall(  # one trip to the database thread, not three
+        "SELECT id FROM applications WHERE user_id = ? AND status = 'draft' ORDER BY id DESC"
+        " LIMIT 1",
+        (user_id,),
+    )
+    return int(rows[0]["id"]) if rows else None
+
+
+async def insert_draft(
+    conn: Connection, user_id: int, *, answers: str, locale: str, step: str, at: datetime
+) -> int:
+    moment = at.isoformat()
+    cursor = await conn.execute(
+        "INSERT INTO applications (user_id, status, answers, locale, created_at,"
+        " updated_at, step) VALUES (?, 'draft', ?, ?, ?, ?, ?)",
+        (user_id, answers, locale, moment, moment, step),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def update_draft(
+    conn: Connection, draft_id: int, *, answers: str, locale: str, step: str, at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ? WHERE id = ?",
+        (answers, locale, at.isoformat(), step, draft_id),
+    )
+
+
+async def abandon_drafts(conn: Connection, user_id: int, at: datetime) -> bool:
+    """Mark the user's open drafts abandoned; whether there was one."""
+    cursor = await conn.execute(
+        "UPDATE applications SET status = 'abandoned', updated_at = ?"
+        " WHERE user_id = ? AND status = 'draft'",
+        (at.isoformat(), user_id),
+    )
+    return cursor.rowcount > 0
+
+
+async def drafts_to_nudge(db: Database, *, cutoff: datetime, limit: int) -> list[Row]:
+    """Open drafts last answered by `cutoff` and never nudged, of reachable users who gave
+    consent, oldest first: rows of id, user_id, step, locale (the user's)."""
+    return await db.fetchall(
+        "SELECT a.id, a.user_id, a.step, u.locale FROM applications a"
+        " JOIN users u ON u.user_id = a.user_id"
+        " WHERE a.status = 'draft' AND a.nudged_at IS NULL AND a.updated_at <= ?"
+        " AND u.unreachable_at IS NULL AND u.consent_status = 'given'"
+        " ORDER BY a.updated_at LIMIT ?",
+        (cutoff.isoformat(), limit),
+    )
+
+
+async def mark_nudged(conn: Connection, draft_id: int, *, at: datetime, cutoff: datetime) -> bool:
+    """Mark the draft nudged; False when it is no longer an un-nudged draft last answered by
+    `cutoff` (the prospect answered or finished meanwhile)."""
+    cursor = await conn.execute(
+        "UPDATE applications SET nudged_at = ? WHERE id = ? AND status = 'draft'"
+        " AND nudged_at IS NULL AND updated_at <= ?",
+        (at.isoformat(), draft_id, cutoff.isoformat()),
+    )
+    return cursor.rowcount == 1
+
+
+# -- submissions -----------------------------------------------------------------------
+
+
+async def insert_submitted(
+    conn: Connection,
+    user_id: int,
+    *,
+    answers: str,
+    full_name: str,
+    phone: str,
+    locale: str,
+    at: datetime,
+    based_on: int | None,
+) -> int:
+    moment = at.isoformat()
+    cursor = await conn.execute(
+        "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
+        " created_at, submitted_at, updated_at, based_on)"
+        " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, answers, full_name, phone, locale, moment, moment, moment, based_on),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def submit_draft(
+    conn: Connection,
+    draft_id: int,
+    *,
+    answers: str,
+    full_name: str,
+    phone: str,
+    locale: str,
+    at: datetime,
+) -> None:
+    """The open draft becomes the submitted application."""
+    moment = at.isoformat()
+    await conn.execute(
+        "UPDATE applications SET status = 'submitted', answers = ?, full_name = ?,"
+        " phone = ?, locale = ?, submitted_at = ?, updated_at = ?, step = NULL"
+        " WHERE id = ?",
+        (answers, full_name, phone, locale, moment, moment, draft_id),
+    )
+
+
+async def insert_assessment(
+    conn: Connection, application_id: int, record: dict[str, Any], at: datetime
+) -> None:
+    """Store an assessment record (services' `assessment_record`): its headline figures as
+    columns, the whole record as JSON."""
+    await conn.execute(
+        "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
+        " monthly_payment, annual_rate, apr, result, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            application_id,
+            record["decision"],
+            record["tier"],
+            record["score"],
+            record["loan_amount"],
+            record["monthly_payment"],
+            record["annual_rate"],
+            record.get("apr") or "0",
+            json.dumps(record, ensure_ascii=False),
+            at.isoformat(),
+        ),
+    )
+
+
+async def same_application(
+    conn: Connection,
+    user_id: int,
+    *,
+    answers: str,
+    full_name: str,
+    phone: str,
+    since: datetime,
+) -> tuple[int, int | None] | None:
+    """(application id, its lead's id or None) of the user's newest application submitted
+    since `since` with exactly these answers, name and phone; None when there is none."""
+    rows = await conn.execute_fetchall(
+        "SELECT a.id, (SELECT l.id FROM leads l WHERE l.application_id = a.id) AS lead_id"
+        " FROM applications a WHERE a.user_id = ? AND a.status = 'submitted'"
+        " AND a.submitted_at >= ? AND a.answers = ? AND a.full_name = ? AND a.phone = ?"
+        " ORDER BY a.id DESC LIMIT 1",
+        (user_id, since.isoformat(), answers, full_name, phone),
+    )
+    row = next(iter(rows), None)
+    return None if row is None else (int(row["id"]), row["lead_id"])
+
+
+async def submitted_since(conn: Connection, user_id: int, since: datetime) -> int:
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " AND submitted_at >= ?",
+        (user_id, since.isoformat()),
+    )
+    return int(next(iter(rows))[0])
+
+
+async def messages_pending(conn: Connection, key_prefix: str) -> bool:
+    """Whether an outbox message whose dedup key starts with `key_prefix` is still queued
+    unsent (a submission's result: services key them by the application)."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
+        (f"{key_prefix}%",),
+    )
+    return bool(list(rows))
+
+
+async def latest_submitted_id(db: Database, user_id: int) -> int | None:
+    value = await db.fetchval(
+        "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return None if value is None else int(value)
+
+
+async def submitted_based_on(db: Database, application_id: int) -> int | None:
+    """The submitted application made from a counter-offer to `application_id`, if any."""
+    value = await db.fetchval(
+        "SELECT id FROM applications WHERE based_on = ? AND status = 'submitted'",
+        (application_id,),
+    )
+    return None if value is None else int(value)
+
+
+async def application(db: Database, application_id: int) -> Row | None:
+    """Columns id, user_id, status, answers (JSON text), full_name, phone, locale,
+    based_on."""
+    return await db.fetchone(
+        "SELECT id, user_id, status, answers, full_name, phone, locale, based_on"
+        " FROM applications WHERE id = ?",
+        (application_id,),
+    )
+
+
+async def last_abandoned_at(db: Database, user_id: int) -> str | None:
+    """When the user's newest abandoned application was set aside (ISO text), if any."""
+    row = await db.fetchone(
+        "SELECT updated_at FROM applications WHERE user_id = ? AND status = 'abandoned'"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return row["updated_at"] if row is not None else None
+
+
+async def latest_standing(db: Database, user_id: int) -> Row | None:
+    """The user's newest submitted application with its assessment and its lead, if any:
+    columns id, submitted_at, decision, monthly_payment, loan_amount, lead_id,
+    lead_status, human_requested (the last three NULL without a lead)."""
+    return await db.fetchone(
+        "SELECT a.id, a.submitted_at, s.decision, s.monthly_payment, s.loan_amount,"
+        " l.id AS lead_id, l.status AS lead_status, l.human_requested"
+        " FROM applications a JOIN assessments s ON s.application_id = a.id"
+        " LEFT JOIN leads l ON l.application_id = a.id"
+        " WHERE a.user_id = ? AND a.status = 'submitted' ORDER BY a.id DESC LIMIT 1",
+        (user_id,),
+    )
+
+
+# -- the buyer's lead and papers, as the buyer's side sees them --------------------------
+
+
+async def latest_lead(db: Database, user_id: int) -> Row | None:
+    """The user's newest lead in any status: columns id, status, human_requested."""
+    return await db.fetchone(
+        "SELECT id, status, human_requested FROM leads WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+
+
+async def latest_open_lead_id(db: Database, user_id: int) -> int | None:
+    """The user's newest lead still in the pipeline (not lost, not disbursed)."""
+    value = await db.fetchval(
+        "SELECT id FROM leads WHERE user_id = ? AND status NOT IN ('lost', 'disbursed')"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return None if value is None else int(value)
+
+
+async def has_document(conn: Connection, lead_id: int, file_unique_id: str) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM lead_documents WHERE lead_id = ? AND file_unique_id = ?",
+        (lead_id, file_unique_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def insert_document(
+    conn: Connection,
+    lead_id: int,
+    *,
+    file_id: str,
+    file_unique_id: str | None,
+    kind: str,
+    file_name: str | None,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO lead_documents (lead_id, file_id, file_unique_id, kind, file_name,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (lead_id, file_id, file_unique_id, kind, file_name, at.isoformat()),
+    )
+
+
+# -- the policy what-if ----------------------------------------------------------------
+
+
+@asynccontextmanager
+async def read_only(uri: str) -> AsyncIterator[Connection]:
+    """A connection to the database at a read-only SQLite `uri` (mode=ro), with
+    query_only on top: the CLI's what-if cannot write even by mistake."""
+    async with aiosqlite.connect(uri, uri=True) as conn:
+        await conn.execute("PRAGMA query_only = ON")
+        yield conn
+
+
+async def submitted_with_assessments(conn: Connection, since: datetime) -> list[Row]:
+    """Applications submitted since `since`, by id, each with its latest assessment and its
+    source (the lead's, else the user's, else 'direct'): columns id, answers,
+    submitted_at, decision, tier, monthly_payment, source. Reads only."""
+    conn.row_factory = sqlite3.Row  # read by column name on any connection (the CLI's)
+    async with conn.execute(
+        "SELECT a.id, a.answers, a.submitted_at, s.decision, s.tier, s.monthly_payment,"
+        " COALESCE(l.first_source, u.first_source, 'direct') AS source"
+        " FROM applications a"
+        " JOIN assessments s ON s.id = (SELECT MAX(id) FROM assessments"
+        "                               WHERE application_id = a.id)"
+        " LEFT JOIN leads l ON l.application_id = a.id"
+        " LEFT JOIN users u ON u.user_id = a.user_id"
+        " WHERE a.status = 'submitted' AND a.submitted_at >= ? ORDER BY a.id",
+        (since.isoformat(),),
+    ) as cursor:
+        return list(await cursor.fetchall())
