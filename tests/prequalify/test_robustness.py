@@ -73,7 +73,9 @@ def step_of(text: str) -> tuple[int, int] | None:
 
 # Garbage no question can take. The bot reads words now ("nothing at all" is no debts,
 # "thirty-five" an age, "EV" a powertrain), so free letters could make a real answer:
-# symbols and punctuation, and a few nonsense words, never a digit or a word it knows.
+# symbols and punctuation, and a few nonsense words, never a digit or a word it knows
+# ("<" and "⬅" typed alone are the back button's words).
+BACK_SYMBOLS = {"<", "⬅"}
 DIGITLESS = st.one_of(
     st.text(
         alphabet=st.characters(
@@ -82,7 +84,7 @@ DIGITLESS = st.one_of(
         ),
         min_size=1,
         max_size=30,
-    ).filter(lambda t: t.strip()),
+    ).filter(lambda t: t.strip() and t.strip(" .!?,;:。！？，；：~") not in BACK_SYMBOLS),
     st.sampled_from(["qwerty", "asdf jkl", "blah blah", "啊啊啊", "嗯嗯？？", "lorem ipsum"]),
 )
 
