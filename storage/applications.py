@@ -199,16 +199,6 @@ async def submitted_since(conn: Connection, user_id: int, since: datetime) -> in
     return int(next(iter(rows))[0])
 
 
-async def messages_pending(conn: Connection, key_prefix: str) -> bool:
-    """Whether an outbox message whose dedup key starts with `key_prefix` is still queued
-    unsent (a submission's result: services key them by the application)."""
-    rows = await conn.execute_fetchall(
-        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
-        (f"{key_prefix}%",),
-    )
-    return bool(list(rows))
-
-
 async def latest_submitted_id(db: Database, user_id: int) -> int | None:
     value = await db.fetchval(
         "SELECT id FROM applications WHERE user_id = ? AND status = 'submitted'"
@@ -258,52 +248,6 @@ async def latest_standing(db: Database, user_id: int) -> Row | None:
         " LEFT JOIN leads l ON l.application_id = a.id"
         " WHERE a.user_id = ? AND a.status = 'submitted' ORDER BY a.id DESC LIMIT 1",
         (user_id,),
-    )
-
-
-# -- the buyer's lead and papers, as the buyer's side sees them --------------------------
-
-
-async def latest_lead(db: Database, user_id: int) -> Row | None:
-    """The user's newest lead in any status: columns id, status, human_requested."""
-    return await db.fetchone(
-        "SELECT id, status, human_requested FROM leads WHERE user_id = ? ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-
-
-async def latest_open_lead_id(db: Database, user_id: int) -> int | None:
-    """The user's newest lead still in the pipeline (not lost, not disbursed)."""
-    value = await db.fetchval(
-        "SELECT id FROM leads WHERE user_id = ? AND status NOT IN ('lost', 'disbursed')"
-        " ORDER BY id DESC LIMIT 1",
-        (user_id,),
-    )
-    return None if value is None else int(value)
-
-
-async def has_document(conn: Connection, lead_id: int, file_unique_id: str) -> bool:
-    async with conn.execute(
-        "SELECT 1 FROM lead_documents WHERE lead_id = ? AND file_unique_id = ?",
-        (lead_id, file_unique_id),
-    ) as cursor:
-        return await cursor.fetchone() is not None
-
-
-async def insert_document(
-    conn: Connection,
-    lead_id: int,
-    *,
-    file_id: str,
-    file_unique_id: str | None,
-    kind: str,
-    file_name: str | None,
-    at: datetime,
-) -> None:
-    await conn.execute(
-        "INSERT INTO lead_documents (lead_id, file_id, file_unique_id, kind, file_name,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (lead_id, file_id, file_unique_id, kind, file_name, at.isoformat()),
     )
 
 

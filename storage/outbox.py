@@ -225,3 +225,13 @@ async def replace_payload(conn: aiosqlite.Connection, row_id: int, payload: dict
         "UPDATE outbox SET payload = ? WHERE id = ?",
         (json.dumps(payload, ensure_ascii=False), row_id),
     )
+
+
+async def pending_with_prefix(conn: aiosqlite.Connection, key_prefix: str) -> bool:
+    """Whether a message whose dedup key starts with `key_prefix` is still queued
+    unsent (a submission's result: services key them by the application)."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
+        (f"{key_prefix}%",),
+    )
+    return bool(list(rows))

@@ -24,6 +24,8 @@ from services.runtime import Runtime
 from storage import applications as store
 from storage import outbox
 from storage.db import Connection
+from storage.leads import cards as card_rows
+from storage.leads import queue as lead_rows
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ async def result_pending(runtime: Runtime, application_id: int) -> bool:
 
 
 async def _result_pending(conn: Connection, application_id: int) -> bool:
-    return await store.messages_pending(conn, f"result:{application_id}:")  # see queue_result
+    return await outbox.pending_with_prefix(conn, f"result:{application_id}:")  # see queue_result
 
 
 async def latest_submitted(runtime: Runtime, user_id: int) -> dict[str, Any] | None:
@@ -320,7 +322,7 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
     human = bool(row["human_requested"])
     if lead_id is None:
         # A lead opened by "talk to a manager" before or apart from the application.
-        lead = await store.latest_lead(runtime.db, user_id)
+        lead = await lead_rows.latest_lead(runtime.db, user_id)
         if lead is not None:
             lead_id, lead_status, human = lead["id"], lead["status"], bool(lead["human_requested"])
     pending: tuple[str, ...] = ()
@@ -343,7 +345,7 @@ async def standing(runtime: Runtime, user_id: int) -> Standing | None:
 
 async def latest_lead_id(runtime: Runtime, user_id: int) -> int | None:
     """The user's newest lead still in the pipeline (documents sent later attach to it)."""
-    return await store.latest_open_lead_id(runtime.db, user_id)
+    return await lead_rows.latest_open_lead_id(runtime.db, user_id)
 
 
 async def attach_document(
@@ -358,9 +360,9 @@ async def attach_document(
     """Keep a paper the buyer sent by its file id; False when the same file came before."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        if file_unique_id and await store.has_document(conn, lead_id, file_unique_id):
+        if file_unique_id and await card_rows.has_document(conn, lead_id, file_unique_id):
             return False
-        await store.insert_document(
+        await card_rows.insert_document(
             conn, lead_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind,
             file_name=file_name, at=now,
         )  # fmt: skip

@@ -139,3 +139,28 @@ async def document_count(db: Database, lead_id: int) -> int:
     return int(
         await db.fetchval("SELECT COUNT(*) FROM lead_documents WHERE lead_id = ?", (lead_id,))
     )
+
+
+async def has_document(conn: Connection, lead_id: int, file_unique_id: str) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM lead_documents WHERE lead_id = ? AND file_unique_id = ?",
+        (lead_id, file_unique_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def insert_document(
+    conn: Connection,
+    lead_id: int,
+    *,
+    file_id: str,
+    file_unique_id: str | None,
+    kind: str,
+    file_name: str | None,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO lead_documents (lead_id, file_id, file_unique_id, kind, file_name,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (lead_id, file_id, file_unique_id, kind, file_name, at.isoformat()),
+    )

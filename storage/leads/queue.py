@@ -130,3 +130,21 @@ async def lead_events(db: Database, lead_id: int) -> list[Row]:
         " WHERE lead_id = ? ORDER BY id",
         (lead_id,),
     )
+
+
+async def latest_lead(db: Database, user_id: int) -> Row | None:
+    """The user's newest lead in any status: columns id, status, human_requested."""
+    return await db.fetchone(
+        "SELECT id, status, human_requested FROM leads WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+
+
+async def latest_open_lead_id(db: Database, user_id: int) -> int | None:
+    """The user's newest lead still in the pipeline (not lost, not disbursed)."""
+    value = await db.fetchval(
+        "SELECT id FROM leads WHERE user_id = ? AND status NOT IN ('lost', 'disbursed')"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    )
+    return None if value is None else int(value)

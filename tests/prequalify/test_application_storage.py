@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from bot.sandbox.world import SandboxWorld
 from storage import applications as store
+from storage import outbox
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -40,5 +41,5 @@ async def test_a_pending_result_is_found_by_its_own_application_only(world: Sand
             " next_attempt_at) VALUES (1, 'sendMessage', '{}', 'pending', 'result:12:0', ?, ?)",
             (AT.isoformat(), AT.isoformat()),
         )
-        assert await store.messages_pending(conn, "result:12:") is True
-        assert await store.messages_pending(conn, "result:1:") is False
+        assert await outbox.pending_with_prefix(conn, "result:12:") is True
+        assert await outbox.pending_with_prefix(conn, "result:1:") is False
