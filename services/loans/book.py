@@ -16,8 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import aiosqlite
-
 from lending.apr import annualized_rate
 from lending.bounds import MAX_RATE_PERCENT, MAX_TERM_MONTHS
 from lending.dates import add_months
@@ -28,6 +26,8 @@ from services.keyboards import inline_keyboard
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection, Row
+from storage.loans import book as book_store
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Booked:
 
 
 async def book_loan(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     user_id: int,
     lead_id: int | None,
@@ -161,44 +161,23 @@ async def book_loan(
     validate_terms(terms, disbursed_on)
     schedule = terms.schedule(disbursed_on)
     apr = terms.apr(schedule)
-    cursor = await conn.execute(
-        "INSERT INTO loans (lead_id, user_id, manager_id, principal, annual_rate, rate_type,"
-        " term_months, method, balloon_amount, upfront_fee, apr, first_due_date, disbursed_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            lead_id,
-            user_id,
-            manager_id,
-            str(money(terms.principal)),
-            str(terms.annual_rate),
-            terms.rate_type,
-            terms.term_months,
-            terms.method.value,
-            str(money(terms.balloon_amount)),
-            str(money(terms.upfront_fee)),
-            str(apr),
-            terms.first_due_date.isoformat(),
-            disbursed_at.isoformat(),
-            disbursed_at.isoformat(),
-        ),
+    loan_id = await book_store.insert_loan(
+        conn,
+        lead_id=lead_id,
+        user_id=user_id,
+        manager_id=manager_id,
+        principal=money(terms.principal),
+        annual_rate=terms.annual_rate,
+        rate_type=terms.rate_type,
+        term_months=terms.term_months,
+        method=terms.method.value,
+        balloon_amount=money(terms.balloon_amount),
+        upfront_fee=money(terms.upfront_fee),
+        apr=apr,
+        first_due_date=terms.first_due_date,
+        disbursed_at=disbursed_at,
     )
-    loan_id = int(cursor.lastrowid or 0)
-    await conn.executemany(
-        "INSERT INTO installments (loan_id, n, due_date, payment, principal, interest, balance)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                loan_id,
-                i.n,
-                i.due_date.isoformat(),
-                str(i.payment),
-                str(i.principal),
-                str(i.interest),
-                str(i.balance),
-            )
-            for i in schedule.installments
-        ],
-    )
+    await book_store.insert_installments(conn, loan_id, schedule.installments)
     return Booked(loan_id, user_id, schedule, apr)
 
 
@@ -217,15 +196,7 @@ class LeadForDisbursal:
 
 async def lead_for_disbursal(runtime: Runtime, lead_id: int) -> LeadForDisbursal | None:
     """The lead with terms prefilled from its application and latest assessment."""
-    row = await runtime.db.fetchone(
-        "SELECT l.id, l.user_id, l.owner_id, l.status, a.answers, a.full_name,"
-        " s.loan_amount, s.annual_rate"
-        " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
-        " LEFT JOIN assessments s ON s.id = (SELECT MAX(id) FROM assessments"
-        "                                    WHERE application_id = l.application_id)"
-        " WHERE l.id = ?",
-        (lead_id,),
-    )
+    row = await book_store.disbursal_prefill(runtime.db, lead_id)
     if row is None:
         return None
     today = runtime.local_now().date()
@@ -309,14 +280,12 @@ async def disburse(runtime: Runtime, lead_id: int, actor_id: int, terms: LoanTer
     today = runtime.local_now().date()
     validate_terms(terms, today)
     async with runtime.db.transaction() as conn:
-        row = await _fetchone(
-            conn, "SELECT id, user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
-        )
+        row = await book_store.lead_to_disburse(conn, lead_id)
         if row is None:
             raise LoanError("not_found", lead=lead_id)
         if row["owner_id"] != actor_id and not await managers.is_admin(runtime, actor_id, conn):
             raise LoanError("not_allowed", lead=lead_id)
-        existing = await _fetchone(conn, "SELECT id FROM loans WHERE lead_id = ?", (lead_id,))
+        existing = await book_store.loan_of_lead(conn, lead_id)
         if row["status"] == "disbursed" or existing is not None:
             raise LoanError("already_disbursed", lead=lead_id)
         if row["status"] == "lost":
@@ -413,7 +382,7 @@ class LoanView:
 
 
 async def get_loan(runtime: Runtime, loan_id: int) -> LoanView | None:
-    row = await runtime.db.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    row = await book_store.loan(runtime.db, loan_id)
     if row is None:
         return None
     return await _loan_view(runtime, row)
@@ -422,28 +391,16 @@ async def get_loan(runtime: Runtime, loan_id: int) -> LoanView | None:
 async def loans_of_user(
     runtime: Runtime, user_id: int, *, active_only: bool = True
 ) -> list[LoanView]:
-    sql = _LOAN_SQL + " WHERE l.user_id = ?" + (" AND l.status = 'active'" if active_only else "")
-    rows = await runtime.db.fetchall(sql + " ORDER BY l.id", (user_id,))
+    rows = await book_store.loans_of_user(runtime.db, user_id, active_only=active_only)
     return [await _loan_view(runtime, row) for row in rows]
 
 
-_LOAN_SQL = (
-    "SELECT l.*, COALESCE(m.display_name, mu.first_name) AS manager_name,"
-    " COALESCE(u.locale, 'en') AS locale"
-    " FROM loans l LEFT JOIN managers m ON m.user_id = l.manager_id"
-    " LEFT JOIN users mu ON mu.user_id = l.manager_id"
-    " LEFT JOIN users u ON u.user_id = l.user_id"
-)
-
-
-async def _loan_view(runtime: Runtime, row: aiosqlite.Row) -> LoanView:
-    installments = await runtime.db.fetchall(
-        "SELECT * FROM installments WHERE loan_id = ? ORDER BY n", (row["id"],)
-    )
+async def _loan_view(runtime: Runtime, row: Row) -> LoanView:
+    installments = await book_store.installments(runtime.db, row["id"])
     return _view(row, installments)
 
 
-def _view(row: aiosqlite.Row, installments: list[aiosqlite.Row]) -> LoanView:
+def _view(row: Row, installments: list[Row]) -> LoanView:
     return LoanView(
         id=row["id"],
         user_id=row["user_id"],
@@ -465,7 +422,7 @@ def _view(row: aiosqlite.Row, installments: list[aiosqlite.Row]) -> LoanView:
     )
 
 
-def installment_view(row: aiosqlite.Row) -> InstallmentView:
+def installment_view(row: Row) -> InstallmentView:
     return InstallmentView(
         id=row["id"],
         n=row["n"],
@@ -479,29 +436,21 @@ def installment_view(row: aiosqlite.Row) -> InstallmentView:
     )
 
 
-async def loan_in_conn(conn: aiosqlite.Connection, loan_id: int) -> LoanView | None:
+async def loan_in_conn(conn: Connection, loan_id: int) -> LoanView | None:
     """The loan read through an open transaction's connection (for messages queued in it)."""
-    row = await _fetchone(conn, _LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    row = await book_store.loan_in_conn(conn, loan_id)
     if row is None:
         return None
-    async with conn.execute(
-        "SELECT * FROM installments WHERE loan_id = ? ORDER BY n", (loan_id,)
-    ) as cursor:
-        installments = list(await cursor.fetchall())
-    return _view(row, installments)
+    return _view(row, await book_store.installments_in_conn(conn, loan_id))
 
 
-async def loan_headers_in_conn(
-    conn: aiosqlite.Connection, loan_ids: list[int]
-) -> dict[int, LoanView]:
+async def loan_headers_in_conn(conn: Connection, loan_ids: list[int]) -> dict[int, LoanView]:
     """Several loans in one query, by id, WITHOUT their installments (`installments` is empty,
     so totals such as `outstanding` are not meaningful): for batch work whose messages name
     the loan and one installment read separately, such as a day's reminders."""
     if not loan_ids:
         return {}
-    marks = ",".join("?" * len(loan_ids))
-    async with conn.execute(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids) as cursor:
-        return {row["id"]: _view(row, []) for row in await cursor.fetchall()}
+    return {row["id"]: _view(row, []) for row in await book_store.loans_by_ids(conn, loan_ids)}
 
 
 # --- what the borrower is sent -----------------------------------------------------------
@@ -533,7 +482,7 @@ def chart_for_send(runtime: Runtime) -> outbox.RowRenderer:
     write transaction holds up every chat), nor kept in the outbox as 20 kB of base64 per
     loan of an import. None (nothing to send) if the loan is gone or cannot be drawn."""
 
-    async def render(conn: aiosqlite.Connection, argument: str) -> dict[str, Any] | None:
+    async def render(conn: Connection, argument: str) -> dict[str, Any] | None:
         loan = await loan_in_conn(conn, int(argument)) if argument.isdigit() else None
         picture = schedule_picture(loan, loan.locale) if loan is not None else None
         if loan is None or picture is None:
@@ -563,7 +512,7 @@ def borrower_buttons(runtime: Runtime, locale: str, loan: LoanView, installment_
     return inline_keyboard(rows)
 
 
-async def queue_welcome(conn: aiosqlite.Connection, runtime: Runtime, loan_id: int) -> None:
+async def queue_welcome(conn: Connection, runtime: Runtime, loan_id: int) -> None:
     """The borrower's welcome: terms, APR, first installments, how reminders work; the chart."""
     loan = await loan_in_conn(conn, loan_id)
     assert loan is not None
@@ -620,13 +569,7 @@ async def overdue_buckets(runtime: Runtime, today: date | None = None) -> list[O
     """
     today = today or runtime.local_now().date()
     with runtime.db.offloaded():  # every loan in arrears: off the chats' thread
-        rows = await runtime.db.fetchall(
-            "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
-            " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
-            " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
-            " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
-            (today.isoformat(),),
-        )
+        rows = await book_store.arrears_by_loan(runtime.db, today)
     counts = {name: 0 for name, _, _ in BUCKETS}
     amounts = {name: ZERO for name, _, _ in BUCKETS}
     for row in rows:
@@ -643,32 +586,9 @@ async def overdue_buckets(runtime: Runtime, today: date | None = None) -> list[O
     return [OverdueBucket(name, counts[name], amounts[name]) for name, _, _ in BUCKETS]
 
 
-async def close_if_repaid(conn: aiosqlite.Connection, loan_id: int) -> bool:
-    """Mark the loan closed once every installment is paid; True when it just closed."""
-    cursor = await conn.execute(
-        "UPDATE loans SET status = 'closed' WHERE id = ? AND status = 'active'"
-        " AND NOT EXISTS (SELECT 1 FROM installments WHERE loan_id = ? AND status != 'paid')",
-        (loan_id, loan_id),
-    )
-    return cursor.rowcount == 1
-
-
-async def borrower_name(conn: aiosqlite.Connection, user_id: int) -> str:
+async def borrower_name(conn: Connection, user_id: int) -> str:
     """The borrower's name from their latest application, else their Telegram first name."""
-    async with conn.execute(
-        "SELECT COALESCE(a.full_name, u.first_name) FROM users u"
-        " LEFT JOIN applications a ON a.id = (SELECT MAX(id) FROM applications"
-        "                                      WHERE user_id = u.user_id)"
-        " WHERE u.user_id = ?",
-        (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return (row[0] if row else None) or f"#{user_id}"
-
-
-async def _fetchone(conn: aiosqlite.Connection, sql: str, params: tuple) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    return await book_store.borrower_name(conn, user_id) or f"#{user_id}"
 
 
 async def request_contact(runtime: Runtime, user_id: int, loan_id: int) -> LoanView | None:

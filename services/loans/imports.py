@@ -52,7 +52,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,6 +65,9 @@ from lending.schedule import RepaymentMethod
 from services.loans import book as loans
 from services.people import managers
 from services.runtime import Runtime
+from storage.db import Connection
+from storage.loans import imports as imports_store
+from storage.loans import payments as payments_store
 
 LOAN_COLUMNS = {
     "loan_ref": True,
@@ -291,7 +293,7 @@ async def import_loans(
     async def check(line: int, row: dict[str, str]) -> _LoanRow:
         loan_ref = _reference(row, "loan_ref")
         _first_in_file(refs_seen, loan_ref, line, "loan_ref")
-        if await runtime.db.fetchone("SELECT 1 FROM loans WHERE loan_ref = ?", (loan_ref,)):
+        if await imports_store.loan_ref_booked(runtime.db, loan_ref):
             raise _AlreadyBooked(f"loan {loan_ref} is already booked")
         parsed = await _loan_row(runtime, line, loan_ref, row, today)
         if parsed.lead_id is not None:
@@ -349,12 +351,10 @@ async def _loan_row(
         raise _RowProblem(TERM_REASONS.get(error.code, error.code)) from None
     db = runtime.db
     if lead_id is not None:
-        lead = await db.fetchone(
-            "SELECT user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
-        )
+        lead = await imports_store.lead_for_import(db, lead_id)
         if lead is None:
             raise _RowProblem(f"lead_id: there is no lead {lead_id}")
-        if await db.fetchone("SELECT 1 FROM loans WHERE lead_id = ?", (lead_id,)):
+        if await imports_store.lead_has_loan(db, lead_id):
             raise _RowProblem(f"lead_id: lead {lead_id} already has a loan")
         if lead["status"] != "approved":
             raise _RowProblem(f"lead_id: lead {lead_id} is {lead['status']}, not approved")
@@ -375,20 +375,16 @@ async def _loan_row(
         user_id = telegram_id
     if manager_id is not None and not await managers.is_manager(runtime, manager_id):
         raise _RowProblem(f"manager_id: {manager_id} is not a manager")
-    known = await db.fetchone("SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is not None
+    known = await imports_store.user_known(db, user_id)
     return _LoanRow(line, loan_ref, user_id, lead_id, manager_id, terms, disbursed_on, known)
 
 
-async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
+async def _book(conn: Connection, runtime: Runtime, item: _LoanRow) -> None:
     now = runtime.clock.now()
     if not item.known_user:
         # Booked elsewhere for someone who never wrote to the bot: a row for the loan to
         # point at. No welcome: a bot cannot write first to a user who never started it.
-        await conn.execute(
-            "INSERT INTO users (user_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO NOTHING",
-            (item.user_id, runtime.default_locale, now.isoformat(), now.isoformat()),
-        )
+        await imports_store.add_user(conn, item.user_id, locale=runtime.default_locale, at=now)
     booked = await loans.book_loan(
         conn,
         user_id=item.user_id,
@@ -398,9 +394,7 @@ async def _book(conn: Any, runtime: Runtime, item: _LoanRow) -> None:
         disbursed_at=now,
         disbursed_on=item.disbursed_on,
     )
-    await conn.execute(
-        "UPDATE loans SET loan_ref = ? WHERE id = ?", (item.loan_ref, booked.loan_id)
-    )
+    await imports_store.set_loan_ref(conn, booked.loan_id, item.loan_ref)
     if item.lead_id is not None:
         from services.leads import queue as leads
 
@@ -438,19 +432,14 @@ async def import_payments(
     async def check(line: int, row: dict[str, str]) -> _PaymentRow:
         payment_ref = _reference(row, "payment_ref")
         _first_in_file(refs_seen, payment_ref, line, "payment_ref")
-        if await runtime.db.fetchone(
-            "SELECT 1 FROM payments WHERE payment_ref = ?", (payment_ref,)
-        ):
+        if await imports_store.payment_ref_recorded(runtime.db, payment_ref):
             raise _AlreadyBooked(f"payment {payment_ref} is already recorded")
         loan_id = _int(row, "loan_id")
         n = _int(row, "n")
         paid_on = _past_date(row, "paid_on", today)
-        found = await runtime.db.fetchone(
-            "SELECT id, payment, paid_amount, status FROM installments WHERE loan_id = ? AND n = ?",
-            (loan_id, n),
-        )
+        found = await imports_store.installment_to_pay(runtime.db, loan_id, n)
         if found is None:
-            if await runtime.db.fetchone("SELECT 1 FROM loans WHERE id = ?", (loan_id,)):
+            if await imports_store.loan_exists(runtime.db, loan_id):
                 raise _RowProblem(f"n: loan {loan_id} has no installment {n}")
             raise _RowProblem(f"loan_id: there is no loan {loan_id}")
         if found["status"] == "paid":
@@ -483,13 +472,10 @@ def _payment_reason(code: str, amount: Decimal, left: Decimal) -> str:
     return f"amount: must be more than zero, got {amount}"
 
 
-async def _pay(conn: Any, runtime: Runtime, item: _PaymentRow) -> None:
+async def _pay(conn: Connection, runtime: Runtime, item: _PaymentRow) -> None:
     from services.loans.payments import apply_payment
 
-    async with conn.execute(
-        "SELECT * FROM installments WHERE id = ?", (item.installment_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await payments_store.installment(conn, item.installment_id)
     await apply_payment(
         conn,
         runtime,
@@ -507,7 +493,7 @@ async def _import(
     path: Path,
     columns: dict[str, bool],
     check: Callable[[int, dict[str, str]], Awaitable[Any]],
-    write: Callable[[Any, Runtime, Any], Awaitable[None]],
+    write: Callable[[Connection, Runtime, Any], Awaitable[None]],
     skip_existing: bool = False,
 ) -> ImportResult:
     """`check` every row (it raises _RowProblem with the reason); then, only if all passed,
@@ -532,10 +518,11 @@ async def _import(
     if result.errors:
         return result
     try:
-        async with runtime.db.transaction() as conn:
-            for item in valid:
-                await write(conn, runtime, item)
-    except sqlite3.IntegrityError:
+        with imports_store.constraint_conflicts():
+            async with runtime.db.transaction() as conn:
+                for item in valid:
+                    await write(conn, runtime, item)
+    except imports_store.ConstraintConflict:
         # Another import booked one of these references between the check and the write.
         raise ImportFileError(
             f"{path}: nothing imported: a reference in it was booked meanwhile; run it again"

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import aiosqlite
-
 from lending.money import CENT, ZERO
 from services.callbacks import pack
 from services.keyboards import inline_keyboard
@@ -25,13 +23,15 @@ from services.loans.book import (
     InstallmentView,
     LoanView,
     borrower_name,
-    close_if_repaid,
     installment_view,
     loan_in_conn,
 )
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
+from storage.db import Connection, Row
+from storage.loans import book as book_store
+from storage.loans import payments as payments_store
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +64,7 @@ def check_amount(amount: Decimal, remaining: Decimal) -> None:
         raise PaymentError("overpayment", amount=amount, remaining=remaining)
 
 
-async def _installment(
-    conn: aiosqlite.Connection, *, installment_id: int | None = None, loan_id: int = 0, n: int = 0
-) -> aiosqlite.Row | None:
-    if installment_id is not None:
-        sql, params = "SELECT * FROM installments WHERE id = ?", (installment_id,)
-    else:
-        sql, params = "SELECT * FROM installments WHERE loan_id = ? AND n = ?", (loan_id, n)
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
-async def may_work_loan(
-    conn: aiosqlite.Connection, runtime: Runtime, actor_id: int, loan: LoanView
-) -> bool:
+async def may_work_loan(conn: Connection, runtime: Runtime, actor_id: int, loan: LoanView) -> bool:
     """The loan's manager or an admin; any manager when the loan has no manager."""
     if loan.manager_id == actor_id or await managers.is_admin(runtime, actor_id, conn):
         return True
@@ -85,9 +72,9 @@ async def may_work_loan(
 
 
 async def apply_payment(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
-    row: aiosqlite.Row,
+    row: Row,
     amount: Decimal,
     *,
     source: str,
@@ -101,29 +88,28 @@ async def apply_payment(
     if installment.status == "paid":
         raise PaymentError("already_paid", n=installment.n)
     check_amount(amount, installment.remaining)
-    now = runtime.clock.now().isoformat()
+    now = runtime.clock.now()
     paid = installment.paid_amount + amount
     full = paid >= installment.payment
-    await conn.execute(
-        "UPDATE installments SET paid_amount = ?, status = ?, paid_at = ?, reported_at = NULL"
-        " WHERE id = ?",
-        (str(paid), "paid" if full else "due", now if full else None, installment.id),
+    await payments_store.set_paid_amount(
+        conn,
+        installment.id,
+        paid_amount=paid,
+        status="paid" if full else "due",
+        paid_at=now if full else None,
     )
-    await conn.execute(
-        "INSERT INTO payments (loan_id, installment_id, amount, recorded_by, source, paid_on,"
-        " created_at, payment_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            row["loan_id"],
-            installment.id,
-            str(amount),
-            recorded_by,
-            source,
-            paid_on.isoformat(),
-            now,
-            reference,
-        ),
+    await payments_store.insert_payment(
+        conn,
+        loan_id=row["loan_id"],
+        installment_id=installment.id,
+        amount=amount,
+        recorded_by=recorded_by,
+        source=source,
+        paid_on=paid_on,
+        at=now,
+        reference=reference,
     )
-    closed = await close_if_repaid(conn, row["loan_id"]) if full else False
+    closed = await book_store.close_if_repaid(conn, row["loan_id"]) if full else False
     return Applied(row["loan_id"], installment.n, amount, installment.payment - paid, closed)
 
 
@@ -141,7 +127,7 @@ async def report_paid(runtime: Runtime, user_id: int, installment_id: int) -> Re
     """The borrower pressed "I've paid": mark it reported and ask the manager to confirm."""
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
-        row = await _installment(conn, installment_id=installment_id)
+        row = await payments_store.installment(conn, installment_id)
         loan = await loan_in_conn(conn, row["loan_id"]) if row is not None else None
         if row is None or loan is None or loan.user_id != user_id:
             raise PaymentError("not_found")
@@ -149,10 +135,7 @@ async def report_paid(runtime: Runtime, user_id: int, installment_id: int) -> Re
             return Reported(loan.id, row["n"], "already_paid")
         if row["status"] == "reported":
             return Reported(loan.id, row["n"], "already_reported")
-        await conn.execute(
-            "UPDATE installments SET status = 'reported', reported_at = ? WHERE id = ?",
-            (now.isoformat(), installment_id),
-        )
+        await payments_store.mark_reported(conn, installment_id, now)
         installment = installment_view(row)
         await _ask_to_confirm(conn, runtime, loan, installment, now.isoformat())
     runtime.wake_outbox()
@@ -160,7 +143,7 @@ async def report_paid(runtime: Runtime, user_id: int, installment_id: int) -> Re
 
 
 async def _ask_to_confirm(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     loan: LoanView,
     installment: InstallmentView,
@@ -232,10 +215,7 @@ async def reject_reported(runtime: Runtime, actor_id: int, installment_id: int) 
     """The manager did not find the money: the installment is due again, reminders resume."""
     async with runtime.db.transaction() as conn:
         row, loan = await _reported(conn, runtime, actor_id, installment_id)
-        await conn.execute(
-            "UPDATE installments SET status = 'due', reported_at = NULL WHERE id = ?",
-            (installment_id,),
-        )
+        await payments_store.mark_due_again(conn, installment_id)
         await _message_borrower(
             conn,
             runtime,
@@ -249,9 +229,9 @@ async def reject_reported(runtime: Runtime, actor_id: int, installment_id: int) 
 
 
 async def _reported(
-    conn: aiosqlite.Connection, runtime: Runtime, actor_id: int, installment_id: int
-) -> tuple[aiosqlite.Row, LoanView]:
-    row = await _installment(conn, installment_id=installment_id)
+    conn: Connection, runtime: Runtime, actor_id: int, installment_id: int
+) -> tuple[Row, LoanView]:
+    row = await payments_store.installment(conn, installment_id)
     loan = await loan_in_conn(conn, row["loan_id"]) if row is not None else None
     if row is None or loan is None:
         raise PaymentError("not_found")
@@ -281,7 +261,7 @@ async def record_payment(
             raise PaymentError("loan_not_found", loan=loan_id)
         if not await may_work_loan(conn, runtime, actor_id, loan):
             raise PaymentError("not_allowed", loan=loan_id)
-        row = await _installment(conn, loan_id=loan_id, n=n)
+        row = await payments_store.installment_of_loan(conn, loan_id, n)
         if row is None:
             raise PaymentError("installment_not_found", loan=loan_id, n=n, term=loan.term_months)
         installment = installment_view(row)
@@ -302,12 +282,11 @@ async def record_payment(
 
 
 async def _tell_borrower(
-    conn: aiosqlite.Connection, runtime: Runtime, loan_id: int, applied: Applied, template: str
+    conn: Connection, runtime: Runtime, loan_id: int, applied: Applied, template: str
 ) -> None:
     loan = await loan_in_conn(conn, loan_id)
     assert loan is not None
-    async with conn.execute("SELECT MAX(id) FROM payments WHERE loan_id = ?", (loan_id,)) as cur:
-        payment_id = (await cur.fetchone())[0]
+    payment_id = await payments_store.latest_payment_id(conn, loan_id)
     await _message_borrower(
         conn,
         runtime,
@@ -320,7 +299,7 @@ async def _tell_borrower(
 
 
 async def _message_borrower(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     loan: LoanView,
     template: str,

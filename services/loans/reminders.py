@@ -32,8 +32,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import aiosqlite
-
 from lending.policy import Reminders
 from services.loans.book import (
     InstallmentView,
@@ -47,7 +45,8 @@ from services.loans.book import (
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
-from storage.db import in_batches
+from storage.db import Connection, in_batches
+from storage.loans import reminders as reminders_store
 
 log = logging.getLogger(__name__)
 
@@ -146,24 +145,6 @@ def alert_ranges(rules: Reminders, today: date) -> list[tuple[str, date, date]]:
     return ranges
 
 
-def _unsent_in_ranges(ranges: list[tuple[str, date, date]]) -> tuple[str, list[str]]:
-    """A UNION ALL over `ranges`: unpaid installments in each range whose kind was never sent.
-
-    Each part is a range on the covering partial index installments_unpaid_by_due (migration
-    0008: due_date, loan_id, status of unpaid installments; no table read) and one probe of
-    the reminders_sent primary key with a constant kind.
-    """
-    parts, params = [], []
-    for kind, low, high in ranges:
-        parts.append(
-            "SELECT i.id, i.loan_id, i.due_date, i.status, ? AS kind FROM installments i"
-            " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ? AND NOT EXISTS"
-            " (SELECT 1 FROM reminders_sent r WHERE r.installment_id = i.id AND r.kind = ?)"
-        )
-        params += [kind, low.isoformat(), high.isoformat(), kind]
-    return " UNION ALL ".join(parts), params
-
-
 @dataclass(frozen=True, slots=True)
 class Due:
     """One reminder to send: an installment in a kind that was never sent."""
@@ -179,36 +160,26 @@ class Due:
     reminded_today: bool = False  # the borrower already had a reminder on this local day
 
 
-async def find_due(conn: aiosqlite.Connection, rules: Reminders, today: date) -> list[Due]:
+async def find_due(conn: Connection, rules: Reminders, today: date) -> list[Due]:
     """Borrower reminders whose time has come on `today` and that were never sent.
 
-    This is the benchmarked query (bench/bench_reminders.py). Only installments that pass
-    the reminders_sent probe are joined to their loan and borrower, and only those are
-    asked whether the borrower already had a reminder today (reminders_sent_user_day).
+    This is the benchmarked scan (bench/bench_reminders.py), one query over the ranges
+    of `kind_ranges` (storage.loans.reminders.unsent_reminders).
     """
-    unsent, params = _unsent_in_ranges(kind_ranges(rules, today))
-    sql = (
-        "SELECT c.id, c.loan_id, c.due_date, c.status, c.kind, l.user_id,"
-        " COALESCE(u.reminders_paused, 0), u.unreachable_at IS NOT NULL,"
-        " EXISTS (SELECT 1 FROM reminders_sent t WHERE t.user_id = l.user_id"
-        "         AND t.sent_on = ? AND t.kind NOT LIKE 'alert-%')"
-        f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
-        " LEFT JOIN users u ON u.user_id = l.user_id"
-    )
-    async with conn.execute(sql, [today.isoformat(), *params]) as cursor:
-        rows = await cursor.fetchall()
+    rows = await reminders_store.unsent_reminders(conn, kind_ranges(rules, today), today)
     days: dict[str, date] = {}  # a few distinct due dates: parse each once
     return [
         Due(
-            installment_id=row[0],
-            loan_id=row[1],
-            user_id=row[5],
-            kind=row[4],
-            due_date=days.get(row[2]) or days.setdefault(row[2], date.fromisoformat(row[2])),
-            status=row[3],
-            paused=bool(row[6]),
-            unreachable=bool(row[7]),
-            reminded_today=bool(row[8]),
+            installment_id=row["id"],
+            loan_id=row["loan_id"],
+            user_id=row["user_id"],
+            kind=row["kind"],
+            due_date=days.get(row["due_date"])
+            or days.setdefault(row["due_date"], date.fromisoformat(row["due_date"])),
+            status=row["status"],
+            paused=bool(row["paused"]),
+            unreachable=bool(row["unreachable"]),
+            reminded_today=bool(row["reminded_today"]),
         )
         for row in rows
     ]
@@ -255,15 +226,10 @@ async def send_due_reminders(runtime: Runtime) -> int:
 
 
 async def _claim(
-    conn: aiosqlite.Connection, installment_id: int, kind: str, user_id: int, today: date, now: str
+    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, now: str
 ) -> bool:
     """Record (installment, kind) as sent; False when it already was (the exactly-once gate)."""
-    cursor = await conn.execute(
-        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (installment_id, kind, user_id, today.isoformat(), now),
-    )
-    return cursor.rowcount == 1
+    return await reminders_store.claim_reminder(conn, installment_id, kind, user_id, today, now)
 
 
 @dataclass
@@ -279,31 +245,21 @@ class _Batch:
     messages: list[outbox.Queued] = field(default_factory=list)
 
 
-async def _batch_context(conn: aiosqlite.Connection, dues: list[Due], today: date) -> _Batch:
+async def _batch_context(conn: Connection, dues: list[Due], today: date) -> _Batch:
     installment_ids = [due.installment_id for due in dues]
     user_ids = sorted({due.user_id for due in dues})
-    marks = ",".join("?" * len(installment_ids))
-    async with conn.execute(
-        f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids
-    ) as cursor:
-        installments = {row["id"]: installment_view(row) for row in await cursor.fetchall()}
-    async with conn.execute(
-        f"SELECT installment_id, kind FROM reminders_sent WHERE installment_id IN ({marks})",
-        installment_ids,
-    ) as cursor:
-        sent = {(row[0], row[1]) for row in await cursor.fetchall()}
-    async with conn.execute(
-        "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ?"
-        f" AND user_id IN ({','.join('?' * len(user_ids))}) AND kind NOT LIKE 'alert-%'",
-        [today.isoformat(), *user_ids],
-    ) as cursor:
-        reminded = {row[0] for row in await cursor.fetchall()}
+    installments = {
+        row["id"]: installment_view(row)
+        for row in await reminders_store.installments_by_ids(conn, installment_ids)
+    }
+    sent = await reminders_store.sent_kinds(conn, installment_ids)
+    reminded = await reminders_store.reminded_on(conn, today, user_ids)
     loans = await loan_headers_in_conn(conn, sorted({due.loan_id for due in dues}))
     return _Batch(installments=installments, loans=loans, sent=sent, reminded=reminded)
 
 
 async def _send_one(
-    conn: aiosqlite.Connection, runtime: Runtime, due: Due, today: date, batch: _Batch
+    conn: Connection, runtime: Runtime, due: Due, today: date, batch: _Batch
 ) -> int:
     """One reminder of a batch: re-checked, rendered and added to the batch's writes."""
     # Re-checked against what the batch read inside its write transaction: a second process,
@@ -350,9 +306,7 @@ async def _send_one(
     return 1
 
 
-async def _write_batch(
-    conn: aiosqlite.Connection, runtime: Runtime, batch: _Batch, today: date
-) -> int:
+async def _write_batch(conn: Connection, runtime: Runtime, batch: _Batch, today: date) -> int:
     """The batch's reminders_sent rows and outbox rows, in its one transaction.
 
     A plain INSERT, not ON CONFLICT DO NOTHING: the batch checked `sent` under the write
@@ -362,13 +316,8 @@ async def _write_batch(
     if not batch.claims:
         return 0
     now = runtime.clock.now()
-    await conn.executemany(
-        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            (due.installment_id, due.kind, due.user_id, today.isoformat(), now.isoformat())
-            for due in batch.claims
-        ],
+    await reminders_store.record_sent(
+        conn, [(due.installment_id, due.kind, due.user_id) for due in batch.claims], today, now
     )
     await outbox.enqueue_many(conn, batch.messages, now)
     return len(batch.claims)
@@ -379,12 +328,8 @@ async def _write_batch(
 
 async def send_staff_alerts(runtime: Runtime, today: date) -> int:
     """The manager at manager_alert_days overdue, the admins at admin_alert_days; once each."""
-    unsent, params = _unsent_in_ranges(alert_ranges(runtime.policy.reminders, today))
-    rows = await runtime.db.fetchall(
-        f"SELECT c.id, c.loan_id, c.due_date, c.kind, l.user_id FROM ({unsent}) c"
-        " JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
-        " ORDER BY c.due_date, c.id, c.kind DESC",  # oldest first; the manager before admins
-        params,
+    rows = await reminders_store.unsent_alerts(
+        runtime.db, alert_ranges(runtime.policy.reminders, today)
     )
     if not rows:
         return 0
@@ -404,7 +349,7 @@ async def send_staff_alerts(runtime: Runtime, today: date) -> int:
 
 
 async def _queue_alert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     runtime: Runtime,
     loan_id: int,
     installment_id: int,
@@ -457,21 +402,17 @@ async def borrower_unreachable(runtime: Runtime, chat_id: int) -> bool:
     "Once" per blocking: the key carries the moment the user was marked unreachable, which
     talking to the bot again clears (services.people.users.ensure_user).
     """
-    row = await runtime.db.fetchone(
-        "SELECT unreachable_at FROM users WHERE user_id = ?", (chat_id,)
-    )
-    if row is None or row["unreachable_at"] is None:
+    unreachable_at = await reminders_store.unreachable_since(runtime.db, chat_id)
+    if unreachable_at is None:
         return False
-    loans = await runtime.db.fetchall(
-        "SELECT id FROM loans WHERE user_id = ? AND status = 'active'", (chat_id,)
-    )
-    if not loans:
+    loan_ids = await reminders_store.active_loan_ids(runtime.db, chat_id)
+    if not loan_ids:
         return False
     queued = 0
     async with runtime.db.transaction() as conn:
         borrower = await borrower_name(conn, chat_id)
-        for loan_row in loans:
-            loan = await loan_in_conn(conn, loan_row["id"])
+        for loan_id in loan_ids:
+            loan = await loan_in_conn(conn, loan_id)
             assert loan is not None
             target = loan.manager_id or runtime.manager_chat_id
             if target is None:
@@ -486,7 +427,7 @@ async def borrower_unreachable(runtime: Runtime, chat_id: int) -> bool:
                 method="sendMessage",
                 payload={"text": text, "parse_mode": "HTML"},
                 now=runtime.clock.now(),
-                dedup_key=f"unreachable:{loan.id}:{row['unreachable_at']}",
+                dedup_key=f"unreachable:{loan.id}:{unreachable_at}",
             ):
                 queued += 1
     if queued:
@@ -497,7 +438,4 @@ async def borrower_unreachable(runtime: Runtime, chat_id: int) -> bool:
 async def set_paused(runtime: Runtime, user_id: int, paused: bool) -> None:
     """`/stop` and `/resume`: courtesy reminders off or on (overdue notices always go)."""
     async with runtime.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE users SET reminders_paused = ?, updated_at = ? WHERE user_id = ?",
-            (1 if paused else 0, runtime.clock.now().isoformat(), user_id),
-        )
+        await reminders_store.set_reminders_paused(conn, user_id, paused, runtime.clock.now())

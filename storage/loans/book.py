@@ -1,0 +1,200 @@
+"""The loan book's statements: booking a loan and its installments, reading loans back
+(whole, as headers, by borrower), the lead a loan is booked for, and the book in arrears."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from lending.schedule import Installment
+from storage.db import Connection, Database, Row
+
+# A loan with its manager's name and its borrower's language; callers add the WHERE.
+_LOAN_SQL = (
+    "SELECT l.*, COALESCE(m.display_name, mu.first_name) AS manager_name,"
+    " COALESCE(u.locale, 'en') AS locale"
+    " FROM loans l LEFT JOIN managers m ON m.user_id = l.manager_id"
+    " LEFT JOIN users mu ON mu.user_id = l.manager_id"
+    " LEFT JOIN users u ON u.user_id = l.user_id"
+)
+_INSTALLMENTS_SQL = "SELECT * FROM installments WHERE loan_id = ? ORDER BY n"
+
+
+async def _fetchone(conn: Connection, sql: str, params: tuple) -> Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+# --- booking ----------------------------------------------------------------------------
+
+
+async def insert_loan(
+    conn: Connection,
+    *,
+    lead_id: int | None,
+    user_id: int,
+    manager_id: int | None,
+    principal: Decimal,
+    annual_rate: Decimal,
+    rate_type: str,
+    term_months: int,
+    method: str,
+    balloon_amount: Decimal,
+    upfront_fee: Decimal,
+    apr: Decimal,
+    first_due_date: date,
+    disbursed_at: datetime,
+) -> int:
+    """The new loan's id; `disbursed_at` is also its creation time."""
+    cursor = await conn.execute(
+        "INSERT INTO loans (lead_id, user_id, manager_id, principal, annual_rate, rate_type,"
+        " term_months, method, balloon_amount, upfront_fee, apr, first_due_date, disbursed_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            lead_id,
+            user_id,
+            manager_id,
+            str(principal),
+            str(annual_rate),
+            rate_type,
+            term_months,
+            method,
+            str(balloon_amount),
+            str(upfront_fee),
+            str(apr),
+            first_due_date.isoformat(),
+            disbursed_at.isoformat(),
+            disbursed_at.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def insert_installments(
+    conn: Connection, loan_id: int, installments: Iterable[Installment]
+) -> None:
+    """A schedule's installments, in one executemany."""
+    await conn.executemany(
+        "INSERT INTO installments (loan_id, n, due_date, payment, principal, interest, balance)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                loan_id,
+                i.n,
+                i.due_date.isoformat(),
+                str(i.payment),
+                str(i.principal),
+                str(i.interest),
+                str(i.balance),
+            )
+            for i in installments
+        ],
+    )
+
+
+async def disbursal_prefill(db: Database, lead_id: int) -> Row | None:
+    """The lead (id, user_id, owner_id, status) with its application's `answers` and
+    `full_name` and its latest assessment's `loan_amount` and `annual_rate` (None when
+    there is no application or assessment)."""
+    return await db.fetchone(
+        "SELECT l.id, l.user_id, l.owner_id, l.status, a.answers, a.full_name,"
+        " s.loan_amount, s.annual_rate"
+        " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
+        " LEFT JOIN assessments s ON s.id = (SELECT MAX(id) FROM assessments"
+        "                                    WHERE application_id = l.application_id)"
+        " WHERE l.id = ?",
+        (lead_id,),
+    )
+
+
+async def lead_to_disburse(conn: Connection, lead_id: int) -> Row | None:
+    """The lead's id, user_id, owner_id and status."""
+    return await _fetchone(
+        conn, "SELECT id, user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
+    )
+
+
+async def loan_of_lead(conn: Connection, lead_id: int) -> int | None:
+    """The id of the loan booked for the lead, if any."""
+    row = await _fetchone(conn, "SELECT id FROM loans WHERE lead_id = ?", (lead_id,))
+    return None if row is None else row["id"]
+
+
+# --- reading loans back ------------------------------------------------------------------
+# A loan row has every loans column plus `manager_name` and `locale`; installment rows
+# have every installments column.
+
+
+async def loan(db: Database, loan_id: int) -> Row | None:
+    return await db.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+
+
+async def loans_of_user(db: Database, user_id: int, *, active_only: bool) -> list[Row]:
+    """The borrower's loans (only the active ones with `active_only`), oldest first."""
+    sql = _LOAN_SQL + " WHERE l.user_id = ?" + (" AND l.status = 'active'" if active_only else "")
+    return await db.fetchall(sql + " ORDER BY l.id", (user_id,))
+
+
+async def installments(db: Database, loan_id: int) -> list[Row]:
+    """The loan's installments in order."""
+    return await db.fetchall(_INSTALLMENTS_SQL, (loan_id,))
+
+
+async def loan_in_conn(conn: Connection, loan_id: int) -> Row | None:
+    """`loan`, through an open transaction's connection."""
+    return await _fetchone(conn, _LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+
+
+async def installments_in_conn(conn: Connection, loan_id: int) -> list[Row]:
+    """`installments`, through an open transaction's connection."""
+    async with conn.execute(_INSTALLMENTS_SQL, (loan_id,)) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def loans_by_ids(conn: Connection, loan_ids: list[int]) -> list[Row]:
+    """Several loan rows in one query (`loan_ids` not empty), in no particular order."""
+    marks = ",".join("?" * len(loan_ids))
+    async with conn.execute(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids) as cursor:
+        return list(await cursor.fetchall())
+
+
+# --- the book as a whole -----------------------------------------------------------------
+
+
+async def arrears_by_loan(db: Database, today: date) -> list[Row]:
+    """One row per active loan with unpaid installments due before `today`: `loan_id`,
+    `oldest` (the earliest such due date) and `parts`, "payment/paid_amount" of each of
+    those installments joined by commas. Reads only the partial index of unpaid
+    installments by due date."""
+    return await db.fetchall(
+        "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
+        " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
+        " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
+        " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
+        (today.isoformat(),),
+    )
+
+
+async def close_if_repaid(conn: Connection, loan_id: int) -> bool:
+    """Mark the loan closed once every installment is paid; True when it just closed."""
+    cursor = await conn.execute(
+        "UPDATE loans SET status = 'closed' WHERE id = ? AND status = 'active'"
+        " AND NOT EXISTS (SELECT 1 FROM installments WHERE loan_id = ? AND status != 'paid')",
+        (loan_id, loan_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def borrower_name(conn: Connection, user_id: int) -> str | None:
+    """The name on the borrower's latest application, else their Telegram first name; None
+    when neither is known or there is no such user."""
+    async with conn.execute(
+        "SELECT COALESCE(a.full_name, u.first_name) FROM users u"
+        " LEFT JOIN applications a ON a.id = (SELECT MAX(id) FROM applications"
+        "                                      WHERE user_id = u.user_id)"
+        " WHERE u.user_id = ?",
+        (user_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None

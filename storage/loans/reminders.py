@@ -1,0 +1,155 @@
+"""Repayment reminders' statements: the scan for unpaid installments whose reminder kind
+was never sent, the reminders_sent table (the exactly-once gate), what a batch re-reads
+inside its write transaction, and the borrower flags the reminders obey."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from storage.db import Connection, Database, Row
+
+# (kind, first due date, last due date), inclusive: the installments in each kind on a day.
+KindRange = tuple[str, date, date]
+
+
+def _unsent_in_ranges(ranges: list[KindRange]) -> tuple[str, list[str]]:
+    """A UNION ALL over `ranges`: unpaid installments in each range whose kind was never sent.
+
+    Each part is a range on the covering partial index installments_unpaid_by_due (migration
+    0008: due_date, loan_id, status of unpaid installments; no table read) and one probe of
+    the reminders_sent primary key with a constant kind; reading each range with its kind
+    as a constant is faster than one wide range and a CASE per row.
+    """
+    parts, params = [], []
+    for kind, low, high in ranges:
+        parts.append(
+            "SELECT i.id, i.loan_id, i.due_date, i.status, ? AS kind FROM installments i"
+            " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ? AND NOT EXISTS"
+            " (SELECT 1 FROM reminders_sent r WHERE r.installment_id = i.id AND r.kind = ?)"
+        )
+        params += [kind, low.isoformat(), high.isoformat(), kind]
+    return " UNION ALL ".join(parts), params
+
+
+async def unsent_reminders(conn: Connection, ranges: list[KindRange], today: date) -> list[Row]:
+    """Installments of active loans in a borrower kind of `ranges` that was never sent: `id`,
+    `loan_id`, `due_date`, `status`, `kind`, `user_id`, `paused` (the borrower sent /stop),
+    `unreachable` (they blocked the bot) and `reminded_today` (they had a borrower reminder
+    on `today` already).
+
+    The benchmarked scan (bench/bench_reminders.py, which reads its plan through
+    `conn.execute`): only installments that pass the reminders_sent probe are joined to
+    their loan and borrower, and only those are asked about today (reminders_sent_user_day).
+    """
+    unsent, params = _unsent_in_ranges(ranges)
+    sql = (
+        "SELECT c.id, c.loan_id, c.due_date, c.status, c.kind, l.user_id,"
+        " COALESCE(u.reminders_paused, 0) AS paused, u.unreachable_at IS NOT NULL AS unreachable,"
+        " EXISTS (SELECT 1 FROM reminders_sent t WHERE t.user_id = l.user_id"
+        "         AND t.sent_on = ? AND t.kind NOT LIKE 'alert-%') AS reminded_today"
+        f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
+        " LEFT JOIN users u ON u.user_id = l.user_id"
+    )
+    async with conn.execute(sql, [today.isoformat(), *params]) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[Row]:
+    """Installments of active loans in a staff alert kind of `ranges` that was never sent:
+    `id`, `loan_id`, `due_date`, `kind`, `user_id`; oldest first, and for one installment
+    the manager's alert before the admins'."""
+    unsent, params = _unsent_in_ranges(ranges)
+    return await db.fetchall(
+        f"SELECT c.id, c.loan_id, c.due_date, c.kind, l.user_id FROM ({unsent}) c"
+        " JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
+        " ORDER BY c.due_date, c.id, c.kind DESC",
+        params,
+    )
+
+
+async def claim_reminder(
+    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, created_at: str
+) -> bool:
+    """Record (installment, kind) as sent on `today`; False when it already was (the
+    exactly-once gate). `created_at` is the ISO time text the caller stamps it with."""
+    cursor = await conn.execute(
+        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (installment_id, kind, user_id, today.isoformat(), created_at),
+    )
+    return cursor.rowcount == 1
+
+
+async def record_sent(
+    conn: Connection, claims: Iterable[tuple[int, str, int]], today: date, at: datetime
+) -> None:
+    """(installment, kind, borrower) rows as sent on `today`, in one executemany.
+
+    A plain INSERT, not ON CONFLICT DO NOTHING: a conflict fails the caller's transaction.
+    """
+    sent_on, created_at = today.isoformat(), at.isoformat()
+    await conn.executemany(
+        "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (installment_id, kind, user_id, sent_on, created_at)
+            for installment_id, kind, user_id in claims
+        ],
+    )
+
+
+# --- what a batch re-reads inside its write transaction -----------------------------------
+
+
+async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[Row]:
+    """Every column of these installments (`installment_ids` not empty)."""
+    marks = ",".join("?" * len(installment_ids))
+    async with conn.execute(
+        f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids
+    ) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def sent_kinds(conn: Connection, installment_ids: list[int]) -> set[tuple[int, str]]:
+    """(installment, kind) of every reminder or alert already sent for these installments."""
+    marks = ",".join("?" * len(installment_ids))
+    async with conn.execute(
+        f"SELECT installment_id, kind FROM reminders_sent WHERE installment_id IN ({marks})",
+        installment_ids,
+    ) as cursor:
+        return {(row[0], row[1]) for row in await cursor.fetchall()}
+
+
+async def reminded_on(conn: Connection, today: date, user_ids: list[int]) -> set[int]:
+    """Those of `user_ids` who had a borrower reminder (not a staff alert) on `today`."""
+    async with conn.execute(
+        "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ?"
+        f" AND user_id IN ({','.join('?' * len(user_ids))}) AND kind NOT LIKE 'alert-%'",
+        [today.isoformat(), *user_ids],
+    ) as cursor:
+        return {row[0] for row in await cursor.fetchall()}
+
+
+# --- borrowers ----------------------------------------------------------------------------
+
+
+async def unreachable_since(db: Database, user_id: int) -> str | None:
+    """The stored time the user was found to have blocked the bot (None: reachable, or no
+    such user); the text as stored, so it can key "once per blocking"."""
+    row = await db.fetchone("SELECT unreachable_at FROM users WHERE user_id = ?", (user_id,))
+    return None if row is None else row["unreachable_at"]
+
+
+async def active_loan_ids(db: Database, user_id: int) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT id FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
+    )
+    return [row["id"] for row in rows]
+
+
+async def set_reminders_paused(conn: Connection, user_id: int, paused: bool, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE users SET reminders_paused = ?, updated_at = ? WHERE user_id = ?",
+        (1 if paused else 0, at.isoformat(), user_id),
+    )
