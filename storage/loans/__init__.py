@@ -1,0 +1,1 @@
+"""The statements behind services/loans, module by module of the same names."""
