@@ -46,11 +46,8 @@ BATCH_PAUSE_SECONDS = 0.001
 
 T = TypeVar("T")
 
-# What services hold while storage's statements run: the connection of a transaction
-# (`Database.transaction()`), passed back into storage's functions, and the rows those
-# functions return, read by column name. Services name these, never a driver's types, so
-# changing the driver changes storage/ only.
-Connection = aiosqlite.Connection
+# A row as storage's functions return it: read by column name (SQLite's rows also allow
+# a position, PostgreSQL's do not, so nothing above storage/ relies on that).
 Row = sqlite3.Row
 
 log = logging.getLogger(__name__)
@@ -147,22 +144,72 @@ class LoopConnection(aiosqlite.Connection):
         self._on_worker -= 1
 
 
+class Connection:
+    """A connection as storage's statements use it, the same five calls on either database:
+    `execute` (a write; the number of rows it changed), `executemany`, `fetchall`,
+    `fetchone` and `fetchval`. Parameters are `?` placeholders; an id made by an INSERT
+    comes back through `RETURNING id` and `fetchval`, never a driver's lastrowid.
+
+    Services hold one (from `Database.transaction()` or `Database.conn`) and pass it back
+    into storage's functions; they never call it themselves. `raw` is aiosqlite's
+    connection, for the few SQLite-only places in storage (migrations, backups).
+    """
+
+    __slots__ = ("raw",)
+    dialect = "sqlite"
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self.raw.execute(sql, tuple(params))
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, [tuple(row) for row in rows])
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # Execute, fetch and close in one call (one trip when it goes to the worker).
+        return list(await self.raw.execute_fetchall(sql, tuple(params)))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row; for queries by key or with LIMIT, since it reads them all."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        rows = await self.fetchall(sql, params)
+        return rows[0][0] if rows else None
+
+
 class Database:
     """A connection plus the lock that keeps its transactions from interleaving."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._main_view: Connection | None = None
+        self._reader_view: Connection | None = None
         self._write_lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> Connection:
         """The connection for this caller: the read-only one inside `offloaded()` (outside
         a write transaction), else the main one."""
-        if _offloaded.get() and self._reader is not None:
-            return self._reader
+        if _offloaded.get() and self._reader_view is not None:
+            return self._reader_view
+        if self._main_view is None:
+            raise RuntimeError("Database is not open; call `await db.open()` first")
+        return self._main_view
+
+    @property
+    def raw(self) -> aiosqlite.Connection:
+        """aiosqlite's main connection, for SQLite-only code in storage (migrations)."""
         return self._main
 
     @property
@@ -175,10 +222,12 @@ class Database:
         if self._conn is None:
             check_database_file(self.path)
             self._conn = await connect(self.path)
+            self._main_view = Connection(self._conn)
             # An in-memory database has no file: another connection would see another
             # database, and there is no WAL to checkpoint.
             if self.path != ":memory:":
                 self._reader = await connect_reader(self.path)
+                self._reader_view = Connection(self._reader)
                 self._checkpoints = asyncio.create_task(
                     self._checkpoint_after_writes(), name="database-checkpoints"
                 )
@@ -193,9 +242,11 @@ class Database:
                 pass
             self._checkpoints = None
         if self._reader is not None:
+            self._reader_view = None
             await self._reader.close()
             self._reader = None
         if self._conn is not None:
+            self._main_view = None
             await self._conn.close()  # the last connection to close checkpoints the rest
             self._conn = None
 
@@ -237,7 +288,7 @@ class Database:
             yield
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
 
         Always on the main connection, also inside `offloaded()`: its reads must see its
@@ -247,7 +298,7 @@ class Database:
             with _offloading(False):
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield conn
+                    yield self._main_view  # type: ignore[misc]
                 except BaseException:
                     await conn.execute("ROLLBACK")
                     raise
@@ -273,8 +324,7 @@ class Database:
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        # Execute, fetch and close in one call (one trip when it goes to the worker).
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        return await self.conn.fetchall(sql, tuple(params))
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
