@@ -37,24 +37,25 @@ async def update_open_draft(
 
 
 async def open_draft_id(conn: Connection, user_id: int) -> int | None:
-    rows = await conn.execute_fetchall(  # one trip to the database thread, not three
+    row = await conn.fetchone(
         "SELECT id FROM applications WHERE user_id = ? AND status = 'draft' ORDER BY id DESC"
         " LIMIT 1",
         (user_id,),
     )
-    return int(rows[0]["id"]) if rows else None
+    return int(row["id"]) if row is not None else None
 
 
 async def insert_draft(
     conn: Connection, user_id: int, *, answers: str, locale: str, step: str, at: datetime
 ) -> int:
     moment = at.isoformat()
-    cursor = await conn.execute(
-        "INSERT INTO applications (user_id, status, answers, locale, created_at,"
-        " updated_at, step) VALUES (?, 'draft', ?, ?, ?, ?, ?)",
-        (user_id, answers, locale, moment, moment, step),
+    return int(
+        await conn.fetchval(
+            "INSERT INTO applications (user_id, status, answers, locale, created_at,"
+            " updated_at, step) VALUES (?, 'draft', ?, ?, ?, ?, ?) RETURNING id",
+            (user_id, answers, locale, moment, moment, step),
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 async def update_draft(
@@ -68,12 +69,12 @@ async def update_draft(
 
 async def abandon_drafts(conn: Connection, user_id: int, at: datetime) -> bool:
     """Mark the user's open drafts abandoned; whether there was one."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE applications SET status = 'abandoned', updated_at = ?"
         " WHERE user_id = ? AND status = 'draft'",
         (at.isoformat(), user_id),
     )
-    return cursor.rowcount > 0
+    return changed > 0
 
 
 async def drafts_to_nudge(db: Database, *, cutoff: datetime, limit: int) -> list[Row]:
@@ -92,12 +93,12 @@ async def drafts_to_nudge(db: Database, *, cutoff: datetime, limit: int) -> list
 async def mark_nudged(conn: Connection, draft_id: int, *, at: datetime, cutoff: datetime) -> bool:
     """Mark the draft nudged; False when it is no longer an un-nudged draft last answered by
     `cutoff` (the prospect answered or finished meanwhile)."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE applications SET nudged_at = ? WHERE id = ? AND status = 'draft'"
         " AND nudged_at IS NULL AND updated_at <= ?",
         (at.isoformat(), draft_id, cutoff.isoformat()),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 # -- submissions -----------------------------------------------------------------------
@@ -115,13 +116,14 @@ async def insert_submitted(
     based_on: int | None,
 ) -> int:
     moment = at.isoformat()
-    cursor = await conn.execute(
-        "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
-        " created_at, submitted_at, updated_at, based_on)"
-        " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?)",
-        (user_id, answers, full_name, phone, locale, moment, moment, moment, based_on),
+    return int(
+        await conn.fetchval(
+            "INSERT INTO applications (user_id, status, answers, full_name, phone, locale,"
+            " created_at, submitted_at, updated_at, based_on)"
+            " VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (user_id, answers, full_name, phone, locale, moment, moment, moment, based_on),
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 async def submit_draft(
@@ -179,24 +181,23 @@ async def same_application(
 ) -> tuple[int, int | None] | None:
     """(application id, its lead's id or None) of the user's newest application submitted
     since `since` with exactly these answers, name and phone; None when there is none."""
-    rows = await conn.execute_fetchall(
+    row = await conn.fetchone(
         "SELECT a.id, (SELECT l.id FROM leads l WHERE l.application_id = a.id) AS lead_id"
         " FROM applications a WHERE a.user_id = ? AND a.status = 'submitted'"
         " AND a.submitted_at >= ? AND a.answers = ? AND a.full_name = ? AND a.phone = ?"
         " ORDER BY a.id DESC LIMIT 1",
         (user_id, since.isoformat(), answers, full_name, phone),
     )
-    row = next(iter(rows), None)
     return None if row is None else (int(row["id"]), row["lead_id"])
 
 
 async def submitted_since(conn: Connection, user_id: int, since: datetime) -> int:
-    rows = await conn.execute_fetchall(
-        "SELECT COUNT(*) FROM applications WHERE user_id = ? AND status = 'submitted'"
+    count = await conn.fetchval(
+        "SELECT COUNT(*) AS n FROM applications WHERE user_id = ? AND status = 'submitted'"
         " AND submitted_at >= ?",
         (user_id, since.isoformat()),
     )
-    return int(next(iter(rows))[0])
+    return int(count)
 
 
 async def latest_submitted_id(db: Database, user_id: int) -> int | None:
@@ -258,7 +259,9 @@ async def latest_standing(db: Database, user_id: int) -> Row | None:
 async def read_only(uri: str) -> AsyncIterator[Connection]:
     """A connection to the database at a read-only SQLite `uri` (mode=ro), with
     query_only on top: the CLI's what-if cannot write even by mistake."""
-    async with aiosqlite.connect(uri, uri=True) as conn:
+    async with aiosqlite.connect(uri, uri=True) as raw:
+        raw.row_factory = sqlite3.Row
+        conn = Connection(raw)
         await conn.execute("PRAGMA query_only = ON")
         yield conn
 
@@ -267,8 +270,7 @@ async def submitted_with_assessments(conn: Connection, since: datetime) -> list[
     """Applications submitted since `since`, by id, each with its latest assessment and its
     source (the lead's, else the user's, else 'direct'): columns id, answers,
     submitted_at, decision, tier, monthly_payment, source. Reads only."""
-    conn.row_factory = sqlite3.Row  # read by column name on any connection (the CLI's)
-    async with conn.execute(
+    return await conn.fetchall(
         "SELECT a.id, a.answers, a.submitted_at, s.decision, s.tier, s.monthly_payment,"
         " COALESCE(l.first_source, u.first_source, 'direct') AS source"
         " FROM applications a"
@@ -278,5 +280,4 @@ async def submitted_with_assessments(conn: Connection, since: datetime) -> list[
         " LEFT JOIN users u ON u.user_id = a.user_id"
         " WHERE a.status = 'submitted' AND a.submitted_at >= ? ORDER BY a.id",
         (since.isoformat(),),
-    ) as cursor:
-        return list(await cursor.fetchall())
+    )

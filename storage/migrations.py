@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import aiosqlite
+from storage.db import Connection
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -48,16 +48,18 @@ def latest_version() -> int:
     return migrations[-1].version if migrations else 0
 
 
-async def current_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
+async def current_version(conn: Connection) -> int:
+    async with conn.raw.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     return int(row[0])
 
 
-async def migrate(conn: aiosqlite.Connection) -> list[str]:
+async def migrate(conn: Connection) -> list[str]:
     """Apply every migration newer than the database; return the names applied."""
     migrations = available_migrations()
     version = await current_version(conn)
+    # SQLite's own statements and transaction, on aiosqlite's connection itself.
+    raw = conn.raw
     latest = migrations[-1].version if migrations else 0
     if version > latest:
         raise MigrationError(
@@ -69,15 +71,15 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
         if migration.version <= version:
             continue
         # executescript would commit on its own; run statements inside our own transaction.
-        await conn.execute("BEGIN IMMEDIATE")
+        await raw.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(migration.sql):
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {migration.version}")
+                await raw.execute(statement)
+            await raw.execute(f"PRAGMA user_version = {migration.version}")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            await raw.execute("ROLLBACK")
             raise
-        await conn.execute("COMMIT")
+        await raw.execute("COMMIT")
         applied.append(migration.name)
     return applied
 

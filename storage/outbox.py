@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
+from storage.db import Connection, Row
 
 # Makes a render-at-send row's parameters from the database as it is when the row leaves
 # (bot/outbox.py): (connection, renderer argument) -> parameters added to the stored
 # payload, or None when there is nothing left to send (the row is dropped). Services write
 # them; the sender calls them by the name in the row's `render`.
-RowRenderer = Callable[[aiosqlite.Connection, str], Awaitable[dict[str, Any] | None]]
+RowRenderer = Callable[[Connection, str], Awaitable[dict[str, Any] | None]]
 
 
 def file_field(data: bytes, filename: str) -> dict[str, str]:
@@ -41,7 +40,7 @@ class OutboxRow:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     chat_id: int,
     method: str,
@@ -59,7 +58,7 @@ async def enqueue(
     when the row is sent (see bot/outbox.py).
     """
     params = {"chat_id": chat_id, **payload}
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "INSERT INTO outbox (dedup_key, chat_id, method, payload, on_sent, next_attempt_at,"
         " created_at, render) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
         (
@@ -73,7 +72,7 @@ async def enqueue(
             render,
         ),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class Queued:
     on_sent: str | None = None
 
 
-async def enqueue_many(conn: aiosqlite.Connection, calls: list[Queued], now: datetime) -> None:
+async def enqueue_many(conn: Connection, calls: list[Queued], now: datetime) -> None:
     """Queue many calls in one statement (batch work: a day's reminders); same rules as
     `enqueue`, a row whose dedup key was queued before is skipped."""
     moment = now.isoformat()
@@ -109,17 +108,16 @@ async def enqueue_many(conn: aiosqlite.Connection, calls: list[Queued], now: dat
     )
 
 
-async def due_rows(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxRow]:
+async def due_rows(conn: Connection, now: datetime, limit: int) -> list[OutboxRow]:
     """The oldest pending row of each chat, if its time has come: order per chat is kept."""
-    async with conn.execute(
+    rows = await conn.fetchall(
         "SELECT o.* FROM outbox o"
         " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         " AND o.id = (SELECT MIN(id) FROM outbox p WHERE p.status = 'pending'"
         "             AND p.chat_id = o.chat_id)"
         " ORDER BY o.id LIMIT ?",
         (now.isoformat(), limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         OutboxRow(
             id=row["id"],
@@ -135,17 +133,13 @@ async def due_rows(conn: aiosqlite.Connection, now: datetime, limit: int) -> lis
     ]
 
 
-async def next_due_at(conn: aiosqlite.Connection) -> str | None:
-    async with conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0]
+async def next_due_at(conn: Connection) -> str | None:
+    return await conn.fetchval(
+        "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+    )
 
 
-async def mark_sent(
-    conn: aiosqlite.Connection, row_id: int, now: datetime, message_id: int | None
-) -> None:
+async def mark_sent(conn: Connection, row_id: int, now: datetime, message_id: int | None) -> None:
     await conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1"
         " WHERE id = ?",
@@ -154,7 +148,7 @@ async def mark_sent(
 
 
 async def mark_retry(
-    conn: aiosqlite.Connection, row_id: int, next_attempt: datetime, error: str, *, count: bool
+    conn: Connection, row_id: int, next_attempt: datetime, error: str, *, count: bool
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, last_error = ?,"
@@ -163,7 +157,7 @@ async def mark_retry(
     )
 
 
-async def mark_final(conn: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:
+async def mark_final(conn: Connection, row_id: int, status: str, error: str) -> None:
     """'failed' (Telegram refused the call) or 'dropped' (the user blocked the bot)."""
     await conn.execute(
         "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?",
@@ -171,10 +165,8 @@ async def mark_final(conn: aiosqlite.Connection, row_id: int, status: str, error
     )
 
 
-async def pending_count(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0])
+async def pending_count(conn: Connection) -> int:
+    return int(await conn.fetchval("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'"))
 
 
 # What Telegram answers while a user cannot be written to until they press Start: they
@@ -184,42 +176,39 @@ NO_PRIVATE_CHAT_ERRORS = ("%chat not found%", "%initiate conversation%", "%block
 
 
 async def requeue_undelivered(
-    conn: aiosqlite.Connection, chat_id: int, now: datetime, since: datetime
+    conn: Connection, chat_id: int, now: datetime, since: datetime
 ) -> int:
     """Queue again what could not reach `chat_id` since `since` only because they had not
     opened (or had blocked) their private chat with the bot; they just pressed Start.
     How many rows."""
     matches = " OR ".join("lower(last_error) LIKE ?" for _ in NO_PRIVATE_CHAT_ERRORS)
-    cursor = await conn.execute(
+    return await conn.execute(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
         " last_error = NULL WHERE chat_id = ? AND status IN ('failed', 'dropped')"
         f" AND created_at >= ? AND ({matches})",
         (now.isoformat(), chat_id, since.isoformat(), *NO_PRIVATE_CHAT_ERRORS),
     )
-    return cursor.rowcount
 
 
-async def new_messages_since(conn: aiosqlite.Connection, chat_id: int, since: datetime) -> int:
+async def new_messages_since(conn: Connection, chat_id: int, since: datetime) -> int:
     """New messages (sendMessage; edits and answers aside) queued to the chat after `since`."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
+    count = await conn.fetchval(
+        "SELECT COUNT(*) AS n FROM outbox WHERE chat_id = ? AND method = 'sendMessage'"
         " AND created_at > ?",
         (chat_id, since.isoformat()),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    )
+    return int(count or 0)
 
 
-async def pending_by_key(conn: aiosqlite.Connection, dedup_key: str) -> sqlite3.Row | None:
+async def pending_by_key(conn: Connection, dedup_key: str) -> Row | None:
     """The row queued under `dedup_key` and not yet sent (id, chat_id, attempts)."""
-    async with conn.execute(
+    return await conn.fetchone(
         "SELECT id, chat_id, attempts FROM outbox WHERE dedup_key = ? AND status = 'pending'",
         (dedup_key,),
-    ) as cursor:
-        return await cursor.fetchone()
+    )
 
 
-async def replace_payload(conn: aiosqlite.Connection, row_id: int, payload: dict[str, Any]) -> None:
+async def replace_payload(conn: Connection, row_id: int, payload: dict[str, Any]) -> None:
     """A pending row's payload, replaced whole (stored as JSON)."""
     await conn.execute(
         "UPDATE outbox SET payload = ? WHERE id = ?",
@@ -227,11 +216,11 @@ async def replace_payload(conn: aiosqlite.Connection, row_id: int, payload: dict
     )
 
 
-async def pending_with_prefix(conn: aiosqlite.Connection, key_prefix: str) -> bool:
+async def pending_with_prefix(conn: Connection, key_prefix: str) -> bool:
     """Whether a message whose dedup key starts with `key_prefix` is still queued
     unsent (a submission's result: services key them by the application)."""
-    rows = await conn.execute_fetchall(
+    row = await conn.fetchone(
         "SELECT 1 FROM outbox WHERE dedup_key LIKE ? AND status = 'pending' LIMIT 1",
         (f"{key_prefix}%",),
     )
-    return bool(list(rows))
+    return row is not None

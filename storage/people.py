@@ -7,17 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from storage.db import Connection, Database, Row
-
-
-async def _first(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
-    """The first row of a query by key (or with LIMIT): one trip to aiosqlite's thread
-    (execute_fetchall) instead of three (execute, fetch, close)."""
-    rows = await conn.execute_fetchall(sql, params)
-    return rows[0] if rows else None
-
 
 # --- users ---------------------------------------------------------------------------
 
@@ -75,7 +66,7 @@ async def clear_unreachable(conn: Connection, user_id: int) -> None:
 
 async def user_locale(conn: Connection, user_id: int) -> str | None:
     """The user's locale; None for someone who never wrote to the bot."""
-    row = await _first(conn, "SELECT locale FROM users WHERE user_id = ?", (user_id,))
+    row = await conn.fetchone("SELECT locale FROM users WHERE user_id = ?", (user_id,))
     return row["locale"] if row is not None else None
 
 
@@ -115,8 +106,7 @@ async def consent_of(db: Database, user_id: int) -> Row | None:
 
 async def is_active_admin(conn: Connection, user_id: int) -> bool:
     """An active `managers` row with role 'admin' (ADMIN_IDS are the service's business)."""
-    row = await _first(
-        conn,
+    row = await conn.fetchone(
         "SELECT 1 FROM managers WHERE user_id = ? AND active = 1 AND role = 'admin'",
         (user_id,),
     )
@@ -125,7 +115,7 @@ async def is_active_admin(conn: Connection, user_id: int) -> bool:
 
 async def is_active_manager(conn: Connection, user_id: int) -> bool:
     """An active `managers` row, whatever its role."""
-    row = await _first(conn, "SELECT 1 FROM managers WHERE user_id = ? AND active = 1", (user_id,))
+    row = await conn.fetchone("SELECT 1 FROM managers WHERE user_id = ? AND active = 1", (user_id,))
     return row is not None
 
 
@@ -158,7 +148,7 @@ async def manager_names(conn: Connection, user_ids: Sequence[int]) -> dict[int, 
     if not user_ids:
         return {}
     marks = ",".join("(?)" for _ in user_ids)
-    rows = await conn.execute_fetchall(
+    rows = await conn.fetchall(
         f"WITH x(id) AS (VALUES {marks}) SELECT x.id, COALESCE(m.display_name, u.first_name)"
         " AS name FROM x LEFT JOIN managers m ON m.user_id = x.id"
         " LEFT JOIN users u ON u.user_id = x.id",
@@ -169,8 +159,7 @@ async def manager_names(conn: Connection, user_ids: Sequence[int]) -> dict[int, 
 
 async def active_managers(conn: Connection) -> list[Row]:
     """Active `managers` rows by user_id; read user_id, role, away (and display_name)."""
-    async with conn.execute("SELECT * FROM managers WHERE active = 1 ORDER BY user_id") as cursor:
-        return list(await cursor.fetchall())
+    return await conn.fetchall("SELECT * FROM managers WHERE active = 1 ORDER BY user_id")
 
 
 async def set_away(
@@ -200,17 +189,16 @@ async def upsert_manager(
 
 async def deactivate_manager(conn: Connection, user_id: int) -> bool:
     """False when there was no active row to deactivate."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE managers SET active = 0 WHERE user_id = ? AND active = 1", (user_id,)
     )
-    return cursor.rowcount > 0
+    return changed > 0
 
 
 async def last_assigned_owner(conn: Connection) -> int | None:
     """The current owner of the lead assigned most recently (latest 'assigned' event), or
     None when nothing was assigned yet or that lead has no owner now."""
-    row = await _first(
-        conn,
+    row = await conn.fetchone(
         "SELECT l.owner_id FROM lead_events e JOIN leads l ON l.id = e.lead_id"
         " WHERE e.kind = 'assigned' ORDER BY e.id DESC LIMIT 1",
     )
