@@ -9,14 +9,6 @@ from typing import Any
 
 from storage.db import Connection, Database, Row
 
-
-async def _first(conn: Connection, sql: str, params: tuple = ()) -> Row | None:
-    """The first row of a query by key (or with LIMIT): one trip to aiosqlite's thread
-    (execute_fetchall) instead of three (execute, fetch, close)."""
-    rows = await conn.execute_fetchall(sql, params)
-    return rows[0] if rows else None
-
-
 # A lead with its application, its buyer and its latest assessment (the highest id), in
 # one row; the assessment's columns are renamed so that none can ever shadow a lead's.
 _LEAD_ROWS = (
@@ -33,8 +25,9 @@ _LEAD_ROWS = (
 
 async def _lead_rows(conn: Connection, sql: str, params: tuple) -> list[dict[str, Any]]:
     # As dicts: sqlite3.Row finds a name by comparing it with each of its ~35 columns in
-    # turn, and a view reads ~30 of them (a sixth of a digest's load time).
-    found = await conn.execute_fetchall(sql, params)
+    # turn, and a view reads ~30 of them (a sixth of a digest's load time). Pairing keys()
+    # with the row's values in order is ~7x faster than reading each value by its name.
+    found = await conn.fetchall(sql, params)
     return [dict(zip(row.keys(), row, strict=True)) for row in found]
 
 
@@ -68,8 +61,7 @@ async def lead_rows_page(
 
 async def latest_unsent_digest(conn: Connection, chat_id: int) -> Row | None:
     """The chat's newest digest not yet sent: id, send_at (ISO text), size (its leads)."""
-    return await _first(
-        conn,
+    return await conn.fetchone(
         "SELECT d.id, d.send_at, (SELECT COUNT(*) FROM leads WHERE digest_id = d.id) AS size"
         " FROM lead_digests d WHERE d.chat_id = ? AND d.message_id IS NULL"
         " ORDER BY d.id DESC LIMIT 1",
@@ -79,19 +71,20 @@ async def latest_unsent_digest(conn: Connection, chat_id: int) -> Row | None:
 
 async def last_digest_send_at(conn: Connection, chat_id: int) -> datetime | None:
     """When the chat's latest digest leaves (or left); None before its first digest."""
-    row = await _first(conn, "SELECT MAX(send_at) FROM lead_digests WHERE chat_id = ?", (chat_id,))
-    if row is None or row[0] is None:
-        return None
-    return datetime.fromisoformat(row[0])
+    latest = await conn.fetchval(
+        "SELECT MAX(send_at) AS latest FROM lead_digests WHERE chat_id = ?", (chat_id,)
+    )
+    return None if latest is None else datetime.fromisoformat(latest)
 
 
 async def insert_digest(conn: Connection, chat_id: int, *, send_at: datetime, at: datetime) -> int:
     """A new digest for the chat, leaving at `send_at`; its id."""
-    cursor = await conn.execute(
-        "INSERT INTO lead_digests (chat_id, send_at, created_at) VALUES (?, ?, ?)",
-        (chat_id, send_at.isoformat(), at.isoformat()),
+    return int(
+        await conn.fetchval(
+            "INSERT INTO lead_digests (chat_id, send_at, created_at) VALUES (?, ?, ?) RETURNING id",
+            (chat_id, send_at.isoformat(), at.isoformat()),
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 async def join_digest(conn: Connection, lead_id: int, digest_id: int) -> None:
@@ -100,8 +93,8 @@ async def join_digest(conn: Connection, lead_id: int, digest_id: int) -> None:
 
 async def digest_message(conn: Connection, digest_id: int) -> Row | None:
     """Where the digest went: chat_id, message_id (None until it is sent)."""
-    return await _first(
-        conn, "SELECT chat_id, message_id FROM lead_digests WHERE id = ?", (digest_id,)
+    return await conn.fetchone(
+        "SELECT chat_id, message_id FROM lead_digests WHERE id = ?", (digest_id,)
     )
 
 
@@ -129,10 +122,9 @@ async def set_digest_message(
 
 async def lead_documents(conn: Connection, lead_id: int) -> list[Row]:
     """The buyer's papers for the lead, in the order they came (id, file_id, kind)."""
-    async with conn.execute(
+    return await conn.fetchall(
         "SELECT id, file_id, kind FROM lead_documents WHERE lead_id = ? ORDER BY id", (lead_id,)
-    ) as cursor:
-        return list(await cursor.fetchall())
+    )
 
 
 async def document_count(db: Database, lead_id: int) -> int:
@@ -142,11 +134,11 @@ async def document_count(db: Database, lead_id: int) -> int:
 
 
 async def has_document(conn: Connection, lead_id: int, file_unique_id: str) -> bool:
-    async with conn.execute(
+    row = await conn.fetchone(
         "SELECT 1 FROM lead_documents WHERE lead_id = ? AND file_unique_id = ?",
         (lead_id, file_unique_id),
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    )
+    return row is not None
 
 
 async def insert_document(

@@ -12,47 +12,44 @@ from storage.db import Connection, Database, Row
 async def approved_at(conn: Connection, lead_id: int) -> str | None:
     """When the lead was approved (its latest move to 'approved'), else its last update;
     None when there is no such lead."""
-    async with conn.execute(
+    row = await conn.fetchone(
         "SELECT COALESCE((SELECT MAX(at) FROM lead_events WHERE lead_id = l.id"
         "                 AND kind = 'status' AND to_status = 'approved'), l.updated_at)"
         " AS approved_at FROM leads l WHERE l.id = ?",
         (lead_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else row["approved_at"]
 
 
 async def lead_with_steps(conn: Connection, lead_id: int) -> list[Row]:
     """One row per stored step (all lead_checklist columns, in no set order) with the lead's
     `lead_status`; a lead with no steps gives one row of NULL step columns, no lead none."""
-    async with conn.execute(
+    return await conn.fetchall(
         "SELECT c.*, l.status AS lead_status FROM leads l"
         " LEFT JOIN lead_checklist c ON c.lead_id = l.id WHERE l.id = ?",
         (lead_id,),
-    ) as cursor:
-        return list(await cursor.fetchall())
+    )
 
 
 async def insert_step(
     conn: Connection, *, lead_id: int, step: str, owner_id: int | None, opened_at: str
 ) -> bool:
     """Store one open step; False when the lead has it already (UNIQUE (lead_id, step))."""
-    cursor = await conn.execute(
+    inserted = await conn.execute(
         "INSERT INTO lead_checklist (lead_id, step, owner_id, opened_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (lead_id, step) DO NOTHING",
         (lead_id, step, owner_id, opened_at),
     )
-    return cursor.rowcount == 1
+    return inserted == 1
 
 
 async def lead_without_steps(conn: Connection, lead_id: int) -> Row | None:
     """The lead's status and owner_id, None when it has steps stored (or does not exist)."""
-    async with conn.execute(
+    return await conn.fetchone(
         "SELECT l.status, l.owner_id FROM leads l WHERE l.id = ?"
         " AND NOT EXISTS (SELECT 1 FROM lead_checklist c WHERE c.lead_id = l.id)",
         (lead_id,),
-    ) as cursor:
-        return await cursor.fetchone()
+    )
 
 
 async def close_open_step(
@@ -70,12 +67,12 @@ async def close_open_step(
     The 'open' condition makes a second press (or a concurrent admin) a refusal, never a
     silent overwrite of who closed it.
     """
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE lead_checklist SET status = ?, closed_by = ?, closed_at = ?, reason = ?"
         " WHERE lead_id = ? AND step = ? AND status = 'open'",
         (status, closed_by, at.isoformat(), reason, lead_id, step),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def approved_leads_without_steps(db: Database) -> list[int]:
@@ -101,9 +98,8 @@ async def unreminded_open_steps(db: Database, opened_before: datetime) -> list[R
 async def mark_reminded(conn: Connection, step_ids: Sequence[int], at: datetime) -> int:
     """Set reminded_at on those of the steps still open and never reminded; how many."""
     marks = ",".join("?" * len(step_ids))
-    cursor = await conn.execute(
+    return await conn.execute(
         f"UPDATE lead_checklist SET reminded_at = ? WHERE id IN ({marks})"
         " AND status = 'open' AND reminded_at IS NULL",
         (at.isoformat(), *step_ids),
     )
-    return cursor.rowcount

@@ -22,12 +22,12 @@ async def raise_level(conn: Connection, lead_id: int, *, from_level: int, to_lev
     """Escalate a still new lead from `from_level` to `to_level`; False when it was no
     longer new or at that level (the level in the WHERE clause keeps two ticks from
     escalating twice)."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE leads SET escalation_level = ? WHERE id = ? AND status = 'new'"
         " AND escalation_level = ?",
         (to_level, lead_id, from_level),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def uncontacted_leads(db: Database, claimed_before: datetime) -> list[Row]:

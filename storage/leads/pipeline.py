@@ -28,10 +28,7 @@ async def add_event(
 
 async def status_and_owner(conn: Connection, lead_id: int) -> Row | None:
     """The lead's status and owner_id, or None when there is no such lead."""
-    async with conn.execute(
-        "SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,)
-    ) as cursor:
-        return await cursor.fetchone()
+    return await conn.fetchone("SELECT status, owner_id FROM leads WHERE id = ?", (lead_id,))
 
 
 async def move_status(
@@ -50,7 +47,7 @@ async def move_status(
     The status in the WHERE clause makes a concurrent second move fail instead of
     silently overwriting the first."""
     stamp = at.isoformat()
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE leads SET status = ?, updated_at = ?,"
         " contacted_at = CASE WHEN ? != 'lost' AND contacted_at IS NULL THEN ?"
         "                ELSE contacted_at END,"
@@ -58,7 +55,7 @@ async def move_status(
         " WHERE id = ? AND status = ?",
         (to_status, stamp, to_status, stamp, lost_reason, lead_id, from_status),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def set_owner(

@@ -11,11 +11,10 @@ from storage.db import Connection, Database, Row
 
 async def latest_verdict(conn: Connection, application_id: int) -> Row | None:
     """The decision and tier of the application's latest assessment, or None."""
-    async with conn.execute(
+    return await conn.fetchone(
         "SELECT decision, tier FROM assessments WHERE application_id = ? ORDER BY id DESC LIMIT 1",
         (application_id,),
-    ) as cursor:
-        return await cursor.fetchone()
+    )
 
 
 async def insert_lead(
@@ -30,12 +29,13 @@ async def insert_lead(
 ) -> int:
     """A new lead, status 'new'; its id."""
     stamp = at.isoformat()
-    cursor = await conn.execute(
-        "INSERT INTO leads (application_id, user_id, status, decision, tier, human_requested,"
-        " created_at, updated_at) VALUES (?, ?, 'new', ?, ?, ?, ?, ?)",
-        (application_id, user_id, decision, tier, 1 if human_requested else 0, stamp, stamp),
+    return int(
+        await conn.fetchval(
+            "INSERT INTO leads (application_id, user_id, status, decision, tier, human_requested,"
+            " created_at, updated_at) VALUES (?, ?, 'new', ?, ?, ?, ?, ?) RETURNING id",
+            (application_id, user_id, decision, tier, 1 if human_requested else 0, stamp, stamp),
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 async def mark_assigned(conn: Connection, lead_id: int, owner_id: int, at: datetime) -> None:
@@ -51,12 +51,12 @@ async def mark_claimed(conn: Connection, lead_id: int, owner_id: int, at: dateti
 
     The single conditional UPDATE is the whole race: SQLite runs it atomically."""
     stamp = at.isoformat()
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ?, updated_at = ?"
         " WHERE id = ? AND status = 'new' AND owner_id IS NULL",
         (owner_id, stamp, stamp, lead_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def mark_human_requested(conn: Connection, lead_id: int, at: datetime) -> None:
@@ -74,11 +74,10 @@ async def application_lead_in(
     conn: Connection, application_id: int, statuses: Sequence[str]
 ) -> int | None:
     """The id of the application's lead if its status is one of `statuses`, else None."""
-    async with conn.execute(
+    row = await conn.fetchone(
         f"SELECT id FROM leads WHERE application_id = ? AND status IN ({_marks(statuses)})",
         (application_id, *statuses),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else int(row["id"])
 
 
@@ -86,23 +85,22 @@ async def latest_user_lead_in(
     conn: Connection, user_id: int, statuses: Sequence[str]
 ) -> int | None:
     """The id of the buyer's newest lead whose status is one of `statuses`, else None."""
-    async with conn.execute(
+    row = await conn.fetchone(
         f"SELECT id FROM leads WHERE user_id = ? AND status IN ({_marks(statuses)})"
         " ORDER BY id DESC LIMIT 1",
         (user_id, *statuses),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else int(row["id"])
 
 
 async def application_without_lead(conn: Connection, application_id: int, user_id: int) -> bool:
     """True when the application is the user's and no lead (open or closed) has it yet."""
-    async with conn.execute(
+    row = await conn.fetchone(
         "SELECT 1 FROM applications a WHERE a.id = ? AND a.user_id = ?"
         " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.application_id = a.id)",
         (application_id, user_id),
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    )
+    return row is not None
 
 
 async def new_lead_ids(db: Database) -> list[int]:

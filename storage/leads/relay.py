@@ -30,10 +30,7 @@ async def arm_wait(conn: Connection, *, user_id: int, lead_id: int, at: datetime
 
 async def waiting_lead(conn: Connection, user_id: int) -> int | None:
     """The lead the buyer's wait is for, or None when no wait is armed."""
-    async with conn.execute(
-        "SELECT lead_id FROM lead_relay_waits WHERE user_id = ?", (user_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await conn.fetchone("SELECT lead_id FROM lead_relay_waits WHERE user_id = ?", (user_id,))
     return None if row is None else row["lead_id"]
 
 
@@ -45,22 +42,22 @@ async def insert_relayed_message(
     conn: Connection, *, lead_id: int, buyer_id: int, manager_id: int, at: datetime
 ) -> int:
     """A part of a buyer's message on its way to the manager; its id."""
-    cursor = await conn.execute(
-        "INSERT INTO lead_relay_messages (lead_id, buyer_id, manager_id, created_at)"
-        " VALUES (?, ?, ?, ?)",
-        (lead_id, buyer_id, manager_id, at.isoformat()),
+    return int(
+        await conn.fetchval(
+            "INSERT INTO lead_relay_messages (lead_id, buyer_id, manager_id, created_at)"
+            " VALUES (?, ?, ?, ?) RETURNING id",
+            (lead_id, buyer_id, manager_id, at.isoformat()),
+        )
     )
-    return int(cursor.lastrowid or 0)
 
 
 async def relayed_message(conn: Connection, *, manager_id: int, message_id: int) -> Row | None:
     """The relayed message the manager's chat shows as `message_id` (lead_id, buyer_id)."""
-    async with conn.execute(
+    return await conn.fetchone(
         "SELECT lead_id, buyer_id FROM lead_relay_messages"
         " WHERE manager_id = ? AND manager_message_id = ?",
         (manager_id, message_id),
-    ) as cursor:
-        return await cursor.fetchone()
+    )
 
 
 async def set_manager_message(conn: Connection, relay_id: int, message_id: int) -> None:
@@ -72,10 +69,7 @@ async def set_manager_message(conn: Connection, relay_id: int, message_id: int) 
 
 async def relayed_buyer(conn: Connection, relay_id: int) -> int | None:
     """The buyer whose message the relayed part is, or None if it is gone."""
-    async with conn.execute(
-        "SELECT buyer_id FROM lead_relay_messages WHERE id = ?", (relay_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await conn.fetchone("SELECT buyer_id FROM lead_relay_messages WHERE id = ?", (relay_id,))
     return None if row is None else row["buyer_id"]
 
 

@@ -35,4 +35,4 @@ async def lead_events(conn: Connection, since: str | None) -> list[Row]:
     if since is not None:
         sql += " WHERE lead_id IN (SELECT id FROM leads WHERE created_at >= ?)"
         params = (since,)
-    return await conn.execute_fetchall(sql + " ORDER BY id", params)
+    return await conn.fetchall(sql + " ORDER BY id", params)

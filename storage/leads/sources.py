@@ -10,13 +10,11 @@ from storage.db import Connection, Database, Row
 
 async def source_by_name(conn: Connection, name: str) -> Row | None:
     """The source (code, name) of that exact name, None when there is none."""
-    async with conn.execute("SELECT code, name FROM sources WHERE name = ?", (name,)) as cursor:
-        return await cursor.fetchone()
+    return await conn.fetchone("SELECT code, name FROM sources WHERE name = ?", (name,))
 
 
 async def code_taken(conn: Connection, code: str) -> bool:
-    async with conn.execute("SELECT 1 FROM sources WHERE code = ?", (code,)) as cursor:
-        return await cursor.fetchone() is not None
+    return await conn.fetchone("SELECT 1 FROM sources WHERE code = ?", (code,)) is not None
 
 
 async def insert_source(
@@ -41,9 +39,7 @@ async def source_name(db: Database, code: str) -> str | None:
 async def source_names(conn: Connection, codes: tuple[str, ...]) -> dict[str, str]:
     """The names of these codes (at least one) by code, in one query; unknown codes absent."""
     marks = ",".join("?" * len(codes))
-    rows = await conn.execute_fetchall(
-        f"SELECT code, name FROM sources WHERE code IN ({marks})", codes
-    )
+    rows = await conn.fetchall(f"SELECT code, name FROM sources WHERE code IN ({marks})", codes)
     return {row["code"]: row["name"] for row in rows}
 
 
