@@ -21,11 +21,6 @@ _LOAN_SQL = (
 _INSTALLMENTS_SQL = "SELECT * FROM installments WHERE loan_id = ? ORDER BY n"
 
 
-async def _fetchone(conn: Connection, sql: str, params: tuple) -> Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
 # --- booking ----------------------------------------------------------------------------
 
 
@@ -47,10 +42,10 @@ async def insert_loan(
     disbursed_at: datetime,
 ) -> int:
     """The new loan's id; `disbursed_at` is also its creation time."""
-    cursor = await conn.execute(
+    loan_id = await conn.fetchval(
         "INSERT INTO loans (lead_id, user_id, manager_id, principal, annual_rate, rate_type,"
         " term_months, method, balloon_amount, upfront_fee, apr, first_due_date, disbursed_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             lead_id,
             user_id,
@@ -68,7 +63,7 @@ async def insert_loan(
             disbursed_at.isoformat(),
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(loan_id)
 
 
 async def insert_installments(
@@ -110,14 +105,14 @@ async def disbursal_prefill(db: Database, lead_id: int) -> Row | None:
 
 async def lead_to_disburse(conn: Connection, lead_id: int) -> Row | None:
     """The lead's id, user_id, owner_id and status."""
-    return await _fetchone(
-        conn, "SELECT id, user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
+    return await conn.fetchone(
+        "SELECT id, user_id, owner_id, status FROM leads WHERE id = ?", (lead_id,)
     )
 
 
 async def loan_of_lead(conn: Connection, lead_id: int) -> int | None:
     """The id of the loan booked for the lead, if any."""
-    row = await _fetchone(conn, "SELECT id FROM loans WHERE lead_id = ?", (lead_id,))
+    row = await conn.fetchone("SELECT id FROM loans WHERE lead_id = ?", (lead_id,))
     return None if row is None else row["id"]
 
 
@@ -143,20 +138,18 @@ async def installments(db: Database, loan_id: int) -> list[Row]:
 
 async def loan_in_conn(conn: Connection, loan_id: int) -> Row | None:
     """`loan`, through an open transaction's connection."""
-    return await _fetchone(conn, _LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    return await conn.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
 
 
 async def installments_in_conn(conn: Connection, loan_id: int) -> list[Row]:
     """`installments`, through an open transaction's connection."""
-    async with conn.execute(_INSTALLMENTS_SQL, (loan_id,)) as cursor:
-        return list(await cursor.fetchall())
+    return await conn.fetchall(_INSTALLMENTS_SQL, (loan_id,))
 
 
 async def loans_by_ids(conn: Connection, loan_ids: list[int]) -> list[Row]:
     """Several loan rows in one query (`loan_ids` not empty), in no particular order."""
     marks = ",".join("?" * len(loan_ids))
-    async with conn.execute(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids) as cursor:
-        return list(await cursor.fetchall())
+    return await conn.fetchall(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids)
 
 
 # --- the book as a whole -----------------------------------------------------------------
@@ -178,23 +171,21 @@ async def arrears_by_loan(db: Database, today: date) -> list[Row]:
 
 async def close_if_repaid(conn: Connection, loan_id: int) -> bool:
     """Mark the loan closed once every installment is paid; True when it just closed."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE loans SET status = 'closed' WHERE id = ? AND status = 'active'"
         " AND NOT EXISTS (SELECT 1 FROM installments WHERE loan_id = ? AND status != 'paid')",
         (loan_id, loan_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def borrower_name(conn: Connection, user_id: int) -> str | None:
     """The name on the borrower's latest application, else their Telegram first name; None
     when neither is known or there is no such user."""
-    async with conn.execute(
-        "SELECT COALESCE(a.full_name, u.first_name) FROM users u"
+    return await conn.fetchval(
+        "SELECT COALESCE(a.full_name, u.first_name) AS name FROM users u"
         " LEFT JOIN applications a ON a.id = (SELECT MAX(id) FROM applications"
         "                                      WHERE user_id = u.user_id)"
         " WHERE u.user_id = ?",
         (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+    )

@@ -9,20 +9,15 @@ from decimal import Decimal
 from storage.db import Connection, Row
 
 
-async def _fetchone(conn: Connection, sql: str, params: tuple) -> Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
-
-
 async def installment(conn: Connection, installment_id: int) -> Row | None:
     """Every column of the installment."""
-    return await _fetchone(conn, "SELECT * FROM installments WHERE id = ?", (installment_id,))
+    return await conn.fetchone("SELECT * FROM installments WHERE id = ?", (installment_id,))
 
 
 async def installment_of_loan(conn: Connection, loan_id: int, n: int) -> Row | None:
     """Every column of the loan's installment number `n`."""
-    return await _fetchone(
-        conn, "SELECT * FROM installments WHERE loan_id = ? AND n = ?", (loan_id, n)
+    return await conn.fetchone(
+        "SELECT * FROM installments WHERE loan_id = ? AND n = ?", (loan_id, n)
     )
 
 
@@ -95,5 +90,4 @@ async def mark_due_again(conn: Connection, installment_id: int) -> None:
 
 async def latest_payment_id(conn: Connection, loan_id: int) -> int | None:
     """The id of the loan's most recent payment (None when it has none)."""
-    async with conn.execute("SELECT MAX(id) FROM payments WHERE loan_id = ?", (loan_id,)) as cur:
-        return (await cur.fetchone())[0]
+    return await conn.fetchval("SELECT MAX(id) AS id FROM payments WHERE loan_id = ?", (loan_id,))

@@ -39,7 +39,7 @@ async def unsent_reminders(conn: Connection, ranges: list[KindRange], today: dat
     on `today` already).
 
     The benchmarked scan (bench/bench_reminders.py, which reads its plan through
-    `conn.execute`): only installments that pass the reminders_sent probe are joined to
+    `conn.fetchall`): only installments that pass the reminders_sent probe are joined to
     their loan and borrower, and only those are asked about today (reminders_sent_user_day).
     """
     unsent, params = _unsent_in_ranges(ranges)
@@ -51,8 +51,7 @@ async def unsent_reminders(conn: Connection, ranges: list[KindRange], today: dat
         f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
         " LEFT JOIN users u ON u.user_id = l.user_id"
     )
-    async with conn.execute(sql, [today.isoformat(), *params]) as cursor:
-        return list(await cursor.fetchall())
+    return await conn.fetchall(sql, [today.isoformat(), *params])
 
 
 async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[Row]:
@@ -73,12 +72,12 @@ async def claim_reminder(
 ) -> bool:
     """Record (installment, kind) as sent on `today`; False when it already was (the
     exactly-once gate). `created_at` is the ISO time text the caller stamps it with."""
-    cursor = await conn.execute(
+    inserted = await conn.execute(
         "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (installment_id, kind, user_id, today.isoformat(), created_at),
     )
-    return cursor.rowcount == 1
+    return inserted == 1
 
 
 async def record_sent(
@@ -105,30 +104,27 @@ async def record_sent(
 async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[Row]:
     """Every column of these installments (`installment_ids` not empty)."""
     marks = ",".join("?" * len(installment_ids))
-    async with conn.execute(
-        f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids
-    ) as cursor:
-        return list(await cursor.fetchall())
+    return await conn.fetchall(f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids)
 
 
 async def sent_kinds(conn: Connection, installment_ids: list[int]) -> set[tuple[int, str]]:
     """(installment, kind) of every reminder or alert already sent for these installments."""
     marks = ",".join("?" * len(installment_ids))
-    async with conn.execute(
+    rows = await conn.fetchall(
         f"SELECT installment_id, kind FROM reminders_sent WHERE installment_id IN ({marks})",
         installment_ids,
-    ) as cursor:
-        return {(row[0], row[1]) for row in await cursor.fetchall()}
+    )
+    return {(row["installment_id"], row["kind"]) for row in rows}
 
 
 async def reminded_on(conn: Connection, today: date, user_ids: list[int]) -> set[int]:
     """Those of `user_ids` who had a borrower reminder (not a staff alert) on `today`."""
-    async with conn.execute(
+    rows = await conn.fetchall(
         "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ?"
         f" AND user_id IN ({','.join('?' * len(user_ids))}) AND kind NOT LIKE 'alert-%'",
         [today.isoformat(), *user_ids],
-    ) as cursor:
-        return {row[0] for row in await cursor.fetchall()}
+    )
+    return {row["user_id"] for row in rows}
 
 
 # --- borrowers ----------------------------------------------------------------------------
