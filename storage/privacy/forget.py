@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Connection, Database, Row
-from storage.privacy._read import has_table, one, rows, value
+from storage.privacy._read import has_table, rows
 
 
 async def has_active_loan(db: Database, user_id: int) -> bool:
@@ -27,7 +27,7 @@ async def contacts_on_applications(conn: Connection, user_id: int) -> list[dict[
 
 
 async def first_name(conn: Connection, user_id: int) -> str | None:
-    return await value(conn, "SELECT first_name FROM users WHERE user_id = ?", (user_id,))
+    return await conn.fetchval("SELECT first_name FROM users WHERE user_id = ?", (user_id,))
 
 
 async def active_loan_lead_ids(conn: Connection, user_id: int) -> set[int]:
@@ -44,8 +44,8 @@ async def active_loan_lead_ids(conn: Connection, user_id: int) -> set[int]:
 
 
 async def active_loan_count(conn: Connection, user_id: int) -> int:
-    count = await value(
-        conn, "SELECT count(*) FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
+    count = await conn.fetchval(
+        "SELECT count(*) AS n FROM loans WHERE user_id = ? AND status = 'active'", (user_id,)
     )
     return int(count or 0)
 
@@ -80,7 +80,7 @@ async def applications_of(conn: Connection, user_id: int) -> list[dict[str, Any]
 
 async def application_answers(conn: Connection, application_id: int) -> Row | None:
     """The row (column `answers`, JSON text or None), or None for no such application."""
-    return await one(conn, "SELECT answers FROM applications WHERE id = ?", (application_id,))
+    return await conn.fetchone("SELECT answers FROM applications WHERE id = ?", (application_id,))
 
 
 async def set_answers(
@@ -110,8 +110,8 @@ async def add_lead_note(conn: Connection, lead_id: int, note: str, at: datetime)
 
 async def others_in_digest(conn: Connection, digest_id: int, *, lead_id: int) -> int:
     """How many leads besides `lead_id` the group's digest message `digest_id` shows."""
-    return await value(
-        conn, "SELECT count(*) FROM leads WHERE digest_id = ? AND id != ?", (digest_id, lead_id)
+    return await conn.fetchval(
+        "SELECT count(*) AS n FROM leads WHERE digest_id = ? AND id != ?", (digest_id, lead_id)
     )
 
 
@@ -128,8 +128,8 @@ async def drop_pending_card(conn: Connection, lead_id: int) -> None:
 async def lead_card(conn: Connection, lead_id: int) -> Row | None:
     """Where the lead's group card was sent (`card_chat_id`, `card_message_id`, either
     None while unsent), or None for no such lead."""
-    return await one(
-        conn, "SELECT card_chat_id, card_message_id FROM leads WHERE id = ?", (lead_id,)
+    return await conn.fetchone(
+        "SELECT card_chat_id, card_message_id FROM leads WHERE id = ?", (lead_id,)
     )
 
 

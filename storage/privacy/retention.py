@@ -11,8 +11,8 @@ from typing import Any
 from storage.db import Connection, Database
 from storage.privacy._read import rows
 
-# The conditions, on an application `a` and its lead `l` (if any).
-_PAST_RETENTION = "COALESCE(a.updated_at, a.submitted_at, a.created_at) < :cutoff"
+# The conditions, on an application `a` and its lead `l` (if any); `?` is the cutoff.
+_PAST_RETENTION = "COALESCE(a.updated_at, a.submitted_at, a.created_at) < ?"
 # No manager works on it: no lead, or a lost one that no loan came from.
 _LEAD_AT_REST = (
     "(l.id IS NULL OR (l.status = 'lost'"
@@ -32,10 +32,11 @@ _CANDIDATES = (
     f" AND {_LEAD_AT_REST}"
     " ORDER BY 1"
 )
-# The same conditions for the given ids (a JSON list), as a batch re-checks them. CROSS
-# JOIN keeps SQLite looking them up by id rather than scanning the index on age for them.
+# The same conditions for the given ids (a JSON list, the first parameter), as a batch
+# re-checks them. CROSS JOIN keeps SQLite looking them up by id rather than scanning the
+# index on age for them.
 _STILL_PURGEABLE = (
-    "SELECT a.id, a.status, l.id AS lead_id FROM json_each(:ids) b"
+    "SELECT a.id, a.status, l.id AS lead_id FROM json_each(?) b"
     " CROSS JOIN applications a ON a.id = b.value"
     " LEFT JOIN leads l ON l.application_id = a.id"
     f" WHERE {_PAST_RETENTION} AND {_LEAD_AT_REST}"
@@ -49,7 +50,8 @@ async def purge_candidates(db: Database, cutoff: datetime) -> list[int]:
     """Ids, ascending, of the declined and unfinished applications last touched before
     `cutoff` that no manager works on. Reads `db.conn`: the caller picks the connection
     (`offloaded()`)."""
-    found = await db.conn.execute_fetchall(_CANDIDATES, {"cutoff": cutoff.isoformat()})
+    # The cutoff once for each half of the UNION.
+    found = await db.conn.fetchall(_CANDIDATES, (cutoff.isoformat(), cutoff.isoformat()))
     return [int(row["id"]) for row in found]
 
 
@@ -58,6 +60,4 @@ async def still_purgeable(
 ) -> list[dict[str, Any]]:
     """Those of `ids` that the purge may still delete, as `id`, `status` and `lead_id`
     (their lost lead, or None). Run it in the transaction that deletes them."""
-    return await rows(
-        conn, _STILL_PURGEABLE, {"ids": json.dumps(list(ids)), "cutoff": cutoff.isoformat()}
-    )
+    return await rows(conn, _STILL_PURGEABLE, (json.dumps(list(ids)), cutoff.isoformat()))
