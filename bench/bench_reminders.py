@@ -269,23 +269,30 @@ async def measure_scan(loans: int, repeats: int) -> dict[str, Any]:
     }
 
 
+class _FirstQuery:
+    """A connection that remembers the first statement read through it (the scan's)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.first: tuple[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def fetchall(self, sql, params=()):
+        if self.first is None:
+            self.first = (sql, params)
+        return await self.conn.fetchall(sql, params)
+
+
 async def _plan(conn, rules) -> str:
     """EXPLAIN QUERY PLAN of the scan, each distinct step once."""
-    original = conn.execute
-    captured: dict[str, Any] = {}
-
-    def capture(sql, params=()):
-        captured.setdefault("sql", sql)
-        captured.setdefault("params", params)
-        return original(sql, params)
-
-    conn.execute = capture  # type: ignore[method-assign]
-    try:
-        await reminders.find_due(conn, rules, TODAY)
-    finally:
-        conn.execute = original  # type: ignore[method-assign]
-    async with conn.execute("EXPLAIN QUERY PLAN " + captured["sql"], captured["params"]) as cur:
-        steps = [re.sub(r"SUBQUERY \d+", "SUBQUERY", row[3]) for row in await cur.fetchall()]
+    capture = _FirstQuery(conn)
+    await reminders.find_due(capture, rules, TODAY)
+    assert capture.first is not None
+    sql, params = capture.first
+    rows = await conn.fetchall("EXPLAIN QUERY PLAN " + sql, params)
+    steps = [re.sub(r"SUBQUERY \d+", "SUBQUERY", row["detail"]) for row in rows]
     # One UNION ALL part per reminder kind, each with the same plan: show each step once.
     parts = steps.count("UNION ALL") + 1
     return f"{parts} ranges, each: " + " | ".join(
