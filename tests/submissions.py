@@ -32,18 +32,20 @@ async def store_submission(
             " ON CONFLICT DO NOTHING",
             (user_id, name.split()[0], moment, moment),
         )
-        cursor = await conn.execute(
-            "INSERT INTO applications (user_id, status, answers, full_name, phone, created_at,"
-            " submitted_at) VALUES (?, 'submitted', ?, ?, ?, ?, ?)",
-            (user_id, answers_json, name, phone, moment, moment),
+        application_id = int(
+            await conn.fetchval(
+                "INSERT INTO applications (user_id, status, answers, full_name, phone,"
+                " created_at, submitted_at) VALUES (?, 'submitted', ?, ?, ?, ?, ?) RETURNING id",
+                (user_id, answers_json, name, phone, moment, moment),
+            )
         )
-        application_id = int(cursor.lastrowid or 0)
+        columns = ("decision", "tier", "score", "loan_amount", "monthly_payment")
+        columns += ("annual_rate", "apr", "result")
         await conn.execute(
             "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
             " monthly_payment, annual_rate, apr, result, created_at)"
-            " VALUES (:application_id, :decision, :tier, :score, :loan_amount,"
-            " :monthly_payment, :annual_rate, :apr, :result, :created_at)",
-            {**assessment, "application_id": application_id, "created_at": moment},
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (application_id, *(assessment[column] for column in columns), moment),
         )
         lead_id = None
         if open_lead:

@@ -47,7 +47,6 @@ async def test_a_safe_plan_and_a_direct_lead_in_chinese(world) -> None:
         "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
         " VALUES (7101, 'zh', 'Zhou', 'x', 'x')"
     )
-    await world.runtime.db.conn.commit()
     _, lead_id = await seed_application(world, 3002, name="Wang")
     await world.settle()
     card = _group_texts(world)[-1]

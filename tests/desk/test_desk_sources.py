@@ -39,7 +39,6 @@ async def test_deep_link_source_runs_through_to_stats(world) -> None:
     await world.runtime.db.conn.execute(
         "UPDATE leads SET status = 'disbursed' WHERE user_id = 2002"
     )
-    await world.runtime.db.conn.commit()
 
     manager = world.manager(0)
     manager.command("/stats")
@@ -92,7 +91,6 @@ async def test_weird_payloads_are_unknown_never_errors(world) -> None:
     await world.runtime.db.conn.execute(
         "INSERT INTO users (user_id, created_at, updated_at) VALUES (2301, 'x', 'x')"
     )
-    await world.runtime.db.conn.commit()
     for payload in ("<script>", "a" * 200, "ünïcode", "--", " ", "DROP TABLE users;"):
         recorded = await sources.record_touch(runtime, 2301, payload)
         assert recorded in ("unknown", None)

@@ -48,7 +48,6 @@ async def _seed(world) -> None:
         await world.runtime.db.conn.execute(
             "INSERT INTO users (user_id, created_at, updated_at) VALUES (?, 'x', 'x')", (user_id,)
         )
-        await world.runtime.db.conn.commit()
         if source:
             await sources.record_touch(world.runtime, user_id, source)
         await seed_application(world, user_id, answers=answers)
@@ -61,12 +60,12 @@ async def test_whatif_counts_on_a_seeded_database_and_no_write(world) -> None:
     await _seed(world)
     runtime = world.runtime
     conn = runtime.db.conn
-    before_changes = conn.total_changes
+    before_changes = conn.raw.total_changes
     report = await whatif.what_if(
         conn, parse_policy(__import__("tomllib").loads(STRICTER)), days=90,
         now=runtime.clock.now(), tz=runtime.timezone,
     )  # fmt: skip
-    assert conn.total_changes == before_changes  # not one row written
+    assert conn.raw.total_changes == before_changes  # not one row written
     data = whatif.report_json(report)
     assert data["assessed"] == 4
     assert data["decisions"] == {

@@ -30,9 +30,9 @@ async def _thread_of_next_statement(db: Database) -> int:
 async def _opened(db_path: Path) -> Database:
     """The database, with thread_id() on both connections to show where a statement ran."""
     db = await Database(db_path).open()
-    await db.conn.create_function("thread_id", 0, threading.get_ident)
+    await db.conn.raw.create_function("thread_id", 0, threading.get_ident)
     with db.offloaded():
-        await db.conn.create_function("thread_id", 0, threading.get_ident)
+        await db.conn.raw.create_function("thread_id", 0, threading.get_ident)
     return db
 
 
@@ -49,9 +49,7 @@ async def test_small_statements_run_on_the_loop_and_offloaded_reads_elsewhere(db
         assert await _thread_of_next_statement(db) != threading.get_ident()
         # A write transaction stays on the main connection, on the loop.
         async with db.transaction() as conn:
-            async with conn.execute("SELECT thread_id()") as cursor:
-                row = await cursor.fetchone()
-            assert row[0] == threading.get_ident()
+            assert await conn.fetchval("SELECT thread_id()") == threading.get_ident()
         assert await _thread_of_next_statement(db) != threading.get_ident()
     assert await _thread_of_next_statement(db) == threading.get_ident()
 

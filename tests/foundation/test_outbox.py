@@ -289,7 +289,7 @@ async def test_a_row_rendered_at_send_shows_the_database_as_it_is_when_it_leaves
     li = await in_chat(world, 1001, "Li")
 
     async def users_known(conn, argument):
-        count = (await conn.execute_fetchall("SELECT COUNT(*) FROM users"))[0][0]
+        count = await conn.fetchval("SELECT COUNT(*) FROM users")
         return {"text": f"<b>{argument}</b>: {count} users"}
 
     world.app.outbox.renderers["count"] = users_known

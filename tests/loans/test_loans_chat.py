@@ -34,24 +34,22 @@ async def approved_lead(world, user_id: int = 1001, owner: int = 7001) -> int:
     """A lead at 'approved', owned by `owner`, with its application and assessment."""
     now = world.clock.now().isoformat()
     async with world.runtime.db.transaction() as conn:
-        cur = await conn.execute(
+        app_id = await conn.fetchval(
             "INSERT INTO applications (user_id, answers, full_name, created_at, submitted_at)"
-            " VALUES (?, ?, 'Li <Wei>', ?, ?)",
+            " VALUES (?, ?, 'Li <Wei>', ?, ?) RETURNING id",
             (user_id, json.dumps(ANSWERS), now, now),
         )
-        app_id = cur.lastrowid
         await conn.execute(
             "INSERT INTO assessments (application_id, decision, tier, loan_amount,"
             " monthly_payment, annual_rate, apr, result, created_at)"
             " VALUES (?, 'prequalified', 'A', '140000', '4100', '3.8', '4.4', '{}', ?)",
             (app_id, now),
         )
-        cur = await conn.execute(
+        lead_id = await conn.fetchval(
             "INSERT INTO leads (application_id, user_id, status, owner_id, claimed_at,"
-            " created_at, updated_at) VALUES (?, ?, 'approved', ?, ?, ?, ?)",
+            " created_at, updated_at) VALUES (?, ?, 'approved', ?, ?, ?, ?) RETURNING id",
             (app_id, user_id, owner, now, now, now),
         )
-        lead_id = cur.lastrowid
         await outbox.enqueue(
             conn,
             chat_id=owner,

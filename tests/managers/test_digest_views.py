@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-import aiosqlite
 import pytest
 
 from bot.sandbox.world import MANAGER_IDS, SandboxWorld
@@ -14,6 +13,7 @@ from services.leads import cards as lead_cards
 from services.leads import queue as leads
 from services.leads import sources
 from services.leads.cards import GROUP_CARD_BUDGET, LeadView
+from storage.db import Connection
 from tests.managers.conftest import open_test_lead
 
 
@@ -34,12 +34,10 @@ async def reassess(world: SandboxWorld, lead_id: int, monthly_payment: str) -> N
         )
 
 
-async def lead_by_lead(conn: aiosqlite.Connection, digest_id: int) -> list[LeadView]:
+async def lead_by_lead(conn: Connection, digest_id: int) -> list[LeadView]:
     """The digest's leads the slow way, each on its own, as the digest used to load them."""
-    rows = await conn.execute_fetchall(
-        "SELECT id FROM leads WHERE digest_id = ? ORDER BY id", (digest_id,)
-    )
-    return [view for row in rows if (view := await lead_cards.load_lead(conn, row[0]))]
+    rows = await conn.fetchall("SELECT id FROM leads WHERE digest_id = ? ORDER BY id", (digest_id,))
+    return [view for row in rows if (view := await lead_cards.load_lead(conn, row["id"]))]
 
 
 @pytest.fixture

@@ -46,13 +46,13 @@ async def test_set_answers_clears_name_and_phone_only_when_asked(world: SandboxW
         )
         ids = []
         for _ in range(2):
-            cursor = await conn.execute(
+            application_id = await conn.fetchval(
                 "INSERT INTO applications (user_id, status, answers, full_name, phone,"
                 " created_at, updated_at) VALUES (?, 'submitted', '{}', '王伟', '13800138000',"
-                " ?, ?)",
+                " ?, ?) RETURNING id",
                 (NOBODY, AT.isoformat(), AT.isoformat()),
             )
-            ids.append(int(cursor.lastrowid or 0))
+            ids.append(int(application_id))
         kept, cleared = ids
         await forget.set_answers(
             conn, kept, {"name": "王伟", "price": "150000"}, clear_contact=False

@@ -44,12 +44,13 @@ async def _application(
             " VALUES (?, 'Li', ?, ?) ON CONFLICT DO NOTHING",
             (user_id, created, created),
         )
-        cursor = await conn.execute(
-            "INSERT INTO applications (user_id, status, answers, created_at, submitted_at,"
-            " updated_at, based_on) VALUES (?, ?, '{}', ?, ?, ?, ?)",
-            (user_id, status, created, submitted, touched, based_on),
+        application_id = int(
+            await conn.fetchval(
+                "INSERT INTO applications (user_id, status, answers, created_at, submitted_at,"
+                " updated_at, based_on) VALUES (?, ?, '{}', ?, ?, ?, ?) RETURNING id",
+                (user_id, status, created, submitted, touched, based_on),
+            )
         )
-        application_id = int(cursor.lastrowid or 0)
         for decision in decisions:
             await conn.execute(
                 "INSERT INTO assessments (application_id, decision, loan_amount,"
@@ -59,12 +60,13 @@ async def _application(
             )
         lead_id = None
         if lead is not None:
-            cursor = await conn.execute(
-                "INSERT INTO leads (application_id, user_id, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (application_id, user_id, lead, created, created),
+            lead_id = int(
+                await conn.fetchval(
+                    "INSERT INTO leads (application_id, user_id, status, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    (application_id, user_id, lead, created, created),
+                )
             )
-            lead_id = int(cursor.lastrowid or 0)
             await conn.execute(
                 "INSERT INTO lead_documents (lead_id, file_id, kind, created_at)"
                 " VALUES (?, 'id-card', 'photo', ?)",
