@@ -29,7 +29,8 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from markupsafe import escape
@@ -76,12 +77,27 @@ async def export_user_data(runtime: Runtime, user_id: int) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "exported_at": runtime.clock.now().isoformat(),
-        "data": {table: [_decoded(row) for row in rows] for table, rows in found.items()},
+        "data": found,
     }
 
 
 def export_json(export: dict[str, Any]) -> bytes:
-    return json.dumps(export, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    return json.dumps(
+        export, ensure_ascii=False, indent=2, sort_keys=True, default=_as_text
+    ).encode("utf-8")
+
+
+def _as_text(value: object) -> str:
+    """Instants, dates and money as the text SQLite stores for them (where they come as
+    datetime, date and Decimal from the database), so the export reads the same from
+    either database: ISO 8601 in UTC, and the amount's digits as written."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 # --- /forget ------------------------------------------------------------------------------
@@ -230,10 +246,7 @@ async def _anonymise_application(
     row = await forget.application_answers(conn, application_id)
     if row is None:
         return
-    try:
-        answers = json.loads(row["answers"] or "{}")
-    except json.JSONDecodeError:
-        answers = {}
+    answers = row["answers"]  # None when absent or unreadable: stored back as {}
     if isinstance(answers, dict):
         for key in IDENTITY_ANSWER_KEYS:
             if not keep_contact or key not in ("name", "full_name", "phone"):
@@ -319,16 +332,3 @@ async def _forget_outbox(
             await forget.scrub_sent_naming(conn, stored)
             if not keep_pending:
                 await forget.redact_pending(conn, stored)
-
-
-def _decoded(row: dict[str, Any]) -> dict[str, Any]:
-    """JSON columns (answers, results, conversation data) shown as JSON, not as strings."""
-    out = dict(row)
-    for key in ("answers", "result", "data", "state", "key", "payload"):
-        value = out.get(key)
-        if isinstance(value, str) and value[:1] in "[{":
-            try:
-                out[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
-    return out

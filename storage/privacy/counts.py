@@ -11,7 +11,7 @@ from storage.db import Connection, Database
 async def add_anonymous_count(conn: Connection, day: date, kind: str, n: int = 1) -> None:
     await conn.execute(
         "INSERT INTO anonymous_counts (day, kind, count) VALUES (?, ?, ?)"
-        " ON CONFLICT (day, kind) DO UPDATE SET count = count + excluded.count",
+        " ON CONFLICT (day, kind) DO UPDATE SET count = anonymous_counts.count + excluded.count",
         (day.isoformat(), kind, n),
     )
 
@@ -19,4 +19,5 @@ async def add_anonymous_count(conn: Connection, day: date, kind: str, n: int = 1
 async def anonymous_counts(db: Database) -> dict[str, int]:
     """Totals by kind, over all days."""
     rows = await db.fetchall("SELECT kind, sum(count) AS n FROM anonymous_counts GROUP BY kind")
-    return {row["kind"]: row["n"] for row in rows}
+    # int(): PostgreSQL's sum of a bigint column is numeric (a Decimal).
+    return {row["kind"]: int(row["n"]) for row in rows}

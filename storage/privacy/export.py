@@ -3,11 +3,15 @@ another feature adds with a `user_id` column, so a new table cannot silently esc
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from storage.db import Connection, Database
-from storage.privacy._read import has_table, rows
+from storage.privacy._read import has_table, rows, tables_with_column
+from storage.values import from_json
 
+# Columns holding JSON text (answers, results, conversation data, outbox payloads).
+JSON_COLUMNS = ("answers", "result", "data", "state", "key", "payload")
 # Read by user id, besides the rows linked through applications/leads/loans.
 _BY_USER_ID = ("users", "consent_events", "applications", "leads", "loans", "reminders_sent")
 # Read below in their own way, or deliberately not exported (outbox, managers).
@@ -30,7 +34,11 @@ _HANDLED = {
 
 async def held_about(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row held about the person, by table; their conversation state (PTB's three
-    tables) together under "conversation_state". Column values as stored."""
+    tables) together under "conversation_state".
+
+    JSON columns (`JSON_COLUMNS`) come parsed; every other value as the database hands it
+    over: text for SQLite's instants, dates and money, datetime, date and Decimal from
+    PostgreSQL (the export writes both as the same text)."""
     conn = db.conn
     found: dict[str, list[dict[str, Any]]] = {}
     for table in _BY_USER_ID:
@@ -55,10 +63,10 @@ async def held_about(db: Database, user_id: int) -> dict[str, list[dict[str, Any
         (user_id,),
     )
     found["conversation_state"] = conversation
-    for table in await _tables_with_column(conn, "user_id"):
+    for table in await tables_with_column(conn, "user_id"):
         if table not in _HANDLED and table not in found:
             found[table] = await rows(conn, f"SELECT * FROM {table} WHERE user_id = ?", (user_id,))
-    return found
+    return {table: [_json_parsed(row) for row in held] for table, held in found.items()}
 
 
 async def _rows_in(
@@ -70,11 +78,18 @@ async def _rows_in(
     return await rows(conn, f"SELECT * FROM {table} WHERE {column} IN ({marks})", tuple(ids))
 
 
-async def _tables_with_column(conn: Connection, column: str) -> list[str]:
-    tables = await rows(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
-    found = []
-    for table in tables:
-        columns = await rows(conn, f"PRAGMA table_info({table['name']})")
-        if any(c["name"] == column for c in columns):
-            found.append(table["name"])
-    return found
+def _json_parsed(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its JSON columns as JSON values (embedded in the export, not strings).
+
+    By name across all tables, including ones another feature adds: a column of one of
+    these names holding plain text (a `state` of "open") or broken JSON stays as it is.
+    """
+    # PostgreSQL's jsonb arrives parsed already: only text is parsed here.
+    for key in JSON_COLUMNS:
+        value = row.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                row[key] = from_json(value)
+            except json.JSONDecodeError:
+                pass
+    return row

@@ -11,6 +11,7 @@ from typing import Any
 
 from storage.db import Connection, Database, Row
 from storage.privacy._read import has_table, rows
+from storage.values import from_json, to_json
 
 
 async def has_active_loan(db: Database, user_id: int) -> bool:
@@ -78,16 +79,24 @@ async def applications_of(conn: Connection, user_id: int) -> list[dict[str, Any]
     )
 
 
-async def application_answers(conn: Connection, application_id: int) -> Row | None:
-    """The row (column `answers`, JSON text or None), or None for no such application."""
-    return await conn.fetchone("SELECT answers FROM applications WHERE id = ?", (application_id,))
+async def application_answers(conn: Connection, application_id: int) -> dict[str, Any] | None:
+    """`{"answers": ...}`: the stored JSON value, None when there is none or the text is not
+    JSON; or None for no such application."""
+    row = await conn.fetchone("SELECT answers FROM applications WHERE id = ?", (application_id,))
+    if row is None:
+        return None
+    try:
+        answers = from_json(row["answers"] or None)
+    except json.JSONDecodeError:
+        answers = None
+    return {"answers": answers}
 
 
 async def set_answers(
     conn: Connection, application_id: int, answers: dict[str, Any], *, clear_contact: bool
 ) -> None:
     """Store the application's answers; with `clear_contact`, its name and phone go too."""
-    stored = json.dumps(answers, ensure_ascii=False)
+    stored = to_json(answers)
     if clear_contact:
         await conn.execute(
             "UPDATE applications SET answers = ?, full_name = NULL, phone = NULL WHERE id = ?",
