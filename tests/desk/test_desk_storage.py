@@ -32,7 +32,7 @@ async def test_a_step_is_stored_once_and_closed_once(world) -> None:
     async with runtime.db.transaction() as conn:
         assert await checklist_db.lead_without_steps(conn, lead_id) is None
         again = await checklist_db.insert_step(
-            conn, lead_id=lead_id, step="lien", owner_id=OWNER, opened_at=now.isoformat()
+            conn, lead_id=lead_id, step="lien", owner_id=OWNER, opened_at=now
         )
         assert again is False
         closing = dict(lead_id=lead_id, step="lien", closed_by=OWNER, at=now, reason=None)

@@ -47,7 +47,7 @@ async def test_a_lead_without_an_application_reads_back_with_its_buyer(db):
     lead_id = await new_lead(db)
     row = await cards.lead_row(db.conn, lead_id)
     assert row is not None
-    assert (row["status"], row["human_requested"], row["created_at"]) == (
+    assert (row["status"], row["human_requested"], row["created_at"].isoformat()) == (
         "new",
         1,
         "2026-03-02T09:30:00+00:00",
