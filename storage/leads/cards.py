@@ -38,9 +38,10 @@ async def _lead_rows(conn: Connection, sql: str, params: tuple) -> list[dict[str
     if not found:
         return []
     keys = found[0].keys()
+    mapping = isinstance(found[0], dict)  # a driver's rows that are dicts already
     rows = []
     for stored in found:
-        row = dict(zip(keys, stored, strict=True))
+        row = dict(stored) if mapping else dict(zip(keys, stored, strict=True))
         row["created_at"] = instant(row["created_at"])
         row["claimed_at"] = instant(row["claimed_at"])
         row["contacted_at"] = instant(row["contacted_at"])
