@@ -10,11 +10,11 @@ hundred leads reaches the group in a few messages within the minute, nothing dro
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from lending.reasons import reason_text
@@ -62,21 +62,21 @@ class LeadView:
     human_requested: bool
     owner_id: int | None
     owner_name: str
-    claimed_at: str | None
-    contacted_at: str | None
+    claimed_at: datetime | None
+    contacted_at: datetime | None
     lost_reason: str | None
     escalation_level: int
     card_chat_id: int | None
     card_message_id: int | None
     digest_id: int | None
-    created_at: str
+    created_at: datetime
     buyer_name: str
     phone: str | None
     buyer_locale: str
     answers: dict[str, Any] = field(default_factory=dict)
-    loan_amount: str | None = None
-    monthly_payment: str | None = None
-    annual_rate: str | None = None
+    loan_amount: Decimal | None = None
+    monthly_payment: Decimal | None = None
+    annual_rate: Decimal | None = None
     pti: str | None = None
     dti: str | None = None
     # Set only where the stress test decided: its rate, payment and payment-to-income.
@@ -105,7 +105,7 @@ class LeadView:
         return "" if self.owner_name.startswith("#") else self.owner_name
 
     def age_minutes(self, now: datetime) -> int:
-        return max(0, int((now - datetime.fromisoformat(self.created_at)).total_seconds() // 60))
+        return max(0, int((now - self.created_at).total_seconds() // 60))
 
 
 def mask_phone(phone: str | None) -> str:
@@ -145,7 +145,7 @@ async def load_digest_leads(conn: Connection, digest_id: int) -> list[LeadView]:
 
 
 async def load_leads_page(
-    conn: Connection, *, after_id: int, limit: int, since: str | None = None
+    conn: Connection, *, after_id: int, limit: int, since: datetime | None = None
 ) -> list[LeadView]:
     """Up to `limit` leads with ids above `after_id` (opened at `since` or later), by id,
     in a fixed few queries: a whole book page by page (exports), not one load per lead."""
@@ -197,18 +197,14 @@ def _lead_view(row: dict[str, Any], owners: dict[int, str]) -> LeadView:
         buyer_name=row["full_name"] or row["first_name"] or f"#{row['user_id']}",
         phone=row["phone"],
         buyer_locale=row["buyer_locale"] or "en",
-        answers=_json_dict(row["answers"]),
+        answers=_dict(row["answers"]),
     )
     if row["assessment_id"] is not None:
         _add_assessment(view, row)
     return view
 
 
-def _json_dict(stored: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(stored) if stored else {}
-    except (TypeError, ValueError):
-        return {}
+def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -217,7 +213,7 @@ def _add_assessment(view: LeadView, row: dict[str, Any]) -> None:
     view.loan_amount = row["assessment_loan_amount"]
     view.monthly_payment = row["assessment_monthly_payment"]
     view.annual_rate = row["assessment_annual_rate"]
-    result = _json_dict(row["assessment_result"])
+    result = _dict(row["assessment_result"])
     verdict = result.get("verdict") if isinstance(result.get("verdict"), dict) else {}
     view.pti = _text(result.get("pti", verdict.get("pti")))
     view.dti = _text(result.get("dti", verdict.get("dti")))
@@ -360,7 +356,7 @@ async def _join_digest(conn: Connection, chat_id: int, lead_id: int, now: dateti
     joinable = (
         row is not None
         and row["size"] < DIGEST_MAX_LEADS
-        and datetime.fromisoformat(row["send_at"]) > now + JOIN_MARGIN
+        and row["send_at"] > now + JOIN_MARGIN
         and await _digest_row_pending(conn, row["id"])
     )
     if joinable:
@@ -428,7 +424,7 @@ async def digest_payload(
     return message_payload(text, inline_keyboard(rows) if rows else None)
 
 
-def priority_key(view: LeadView) -> tuple[int, int, str]:
+def priority_key(view: LeadView) -> tuple[int, int, datetime]:
     """Asked for a human first, then tier A, then the oldest."""
     return (0 if view.human_requested else 1, 0 if view.tier == "A" else 1, view.created_at)
 

@@ -42,12 +42,12 @@ class Step:
     lead_id: int
     step: str
     status: str  # open | done | waived
-    opened_at: str
+    opened_at: datetime | None  # None only for a lead that vanished while it was read
     closed_by: int | None = None
     closed_by_name: str = ""
-    closed_at: str | None = None
+    closed_at: datetime | None = None
     reason: str | None = None
-    reminded_at: str | None = None
+    reminded_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -68,7 +68,7 @@ async def load_steps(conn: Connection, lead_id: int) -> list[Step]:
     if not stored:
         if rows[0]["lead_status"] != "approved":
             return []
-        opened = await checklist_db.approved_at(conn, lead_id) or ""
+        opened = await checklist_db.approved_at(conn, lead_id)
         return [Step(None, lead_id, step, "open", opened) for step in STEPS]
     order = {step: i for i, step in enumerate(STEPS)}
     stored.sort(key=lambda r: order.get(r["step"], len(STEPS)))
@@ -103,14 +103,14 @@ async def open_checklist(
     actor_id: int | None,
     now: datetime,
     *,
-    opened_at: str | None = None,
+    opened_at: datetime | None = None,
 ) -> int:
     """Create the three open steps inside the caller's transaction; returns how many were new.
 
     Idempotent (UNIQUE (lead_id, step)): a lead approved again keeps its earlier steps.
     """
     created = 0
-    stamp = opened_at or now.isoformat()
+    stamp = opened_at or now
     for step in STEPS:
         created += await checklist_db.insert_step(
             conn, lead_id=lead_id, step=step, owner_id=owner_id, opened_at=stamp
@@ -242,7 +242,7 @@ async def remind_open_steps(runtime: Runtime) -> int:
     rows = await checklist_db.unreminded_open_steps(runtime.db, now - timedelta(hours=hours))
     due: dict[int, list[int]] = defaultdict(list)
     for row in rows:
-        opened = datetime.fromisoformat(row["opened_at"])
+        opened = row["opened_at"]
         # Zero working minutes after the deadline: the deadline itself, or the next opening.
         send_at = working_deadline(
             opened + timedelta(hours=hours), 0, runtime.policy.leads, runtime.timezone

@@ -53,8 +53,7 @@ def card_values(runtime: Runtime, view: Any) -> dict[str, Any]:
     return {"desk_sources": sources, "desk_collateral": collateral}
 
 
-def _start_date(runtime: Runtime, created_at: str | None) -> date:
-    try:
-        return datetime.fromisoformat(str(created_at)).astimezone(runtime.timezone).date()
-    except ValueError:
+def _start_date(runtime: Runtime, created_at: datetime | None) -> date:
+    if not isinstance(created_at, datetime):
         return runtime.local_now().date()
+    return created_at.astimezone(runtime.timezone).date()

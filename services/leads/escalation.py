@@ -65,7 +65,7 @@ async def escalate_unclaimed_leads(runtime: Runtime) -> int:
     rows = await escalation_rows.unclaimed_leads(runtime.db, earliest)
     queued = 0
     for row in rows:
-        created = datetime.fromisoformat(row["created_at"])
+        created = row["created_at"]
         level = row["escalation_level"]
         target = level
         for step in (1, 2):
@@ -162,7 +162,7 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
     queued = 0
     for row in rows:
         due = working_deadline(
-            datetime.fromisoformat(row["claimed_at"]),
+            row["claimed_at"],
             policy.contact_reminder_minutes,
             policy,
             runtime.timezone,
@@ -174,7 +174,7 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
             if view is None or view.status != "claimed" or view.owner_id is None:
                 continue
             locale = await managers.locale_of_user(conn, view.owner_id, runtime.default_locale)
-            minutes = int((now - datetime.fromisoformat(row["claimed_at"])).total_seconds() // 60)
+            minutes = int((now - row["claimed_at"]).total_seconds() // 60)
             queued += await outbox.enqueue(
                 conn,
                 chat_id=view.owner_id,
@@ -186,7 +186,8 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
                     pipeline_keyboard(runtime, view.id, view.status, locale),
                 ),
                 now=now,
-                dedup_key=f"lead-remind:{view.id}:{row['claimed_at']}",
+                # The stored text, as the key has always been (isoformat gives it back).
+                dedup_key=f"lead-remind:{view.id}:{row['claimed_at'].isoformat()}",
             )
             await record_event(conn, view.id, None, "contact_reminder", now)
     if queued:

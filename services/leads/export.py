@@ -43,11 +43,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PAGE = 500  # leads loaded at a time: a few queries each, not a few per lead
 
 
-def local_time(stamp: str | None, zone: ZoneInfo) -> str | None:
-    """A stored UTC time as local time with its offset, to the second."""
-    if not stamp:
-        return stamp
-    return datetime.fromisoformat(stamp).astimezone(zone).isoformat(timespec="seconds")
+def local_time(stamp: datetime | None, zone: ZoneInfo) -> str | None:
+    """A stored time as local time with its offset, to the second."""
+    if stamp is None:
+        return None
+    return stamp.astimezone(zone).isoformat(timespec="seconds")
 
 
 def _safe(value: object) -> str:
@@ -64,7 +64,7 @@ async def export_rows(runtime: Runtime, days: int | None = None) -> list[dict[st
 async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str]]:
     since = None
     if days is not None:
-        since = (runtime.clock.now() - timedelta(days=days)).isoformat()
+        since = runtime.clock.now() - timedelta(days=days)
     conn = runtime.db.conn
     history = await _histories(conn, since, runtime.timezone)
     out = []
@@ -94,7 +94,9 @@ async def _export_rows(runtime: Runtime, days: int | None) -> list[dict[str, str
     return out
 
 
-async def _histories(conn: Connection, since: str | None, zone: ZoneInfo) -> dict[int, list[str]]:
+async def _histories(
+    conn: Connection, since: datetime | None, zone: ZoneInfo
+) -> dict[int, list[str]]:
     """Each exported lead's events as "when step by whom (note)", oldest first."""
     events = await reports.lead_events(conn, since)
     names = await managers.display_names(conn, (event["actor_id"] for event in events))

@@ -258,7 +258,7 @@ async def reassign_lead(runtime: Runtime, lead_id: int, new_owner: int, actor_id
 
 
 async def lead_history(runtime: Runtime, lead_id: int) -> list[dict]:
-    return [dict(row) for row in await lead_rows.lead_events(runtime.db, lead_id)]
+    return await lead_rows.lead_events(runtime.db, lead_id)
 
 
 async def document_count(runtime: Runtime, lead_id: int) -> int:

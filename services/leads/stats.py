@@ -46,10 +46,10 @@ class LeadStats:
     per_manager: list[ManagerLoad] = field(default_factory=list)
 
 
-def _minutes(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
+def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
         return None
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60
+    return (end - start).total_seconds() / 60
 
 
 def _median(values: list[float]) -> float | None:

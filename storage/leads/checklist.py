@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from storage.db import Connection, Database, Row
+from storage.values import converted, instant
+
+_STEP_INSTANTS = ("opened_at", "closed_at", "reminded_at")
 
 
-async def approved_at(conn: Connection, lead_id: int) -> str | None:
+async def approved_at(conn: Connection, lead_id: int) -> datetime | None:
     """When the lead was approved (its latest move to 'approved'), else its last update;
     None when there is no such lead."""
     row = await conn.fetchone(
@@ -18,27 +22,29 @@ async def approved_at(conn: Connection, lead_id: int) -> str | None:
         " AS approved_at FROM leads l WHERE l.id = ?",
         (lead_id,),
     )
-    return None if row is None else row["approved_at"]
+    return None if row is None else instant(row["approved_at"])
 
 
-async def lead_with_steps(conn: Connection, lead_id: int) -> list[Row]:
-    """One row per stored step (all lead_checklist columns, in no set order) with the lead's
-    `lead_status`; a lead with no steps gives one row of NULL step columns, no lead none."""
-    return await conn.fetchall(
+async def lead_with_steps(conn: Connection, lead_id: int) -> list[dict[str, Any]]:
+    """One row per stored step (all lead_checklist columns, in no set order; opened_at,
+    closed_at and reminded_at as aware datetimes) with the lead's `lead_status`; a lead with
+    no steps gives one row of NULL step columns, no lead none."""
+    rows = await conn.fetchall(
         "SELECT c.*, l.status AS lead_status FROM leads l"
         " LEFT JOIN lead_checklist c ON c.lead_id = l.id WHERE l.id = ?",
         (lead_id,),
     )
+    return [converted(row, instants=_STEP_INSTANTS) for row in rows]
 
 
 async def insert_step(
-    conn: Connection, *, lead_id: int, step: str, owner_id: int | None, opened_at: str
+    conn: Connection, *, lead_id: int, step: str, owner_id: int | None, opened_at: datetime
 ) -> bool:
     """Store one open step; False when the lead has it already (UNIQUE (lead_id, step))."""
     inserted = await conn.execute(
         "INSERT INTO lead_checklist (lead_id, step, owner_id, opened_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (lead_id, step) DO NOTHING",
-        (lead_id, step, owner_id, opened_at),
+        (lead_id, step, owner_id, opened_at.isoformat()),
     )
     return inserted == 1
 
@@ -84,15 +90,16 @@ async def approved_leads_without_steps(db: Database) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def unreminded_open_steps(db: Database, opened_before: datetime) -> list[Row]:
-    """Open steps (id, lead_id, opened_at) never reminded, opened at or before
-    `opened_before`, of approved leads that have an owner; by lead, then step id."""
-    return await db.fetchall(
+async def unreminded_open_steps(db: Database, opened_before: datetime) -> list[dict[str, Any]]:
+    """Open steps (id, lead_id, opened_at: an aware datetime) never reminded, opened at or
+    before `opened_before`, of approved leads that have an owner; by lead, then step id."""
+    rows = await db.fetchall(
         "SELECT c.id, c.lead_id, c.opened_at FROM lead_checklist c JOIN leads l ON l.id = c.lead_id"
         " WHERE c.status = 'open' AND c.reminded_at IS NULL AND l.status = 'approved'"
         " AND l.owner_id IS NOT NULL AND c.opened_at <= ? ORDER BY c.lead_id, c.id",
         (opened_before.isoformat(),),
     )
+    return [converted(row, instants=("opened_at",)) for row in rows]
 
 
 async def mark_reminded(conn: Connection, step_ids: Sequence[int], at: datetime) -> int:

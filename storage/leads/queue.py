@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from storage.db import Connection, Database, Row
+from storage.values import converted
 
 
 async def latest_verdict(conn: Connection, application_id: int) -> Row | None:
@@ -121,13 +123,15 @@ async def owned_lead_ids(
     return [row["id"] for row in rows]
 
 
-async def lead_events(db: Database, lead_id: int) -> list[Row]:
-    """The lead's history, oldest first (actor_id, kind, from_status, to_status, note, at)."""
-    return await db.fetchall(
+async def lead_events(db: Database, lead_id: int) -> list[dict[str, Any]]:
+    """The lead's history, oldest first (actor_id, kind, from_status, to_status, note, and
+    at as an aware datetime)."""
+    rows = await db.fetchall(
         "SELECT actor_id, kind, from_status, to_status, note, at FROM lead_events"
         " WHERE lead_id = ? ORDER BY id",
         (lead_id,),
     )
+    return [converted(row, instants=("at",)) for row in rows]
 
 
 async def latest_lead(db: Database, user_id: int) -> Row | None:

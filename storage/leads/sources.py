@@ -71,11 +71,11 @@ async def lead_source_codes(db: Database, lead_id: int) -> Row | None:
 
 async def leads_by_first_source(db: Database, *, since: datetime, no_source: str) -> list[Row]:
     """Leads opened since `since` per first-touch code (`no_source` for none): code, leads,
-    prequalified, disbursed (the last two NULL where every decision or status was NULL)."""
+    prequalified, disbursed."""
     return await db.fetchall(
         "SELECT COALESCE(l.first_source, ?) AS code, COUNT(*) AS leads,"
-        " SUM(l.decision = 'prequalified') AS prequalified,"
-        " SUM(l.status = 'disbursed') AS disbursed"
+        " COUNT(*) FILTER (WHERE l.decision = 'prequalified') AS prequalified,"
+        " COUNT(*) FILTER (WHERE l.status = 'disbursed') AS disbursed"
         " FROM leads l WHERE l.created_at >= ? GROUP BY 1",
         (no_source, since.isoformat()),
     )

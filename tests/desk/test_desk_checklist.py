@@ -242,7 +242,9 @@ async def test_a_lead_approved_before_the_checklist_gets_its_steps_when_first_re
 
     found = await checklist.steps(world.runtime, lead_id)
     assert [s.step for s in found] == list(checklist.STEPS) and all(s.id for s in found)
-    assert {s.opened_at for s in found} == {approved_at.isoformat()}  # dated from approval
+    assert {s.opened_at.isoformat() for s in found} == {
+        approved_at.isoformat()
+    }  # dated from approval
     again = await checklist.steps(world.runtime, lead_id)
     assert [s.id for s in again] == [s.id for s in found]  # created once
     assert await events(world, lead_id) == [(None, "checklist_opened", "insurance,lien,funds")]

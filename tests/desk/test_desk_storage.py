@@ -3,7 +3,7 @@ missing row and for a second, repeated change."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.leads import queue as leads
 from services.leads import sources
@@ -32,7 +32,7 @@ async def test_a_step_is_stored_once_and_closed_once(world) -> None:
     async with runtime.db.transaction() as conn:
         assert await checklist_db.lead_without_steps(conn, lead_id) is None
         again = await checklist_db.insert_step(
-            conn, lead_id=lead_id, step="lien", owner_id=OWNER, opened_at=now.isoformat()
+            conn, lead_id=lead_id, step="lien", owner_id=OWNER, opened_at=now
         )
         assert again is False
         closing = dict(lead_id=lead_id, step="lien", closed_by=OWNER, at=now, reason=None)
@@ -45,8 +45,16 @@ async def test_a_step_is_stored_once_and_closed_once(world) -> None:
         ("funds", "open", "approved"),
     ]
 
+    lien = next(r for r in rows if r["step"] == "lien")
+    assert (lien["closed_at"], lien["reminded_at"]) == (now, None)  # aware datetimes back
+    assert now == datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # the world's clock, as seeded
+
     due = await checklist_db.unreminded_open_steps(runtime.db, now + timedelta(hours=1))
     assert [r["lead_id"] for r in due] == [lead_id, lead_id]  # the closed lien is not due
+    assert {r["opened_at"] for r in due} == {datetime(2026, 3, 3, 2, 0, tzinfo=UTC)}
+    stored = await runtime.db.fetchval("SELECT closed_at FROM lead_checklist WHERE step = 'lien'")
+    assert stored == "2026-03-03T02:00:00+00:00"
+    assert await checklist_db.approved_at(runtime.db.conn, lead_id) == now
     ids = [r["id"] for r in rows]
     async with runtime.db.transaction() as conn:
         assert await checklist_db.mark_reminded(conn, ids, now) == 2  # the lien is closed
