@@ -21,7 +21,7 @@ async def _user(world: SandboxWorld, user_id: int) -> None:
 async def test_an_answer_without_an_open_draft_updates_nothing(world: SandboxWorld) -> None:
     db = world.runtime.db
     await _user(world, 501)
-    draft = {"answers": "{}", "locale": "en", "step": "price", "at": AT}
+    draft = {"answers": {}, "locale": "en", "step": "price", "at": AT}
     assert await store.update_open_draft(db, 501, **draft) is None
     async with db.transaction() as conn:
         draft_id = await store.insert_draft(conn, 501, **draft)
@@ -30,7 +30,7 @@ async def test_an_answer_without_an_open_draft_updates_nothing(world: SandboxWor
         assert await store.abandon_drafts(conn, 501, AT) is True
         assert await store.abandon_drafts(conn, 501, AT) is False
     assert await store.update_open_draft(db, 501, **draft) is None
-    assert await store.last_abandoned_at(db, 501) == "2026-03-02T09:30:00+00:00"
+    assert (await store.last_abandoned_at(db, 501)).isoformat() == "2026-03-02T09:30:00+00:00"
 
 
 async def test_a_pending_result_is_found_by_its_own_application_only(world: SandboxWorld) -> None:
