@@ -1,14 +1,14 @@
 """The applications table and what reads it with them: drafts (saved, nudged, abandoned),
 submitted applications and their assessments, the buyer's own lead and papers as /status
 and the result screens see them, and the period's applications the policy what-if
-re-assesses. Timestamps are passed as datetimes and stored as ISO text here.
+re-assesses. Timestamps are passed as datetimes and stored as ISO text here; what is read
+comes back as the project's types (storage/values.py).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -16,12 +16,13 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Connection, Database, Row
+from storage.values import converted, from_json, instant, money, to_json
 
 # -- drafts ----------------------------------------------------------------------------
 
 
 async def update_open_draft(
-    db: Database, user_id: int, *, answers: str, locale: str, step: str, at: datetime
+    db: Database, user_id: int, *, answers: dict[str, Any], locale: str, step: str, at: datetime
 ) -> int | None:
     """Save the answers into the user's open draft: its id, or None when there is none.
 
@@ -31,7 +32,7 @@ async def update_open_draft(
         "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ?"
         " WHERE id = (SELECT id FROM applications WHERE user_id = ? AND status = 'draft'"
         " ORDER BY id DESC LIMIT 1) RETURNING id",
-        (answers, locale, at.isoformat(), step, user_id),
+        (to_json(answers), locale, at.isoformat(), step, user_id),
     )
     return int(updated[0]["id"]) if updated else None
 
@@ -46,24 +47,30 @@ async def open_draft_id(conn: Connection, user_id: int) -> int | None:
 
 
 async def insert_draft(
-    conn: Connection, user_id: int, *, answers: str, locale: str, step: str, at: datetime
+    conn: Connection, user_id: int, *, answers: dict[str, Any], locale: str, step: str, at: datetime
 ) -> int:
     moment = at.isoformat()
     return int(
         await conn.fetchval(
             "INSERT INTO applications (user_id, status, answers, locale, created_at,"
             " updated_at, step) VALUES (?, 'draft', ?, ?, ?, ?, ?) RETURNING id",
-            (user_id, answers, locale, moment, moment, step),
+            (user_id, to_json(answers), locale, moment, moment, step),
         )
     )
 
 
 async def update_draft(
-    conn: Connection, draft_id: int, *, answers: str, locale: str, step: str, at: datetime
+    conn: Connection,
+    draft_id: int,
+    *,
+    answers: dict[str, Any],
+    locale: str,
+    step: str,
+    at: datetime,
 ) -> None:
     await conn.execute(
         "UPDATE applications SET answers = ?, locale = ?, updated_at = ?, step = ? WHERE id = ?",
-        (answers, locale, at.isoformat(), step, draft_id),
+        (to_json(answers), locale, at.isoformat(), step, draft_id),
     )
 
 
@@ -102,6 +109,8 @@ async def mark_nudged(conn: Connection, draft_id: int, *, at: datetime, cutoff: 
 
 
 # -- submissions -----------------------------------------------------------------------
+# A submission's `answers` is the JSON text the Answers model writes itself, stored as it
+# is: `same_application` finds a repeat by that exact text.
 
 
 async def insert_submitted(
@@ -164,7 +173,7 @@ async def insert_assessment(
             record["monthly_payment"],
             record["annual_rate"],
             record.get("apr") or "0",
-            json.dumps(record, ensure_ascii=False),
+            to_json(record),
             at.isoformat(),
         ),
     )
@@ -218,31 +227,31 @@ async def submitted_based_on(db: Database, application_id: int) -> int | None:
     return None if value is None else int(value)
 
 
-async def application(db: Database, application_id: int) -> Row | None:
-    """Columns id, user_id, status, answers (JSON text), full_name, phone, locale,
-    based_on."""
-    return await db.fetchone(
+async def application(db: Database, application_id: int) -> dict[str, Any] | None:
+    """Keys id, user_id, status, answers (a dict), full_name, phone, locale, based_on."""
+    row = await db.fetchone(
         "SELECT id, user_id, status, answers, full_name, phone, locale, based_on"
         " FROM applications WHERE id = ?",
         (application_id,),
     )
+    return None if row is None else converted(row, json=("answers",))
 
 
-async def last_abandoned_at(db: Database, user_id: int) -> str | None:
-    """When the user's newest abandoned application was set aside (ISO text), if any."""
-    row = await db.fetchone(
+async def last_abandoned_at(db: Database, user_id: int) -> datetime | None:
+    """When the user's newest abandoned application was set aside, if any."""
+    value = await db.fetchval(
         "SELECT updated_at FROM applications WHERE user_id = ? AND status = 'abandoned'"
         " ORDER BY id DESC LIMIT 1",
         (user_id,),
     )
-    return row["updated_at"] if row is not None else None
+    return instant(value)
 
 
-async def latest_standing(db: Database, user_id: int) -> Row | None:
+async def latest_standing(db: Database, user_id: int) -> dict[str, Any] | None:
     """The user's newest submitted application with its assessment and its lead, if any:
-    columns id, submitted_at, decision, monthly_payment, loan_amount, lead_id,
-    lead_status, human_requested (the last three NULL without a lead)."""
-    return await db.fetchone(
+    keys id, submitted_at (datetime), decision, monthly_payment and loan_amount (Decimal),
+    lead_id, lead_status, human_requested (the last three None without a lead)."""
+    row = await db.fetchone(
         "SELECT a.id, a.submitted_at, s.decision, s.monthly_payment, s.loan_amount,"
         " l.id AS lead_id, l.status AS lead_status, l.human_requested"
         " FROM applications a JOIN assessments s ON s.application_id = a.id"
@@ -250,6 +259,9 @@ async def latest_standing(db: Database, user_id: int) -> Row | None:
         " WHERE a.user_id = ? AND a.status = 'submitted' ORDER BY a.id DESC LIMIT 1",
         (user_id,),
     )
+    if row is None:
+        return None
+    return converted(row, instants=("submitted_at",), money=("monthly_payment", "loan_amount"))
 
 
 # -- the policy what-if ----------------------------------------------------------------
@@ -266,11 +278,12 @@ async def read_only(uri: str) -> AsyncIterator[Connection]:
         yield conn
 
 
-async def submitted_with_assessments(conn: Connection, since: datetime) -> list[Row]:
+async def submitted_with_assessments(conn: Connection, since: datetime) -> list[dict[str, Any]]:
     """Applications submitted since `since`, by id, each with its latest assessment and its
-    source (the lead's, else the user's, else 'direct'): columns id, answers,
-    submitted_at, decision, tier, monthly_payment, source. Reads only."""
-    return await conn.fetchall(
+    source (the lead's, else the user's, else 'direct'): keys id, answers (parsed JSON),
+    submitted_at (datetime), decision, tier, monthly_payment (Decimal), source. A stored
+    value that cannot be read is None (the what-if counts such a row out). Reads only."""
+    rows = await conn.fetchall(
         "SELECT a.id, a.answers, a.submitted_at, s.decision, s.tier, s.monthly_payment,"
         " COALESCE(l.first_source, u.first_source, 'direct') AS source"
         " FROM applications a"
@@ -281,3 +294,23 @@ async def submitted_with_assessments(conn: Connection, since: datetime) -> list[
         " WHERE a.status = 'submitted' AND a.submitted_at >= ? ORDER BY a.id",
         (since.isoformat(),),
     )
+    return [_readable(row) for row in rows]
+
+
+_READ_AS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("answers", from_json),
+    ("submitted_at", instant),
+    ("monthly_payment", money),
+)
+
+
+def _readable(row: Row) -> dict[str, Any]:
+    # Unlike `converted`, one damaged value spoils only its own row: the what-if reads a
+    # whole period and reports what it could not read instead of failing.
+    values = converted(row)
+    for name, convert in _READ_AS:
+        try:
+            values[name] = convert(values[name])
+        except (ValueError, TypeError, ArithmeticError):
+            values[name] = None
+    return values

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from storage.db import Connection, Row
+from storage.values import from_json, instant, to_json
 
 # Makes a render-at-send row's parameters from the database as it is when the row leaves
 # (bot/outbox.py): (connection, renderer argument) -> parameters added to the stored
@@ -65,7 +65,7 @@ async def enqueue(
             dedup_key,
             chat_id,
             method,
-            json.dumps(params, ensure_ascii=False),
+            to_json(params),
             on_sent,
             (not_before or now).isoformat(),
             now.isoformat(),
@@ -98,7 +98,7 @@ async def enqueue_many(conn: Connection, calls: list[Queued], now: datetime) -> 
                 call.dedup_key,
                 call.chat_id,
                 call.method,
-                json.dumps({"chat_id": call.chat_id, **call.payload}, ensure_ascii=False),
+                to_json({"chat_id": call.chat_id, **call.payload}),
                 call.on_sent,
                 moment,
                 moment,
@@ -123,7 +123,7 @@ async def due_rows(conn: Connection, now: datetime, limit: int) -> list[OutboxRo
             id=row["id"],
             chat_id=row["chat_id"],
             method=row["method"],
-            payload=json.loads(row["payload"]),
+            payload=from_json(row["payload"]),
             on_sent=row["on_sent"],
             attempts=row["attempts"],
             dedup_key=row["dedup_key"],
@@ -133,9 +133,12 @@ async def due_rows(conn: Connection, now: datetime, limit: int) -> list[OutboxRo
     ]
 
 
-async def next_due_at(conn: Connection) -> str | None:
-    return await conn.fetchval(
-        "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+async def next_due_at(conn: Connection) -> datetime | None:
+    """When the earliest pending row falls due; None when nothing is pending."""
+    return instant(
+        await conn.fetchval(
+            "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+        )
     )
 
 
@@ -212,7 +215,7 @@ async def replace_payload(conn: Connection, row_id: int, payload: dict[str, Any]
     """A pending row's payload, replaced whole (stored as JSON)."""
     await conn.execute(
         "UPDATE outbox SET payload = ? WHERE id = ?",
-        (json.dumps(payload, ensure_ascii=False), row_id),
+        (to_json(payload), row_id),
     )
 
 

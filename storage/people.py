@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from storage.db import Connection, Database, Row
+from storage.values import converted
 
 # --- users ---------------------------------------------------------------------------
 
@@ -29,13 +31,15 @@ async def record_contact(
     )
 
 
-async def find_user(db: Database, user_id: int) -> Row | None:
-    """Columns user_id, locale, consent_status, unreachable_at, reminders_paused."""
-    return await db.fetchone(
+async def find_user(db: Database, user_id: int) -> dict[str, Any] | None:
+    """Keys user_id, locale, consent_status, unreachable_at (datetime or None),
+    reminders_paused."""
+    row = await db.fetchone(
         "SELECT user_id, locale, consent_status, unreachable_at, reminders_paused"
         " FROM users WHERE user_id = ?",
         (user_id,),
     )
+    return None if row is None else converted(row, instants=("unreachable_at",))
 
 
 async def set_locale(conn: Connection, user_id: int, locale: str, now: datetime) -> None:
@@ -158,8 +162,10 @@ async def manager_names(conn: Connection, user_ids: Sequence[int]) -> dict[int, 
 
 
 async def active_managers(conn: Connection) -> list[Row]:
-    """Active `managers` rows by user_id; read user_id, role, away (and display_name)."""
-    return await conn.fetchall("SELECT * FROM managers WHERE active = 1 ORDER BY user_id")
+    """Active `managers` rows by user_id: columns user_id, display_name, role, away."""
+    return await conn.fetchall(
+        "SELECT user_id, display_name, role, away FROM managers WHERE active = 1 ORDER BY user_id"
+    )
 
 
 async def set_away(

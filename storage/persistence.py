@@ -14,6 +14,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from storage.db import Database
+from storage.values import from_json
 
 JsonDict = dict[str, Any]
 
@@ -38,11 +39,11 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
 
     async def get_user_data(self) -> dict[int, JsonDict]:
         rows = await self.db.fetchall("SELECT user_id, data FROM ptb_user_data")
-        return {row["user_id"]: json.loads(row["data"]) for row in rows}
+        return {row["user_id"]: from_json(row["data"]) for row in rows}
 
     async def get_chat_data(self) -> dict[int, JsonDict]:
         rows = await self.db.fetchall("SELECT chat_id, data FROM ptb_chat_data")
-        return {row["chat_id"]: json.loads(row["data"]) for row in rows}
+        return {row["chat_id"]: from_json(row["data"]) for row in rows}
 
     async def get_bot_data(self) -> JsonDict:
         return {}
@@ -54,7 +55,11 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
         rows = await self.db.fetchall(
             "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
         )
-        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+        # The key is JSON text in a text column on either database; the state is a JSON
+        # scalar, which PostgreSQL's jsonb hands over already parsed ("PRICE", 3), where
+        # `from_json` would take a string for JSON text.
+        parse_state = json.loads if self.db.dialect == "sqlite" else _as_read
+        return {tuple(json.loads(row["key"])): parse_state(row["state"]) for row in rows}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
@@ -145,6 +150,10 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
             self._written.pop(slot, None)
             raise
         self._written[slot] = payload
+
+
+def _as_read(value: Any) -> Any:
+    return value
 
 
 def _refuse(value: object) -> Any:

@@ -9,7 +9,6 @@ steps cannot leave a lead without its application or an application nobody hears
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -53,10 +52,10 @@ class Standing:
     """Where a user's latest submitted application stands, for /status."""
 
     application_id: int
-    submitted_at: str
+    submitted_at: datetime
     decision: str
-    monthly_payment: str
-    loan_amount: str
+    monthly_payment: Decimal
+    loan_amount: Decimal
     lead_id: int | None
     lead_status: str | None
     human_requested: bool
@@ -130,11 +129,9 @@ async def save_draft(
     return draft_id
 
 
-def _draft_answers(answers: dict[str, Any]) -> str:
+def _draft_answers(answers: dict[str, Any]) -> dict[str, Any]:
     """Drafts keep the lending answers only; name and phone wait for the submission."""
-    return json.dumps(
-        {k: v for k, v in answers.items() if k not in ("full_name", "phone")}, ensure_ascii=False
-    )
+    return {k: v for k, v in answers.items() if k not in ("full_name", "phone")}
 
 
 async def abandon_draft(runtime: Runtime, user_id: int) -> bool:
@@ -301,13 +298,11 @@ async def request_human_for(runtime: Runtime, user_id: int) -> int:
 
 
 async def load_application(runtime: Runtime, application_id: int) -> dict[str, Any] | None:
-    row = await store.application(runtime.db, application_id)
-    if row is None:
-        return None
-    return {**dict(row), "answers": json.loads(row["answers"])}
+    """The application's stored columns, its answers as a dict (see store.application)."""
+    return await store.application(runtime.db, application_id)
 
 
-async def set_aside_at(runtime: Runtime, user_id: int) -> str | None:
+async def set_aside_at(runtime: Runtime, user_id: int) -> datetime | None:
     """When the prospect's latest unfinished application was set aside (/cancel), if any."""
     return await store.last_abandoned_at(runtime.db, user_id)
 

@@ -10,7 +10,6 @@ the chat command runs the same SELECTs on the bot's connection.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -101,10 +100,12 @@ async def what_if(
     report = WhatIfReport(days=days, policy_name=policy.name)
     changes: list[Change] = []
     for row in await store.submitted_with_assessments(conn, since):
+        before_payment = row["monthly_payment"]
         try:
-            answers = Answers.model_validate(json.loads(row["answers"]))
-            before_payment = Decimal(row["monthly_payment"])
+            answers = Answers.model_validate(row["answers"])
         except (ValidationError, ValueError, TypeError, ArithmeticError):
+            answers = None
+        if answers is None or before_payment is None:
             report.skipped += 1
             continue
         day = _local_day(row["submitted_at"], tz, now)
@@ -124,11 +125,9 @@ async def what_if(
     return report
 
 
-def _local_day(moment: str | None, tz: ZoneInfo, now: datetime) -> date:
-    try:
-        return datetime.fromisoformat(str(moment)).astimezone(tz).date()
-    except ValueError:
-        return now.astimezone(tz).date()
+def _local_day(moment: datetime | None, tz: ZoneInfo, now: datetime) -> date:
+    """The submission's day where the company is; today for a stamp that could not be read."""
+    return (moment or now).astimezone(tz).date()
 
 
 def read_only_uri(database: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from services.runtime import Runtime
 from storage import outbox, people
@@ -192,7 +192,3 @@ async def deliver_waiting(runtime: Runtime, user_id: int) -> int:
 async def locale_of_user(conn: Connection, user_id: int, default: str) -> str:
     locale = await people.user_locale(conn, user_id)
     return locale if locale is not None else default
-
-
-def now_iso(moment: datetime) -> str:
-    return moment.isoformat()

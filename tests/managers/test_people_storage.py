@@ -57,3 +57,16 @@ async def test_deactivating_tells_whether_there_was_an_active_row(world: Sandbox
 
 async def test_nothing_assigned_yet_means_no_last_owner(world: SandboxWorld) -> None:
     assert await people.last_assigned_owner(world.runtime.db.conn) is None
+
+
+async def test_unreachable_since_reads_back_as_an_aware_datetime(world: SandboxWorld) -> None:
+    db = world.runtime.db
+    async with db.transaction() as conn:
+        await people.record_contact(conn, 5005, locale="en", first_name="Ann", now=NOW)
+        await people.mark_unreachable(conn, 5005, NOW)
+        await people.mark_unreachable(conn, 5005, datetime(2026, 3, 3, tzinfo=UTC))
+    row = await people.find_user(db, 5005)
+    assert row is not None
+    assert row["unreachable_at"] == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # the first
+    stored = await db.fetchval("SELECT unreachable_at FROM users WHERE user_id = 5005")
+    assert stored == "2026-03-02T09:30:00+00:00"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from bot.sandbox.world import SandboxWorld
 from storage import applications as store
@@ -21,7 +22,7 @@ async def _user(world: SandboxWorld, user_id: int) -> None:
 async def test_an_answer_without_an_open_draft_updates_nothing(world: SandboxWorld) -> None:
     db = world.runtime.db
     await _user(world, 501)
-    draft = {"answers": "{}", "locale": "en", "step": "price", "at": AT}
+    draft = {"answers": {}, "locale": "en", "step": "price", "at": AT}
     assert await store.update_open_draft(db, 501, **draft) is None
     async with db.transaction() as conn:
         draft_id = await store.insert_draft(conn, 501, **draft)
@@ -30,7 +31,7 @@ async def test_an_answer_without_an_open_draft_updates_nothing(world: SandboxWor
         assert await store.abandon_drafts(conn, 501, AT) is True
         assert await store.abandon_drafts(conn, 501, AT) is False
     assert await store.update_open_draft(db, 501, **draft) is None
-    assert await store.last_abandoned_at(db, 501) == "2026-03-02T09:30:00+00:00"
+    assert (await store.last_abandoned_at(db, 501)).isoformat() == "2026-03-02T09:30:00+00:00"
 
 
 async def test_a_pending_result_is_found_by_its_own_application_only(world: SandboxWorld) -> None:
@@ -43,3 +44,59 @@ async def test_a_pending_result_is_found_by_its_own_application_only(world: Sand
         )
         assert await outbox.pending_with_prefix(conn, "result:12:") is True
         assert await outbox.pending_with_prefix(conn, "result:1:") is False
+
+
+async def test_reads_hand_back_datetimes_decimals_and_dicts(world: SandboxWorld) -> None:
+    db = world.runtime.db
+    await _user(world, 502)
+    record = {
+        "decision": "prequalified", "tier": "A", "score": 88, "loan_amount": "140000.00",
+        "monthly_payment": "4120.50", "annual_rate": "3.8", "apr": "4.12",
+    }  # fmt: skip
+    async with db.transaction() as conn:
+        draft_id = await store.insert_draft(
+            conn, 502, answers={"price": "20万"}, locale="zh", step="price", at=AT
+        )
+        # Drafts are stored as the JSON text they always were (readable Chinese).
+        stored = await conn.fetchval("SELECT answers FROM applications WHERE id = ?", (draft_id,))
+        assert stored == '{"price": "20万"}'
+        await store.submit_draft(
+            conn, draft_id, answers='{"price":"200000.00"}', full_name="Li", phone="+86138",
+            locale="zh", at=AT,
+        )  # fmt: skip
+        await store.insert_assessment(conn, draft_id, record, AT)
+    standing = await store.latest_standing(db, 502)
+    assert standing is not None
+    assert standing["submitted_at"] == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    assert standing["submitted_at"].utcoffset() is not None
+    assert standing["monthly_payment"] == Decimal("4120.50")
+    assert str(standing["monthly_payment"]) == "4120.50"  # the cents as stored
+    assert str(standing["loan_amount"]) == "140000.00"
+    assert standing["lead_id"] is None
+    application = await store.application(db, draft_id)
+    assert application is not None and application["answers"] == {"price": "200000.00"}
+    assert await store.application(db, 424242) is None
+    assert await store.last_abandoned_at(db, 502) is None
+
+
+async def test_the_what_if_rows_keep_a_damaged_value_to_their_own_row(world: SandboxWorld) -> None:
+    db = world.runtime.db
+    await _user(world, 503)
+    async with db.transaction() as conn:
+        for answers, payment in (('{"price":"1.00"}', "99.90"), ("{not json", "n/a")):
+            application_id = await store.insert_submitted(
+                conn, 503, answers=answers, full_name="Li", phone="+86138", locale="en",
+                at=AT, based_on=None,
+            )  # fmt: skip
+            await conn.execute(
+                "INSERT INTO assessments (application_id, decision, tier, score, loan_amount,"
+                " monthly_payment, annual_rate, apr, result, created_at)"
+                " VALUES (?, 'review', NULL, 60, '1.00', ?, '3.8', '0', '{}', ?)",
+                (application_id, payment, AT.isoformat()),
+            )
+        rows = await store.submitted_with_assessments(conn, AT - timedelta(days=1))
+    assert [(r["answers"], r["monthly_payment"], r["submitted_at"]) for r in rows] == [
+        ({"price": "1.00"}, Decimal("99.90"), datetime(2026, 3, 2, 9, 30, tzinfo=UTC)),
+        (None, None, datetime(2026, 3, 2, 9, 30, tzinfo=UTC)),
+    ]
+    assert [r["source"] for r in rows] == ["direct", "direct"]
