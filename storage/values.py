@@ -49,3 +49,29 @@ def from_json(value: str | bytes | dict | list | None) -> Any:
 def to_json(value: Any) -> str:
     """JSON text for a parameter: readable Chinese, the same text on both databases."""
     return json.dumps(value, ensure_ascii=False)
+
+
+# The converters under other names: `converted`'s keyword arguments shadow them.
+_instant, _day, _money, _from_json = instant, day, money, from_json
+
+
+def converted(
+    row: Any,
+    *,
+    instants: tuple[str, ...] = (),
+    days: tuple[str, ...] = (),
+    money: tuple[str, ...] = (),
+    json: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A row as a dict (`row["x"]` still works) with the named columns converted."""
+    # zip over keys(): ~7x faster than reading a sqlite3.Row by name column by column.
+    values = dict(zip(row.keys(), row, strict=True))
+    for name in instants:
+        values[name] = _instant(values[name])
+    for name in days:
+        values[name] = _day(values[name])
+    for name in money:
+        values[name] = _money(values[name])
+    for name in json:
+        values[name] = _from_json(values[name])
+    return values
