@@ -127,15 +127,13 @@ async def disbursal_prefill(db: Database, lead_id: int) -> dict[str, Any] | None
     )
     if row is None:
         return None
-    values = dict(zip(row.keys(), row, strict=True))
+    values = converted(row, money=("loan_amount", "annual_rate"))
     try:
         answers = from_json(values["answers"]) if values["answers"] else None
     except ValueError:
         # Only prefills the dialog: broken answers leave it to the manager's own figures.
         answers = None
     values["answers"] = answers if isinstance(answers, dict) else {}
-    values["loan_amount"] = money(values["loan_amount"])
-    values["annual_rate"] = money(values["annual_rate"])
     return values
 
 
@@ -153,8 +151,8 @@ async def loan_of_lead(conn: Connection, lead_id: int) -> int | None:
 
 
 # --- reading loans back ------------------------------------------------------------------
-# A loan row has every loans column plus `manager_name` and `locale`; installment rows
-# have every installments column.
+# A loan has every loans column plus `manager_name` and `locale` (typed by `loan_values`);
+# an installment has every installments column (typed by `installment_values`).
 
 
 async def loan(db: Database, loan_id: int) -> dict[str, Any] | None:
