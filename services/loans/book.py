@@ -9,8 +9,8 @@ borrower's welcome (terms, APR, schedule as text and as a picture, how reminders
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,10 +26,13 @@ from services.keyboards import inline_keyboard
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
-from storage.db import Connection, Row
+from storage.db import Connection
 from storage.loans import book as book_store
 
 log = logging.getLogger(__name__)
+
+# A row as storage.loans hands it over: by column name, stored values already typed.
+Stored = Mapping[str, Any]
 
 CHART_RENDERER = "loan_chart"  # the outbox renderer that draws a new loan's schedule
 
@@ -200,19 +203,14 @@ async def lead_for_disbursal(runtime: Runtime, lead_id: int) -> LeadForDisbursal
     if row is None:
         return None
     today = runtime.local_now().date()
-    answers: dict = {}
-    if row["answers"]:
-        try:
-            answers = json.loads(row["answers"])
-        except ValueError:
-            answers = {}
+    answers: dict = row["answers"]
     policy = runtime.policy
     price = parse_decimal(str(answers.get("price", ""))) if answers.get("price") else None
-    principal = parse_decimal(row["loan_amount"] or "") or ZERO
+    principal = row["loan_amount"] or ZERO
     if not principal and price is not None:
         down = parse_decimal(str(answers.get("down_payment", "0"))) or ZERO
         principal = money(price - down)
-    rate = parse_decimal(row["annual_rate"] or "") or policy.rates.worst_rate
+    rate = row["annual_rate"] or policy.rates.worst_rate
     try:
         method = RepaymentMethod(answers.get("method", "annuity"))
     except ValueError:
@@ -355,7 +353,7 @@ class LoanView:
     upfront_fee: Decimal
     apr: Decimal
     status: str
-    disbursed_at: str
+    disbursed_at: datetime
     locale: str
     installments: list[InstallmentView] = field(default_factory=list)
 
@@ -395,26 +393,26 @@ async def loans_of_user(
     return [await _loan_view(runtime, row) for row in rows]
 
 
-async def _loan_view(runtime: Runtime, row: Row) -> LoanView:
+async def _loan_view(runtime: Runtime, row: Stored) -> LoanView:
     installments = await book_store.installments(runtime.db, row["id"])
     return _view(row, installments)
 
 
-def _view(row: Row, installments: list[Row]) -> LoanView:
+def _view(row: Stored, installments: list[Stored]) -> LoanView:
     return LoanView(
         id=row["id"],
         user_id=row["user_id"],
         lead_id=row["lead_id"],
         manager_id=row["manager_id"],
         manager_name=row["manager_name"],
-        principal=Decimal(row["principal"]),
-        annual_rate=Decimal(row["annual_rate"]),
+        principal=row["principal"],
+        annual_rate=row["annual_rate"],
         rate_type=row["rate_type"],
         term_months=row["term_months"],
         method=row["method"],
-        balloon_amount=Decimal(row["balloon_amount"]),
-        upfront_fee=Decimal(row["upfront_fee"]),
-        apr=Decimal(row["apr"]),
+        balloon_amount=row["balloon_amount"],
+        upfront_fee=row["upfront_fee"],
+        apr=row["apr"],
         status=row["status"],
         disbursed_at=row["disbursed_at"],
         locale=row["locale"],
@@ -422,16 +420,17 @@ def _view(row: Row, installments: list[Row]) -> LoanView:
     )
 
 
-def installment_view(row: Row) -> InstallmentView:
+def installment_view(row: Stored) -> InstallmentView:
+    """An installment as storage.loans hands it over (amounts Decimal, due date a date)."""
     return InstallmentView(
         id=row["id"],
         n=row["n"],
-        due_date=date.fromisoformat(row["due_date"]),
-        payment=Decimal(row["payment"]),
-        principal=Decimal(row["principal"]),
-        interest=Decimal(row["interest"]),
-        balance=Decimal(row["balance"]),
-        paid_amount=Decimal(row["paid_amount"]),
+        due_date=row["due_date"],
+        payment=row["payment"],
+        principal=row["principal"],
+        interest=row["interest"],
+        balance=row["balance"],
+        paid_amount=row["paid_amount"],
         status=row["status"],
     )
 
@@ -573,11 +572,8 @@ async def overdue_buckets(runtime: Runtime, today: date | None = None) -> list[O
     counts = {name: 0 for name, _, _ in BUCKETS}
     amounts = {name: ZERO for name, _, _ in BUCKETS}
     for row in rows:
-        days = (today - date.fromisoformat(row["oldest"])).days
-        owed = ZERO
-        for part in row["parts"].split(","):
-            payment, _, paid = part.partition("/")
-            owed += Decimal(payment) - Decimal(paid)
+        days = (today - row["oldest"]).days
+        owed = row["owed"]
         for name, low, high in BUCKETS:
             if days >= low and (high is None or days <= high):
                 counts[name] += 1

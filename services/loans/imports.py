@@ -444,11 +444,7 @@ async def import_payments(
             raise _RowProblem(f"loan_id: there is no loan {loan_id}")
         if found["status"] == "paid":
             raise _RowProblem(f"loan {loan_id} installment {n} is already paid")
-        left = (
-            Decimal(found["payment"])
-            - Decimal(found["paid_amount"])
-            - pending.get(found["id"], ZERO)
-        )
+        left = found["payment"] - found["paid_amount"] - pending.get(found["id"], ZERO)
         if left <= 0:
             raise _RowProblem(f"loan {loan_id} installment {n} is paid in full by earlier rows")
         amount = _decimal(row, "amount", left)

@@ -22,6 +22,7 @@ from services.keyboards import inline_keyboard
 from services.loans.book import (
     InstallmentView,
     LoanView,
+    Stored,
     borrower_name,
     installment_view,
     loan_in_conn,
@@ -29,7 +30,7 @@ from services.loans.book import (
 from services.people import managers
 from services.runtime import Runtime
 from storage import outbox
-from storage.db import Connection, Row
+from storage.db import Connection
 from storage.loans import book as book_store
 from storage.loans import payments as payments_store
 
@@ -74,7 +75,7 @@ async def may_work_loan(conn: Connection, runtime: Runtime, actor_id: int, loan:
 async def apply_payment(
     conn: Connection,
     runtime: Runtime,
-    row: Row,
+    row: Stored,
     amount: Decimal,
     *,
     source: str,
@@ -216,12 +217,14 @@ async def reject_reported(runtime: Runtime, actor_id: int, installment_id: int) 
     async with runtime.db.transaction() as conn:
         row, loan = await _reported(conn, runtime, actor_id, installment_id)
         await payments_store.mark_due_again(conn, installment_id)
+        # The key as it always read: the report's time in ISO text, once per report.
+        reported_at = row["reported_at"].isoformat() if row["reported_at"] else None
         await _message_borrower(
             conn,
             runtime,
             loan,
             "loan_payment_rejected",
-            dedup_key=f"rejected:{installment_id}:{row['reported_at']}",
+            dedup_key=f"rejected:{installment_id}:{reported_at}",
             installment=installment_view(row),
         )
     runtime.wake_outbox()
@@ -230,7 +233,7 @@ async def reject_reported(runtime: Runtime, actor_id: int, installment_id: int) 
 
 async def _reported(
     conn: Connection, runtime: Runtime, actor_id: int, installment_id: int
-) -> tuple[Row, LoanView]:
+) -> tuple[Stored, LoanView]:
     row = await payments_store.installment(conn, installment_id)
     loan = await loan_in_conn(conn, row["loan_id"]) if row is not None else None
     if row is None or loan is None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from lending.policy import Reminders
 from services.loans.book import (
@@ -167,15 +167,13 @@ async def find_due(conn: Connection, rules: Reminders, today: date) -> list[Due]
     of `kind_ranges` (storage.loans.reminders.unsent_reminders).
     """
     rows = await reminders_store.unsent_reminders(conn, kind_ranges(rules, today), today)
-    days: dict[str, date] = {}  # a few distinct due dates: parse each once
     return [
         Due(
             installment_id=row["id"],
             loan_id=row["loan_id"],
             user_id=row["user_id"],
             kind=row["kind"],
-            due_date=days.get(row["due_date"])
-            or days.setdefault(row["due_date"], date.fromisoformat(row["due_date"])),
+            due_date=row["due_date"],
             status=row["status"],
             paused=bool(row["paused"]),
             unreachable=bool(row["unreachable"]),
@@ -226,7 +224,7 @@ async def send_due_reminders(runtime: Runtime) -> int:
 
 
 async def _claim(
-    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, now: str
+    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, now: datetime
 ) -> bool:
     """Record (installment, kind) as sent; False when it already was (the exactly-once gate)."""
     return await reminders_store.claim_reminder(conn, installment_id, kind, user_id, today, now)
@@ -339,9 +337,9 @@ async def send_staff_alerts(runtime: Runtime, today: date) -> int:
             for row in batch:
                 now = runtime.clock.now()
                 kind = row["kind"]
-                if not await _claim(conn, row["id"], kind, row["user_id"], today, now.isoformat()):
+                if not await _claim(conn, row["id"], kind, row["user_id"], today, now):
                     continue
-                days_late = (today - date.fromisoformat(row["due_date"])).days
+                days_late = (today - row["due_date"]).days
                 queued += await _queue_alert(
                     conn, runtime, row["loan_id"], row["id"], kind, days_late
                 )
@@ -427,7 +425,8 @@ async def borrower_unreachable(runtime: Runtime, chat_id: int) -> bool:
                 method="sendMessage",
                 payload={"text": text, "parse_mode": "HTML"},
                 now=runtime.clock.now(),
-                dedup_key=f"unreachable:{loan.id}:{unreachable_at}",
+                # The moment as ISO text, as the key always read: once per blocking.
+                dedup_key=f"unreachable:{loan.id}:{unreachable_at.isoformat()}",
             ):
                 queued += 1
     if queued:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from lending.schedule import Installment
 from storage.db import Connection, Database, Row
+from storage.values import converted, day, from_json, money
 
 # A loan with its manager's name and its borrower's language; callers add the WHERE.
 _LOAN_SQL = (
@@ -19,6 +21,28 @@ _LOAN_SQL = (
     " LEFT JOIN users u ON u.user_id = l.user_id"
 )
 _INSTALLMENTS_SQL = "SELECT * FROM installments WHERE loan_id = ? ORDER BY n"
+
+
+def loan_values(row: Row) -> dict[str, Any]:
+    """A loans row (with whatever else was selected) as a dict: amounts and rates as
+    Decimal, the first due date a date, the instants aware datetimes."""
+    return converted(
+        row,
+        money=("principal", "annual_rate", "balloon_amount", "upfront_fee", "apr"),
+        days=("first_due_date",),
+        instants=("disbursed_at", "created_at"),
+    )
+
+
+def installment_values(row: Row) -> dict[str, Any]:
+    """An installments row as a dict: amounts as Decimal, `due_date` a date, `reported_at`
+    and `paid_at` aware datetimes (or None)."""
+    return converted(
+        row,
+        money=("payment", "principal", "interest", "balance", "paid_amount"),
+        days=("due_date",),
+        instants=("reported_at", "paid_at"),
+    )
 
 
 # --- booking ----------------------------------------------------------------------------
@@ -88,11 +112,11 @@ async def insert_installments(
     )
 
 
-async def disbursal_prefill(db: Database, lead_id: int) -> Row | None:
-    """The lead (id, user_id, owner_id, status) with its application's `answers` and
-    `full_name` and its latest assessment's `loan_amount` and `annual_rate` (None when
-    there is no application or assessment)."""
-    return await db.fetchone(
+async def disbursal_prefill(db: Database, lead_id: int) -> dict[str, Any] | None:
+    """The lead (id, user_id, owner_id, status) with its application's `answers` (a dict;
+    {} when unreadable) and `full_name` and its latest assessment's `loan_amount` and
+    `annual_rate` (Decimal; None when there is no application or assessment)."""
+    row = await db.fetchone(
         "SELECT l.id, l.user_id, l.owner_id, l.status, a.answers, a.full_name,"
         " s.loan_amount, s.annual_rate"
         " FROM leads l LEFT JOIN applications a ON a.id = l.application_id"
@@ -101,6 +125,16 @@ async def disbursal_prefill(db: Database, lead_id: int) -> Row | None:
         " WHERE l.id = ?",
         (lead_id,),
     )
+    if row is None:
+        return None
+    values = converted(row, money=("loan_amount", "annual_rate"))
+    try:
+        answers = from_json(values["answers"]) if values["answers"] else None
+    except ValueError:
+        # Only prefills the dialog: broken answers leave it to the manager's own figures.
+        answers = None
+    values["answers"] = answers if isinstance(answers, dict) else {}
+    return values
 
 
 async def lead_to_disburse(conn: Connection, lead_id: int) -> Row | None:
@@ -117,56 +151,73 @@ async def loan_of_lead(conn: Connection, lead_id: int) -> int | None:
 
 
 # --- reading loans back ------------------------------------------------------------------
-# A loan row has every loans column plus `manager_name` and `locale`; installment rows
-# have every installments column.
+# A loan has every loans column plus `manager_name` and `locale` (typed by `loan_values`);
+# an installment has every installments column (typed by `installment_values`).
 
 
-async def loan(db: Database, loan_id: int) -> Row | None:
-    return await db.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+async def loan(db: Database, loan_id: int) -> dict[str, Any] | None:
+    row = await db.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    return None if row is None else loan_values(row)
 
 
-async def loans_of_user(db: Database, user_id: int, *, active_only: bool) -> list[Row]:
+async def loans_of_user(db: Database, user_id: int, *, active_only: bool) -> list[dict[str, Any]]:
     """The borrower's loans (only the active ones with `active_only`), oldest first."""
     sql = _LOAN_SQL + " WHERE l.user_id = ?" + (" AND l.status = 'active'" if active_only else "")
-    return await db.fetchall(sql + " ORDER BY l.id", (user_id,))
+    return [loan_values(row) for row in await db.fetchall(sql + " ORDER BY l.id", (user_id,))]
 
 
-async def installments(db: Database, loan_id: int) -> list[Row]:
+async def installments(db: Database, loan_id: int) -> list[dict[str, Any]]:
     """The loan's installments in order."""
-    return await db.fetchall(_INSTALLMENTS_SQL, (loan_id,))
+    return [installment_values(row) for row in await db.fetchall(_INSTALLMENTS_SQL, (loan_id,))]
 
 
-async def loan_in_conn(conn: Connection, loan_id: int) -> Row | None:
+async def loan_in_conn(conn: Connection, loan_id: int) -> dict[str, Any] | None:
     """`loan`, through an open transaction's connection."""
-    return await conn.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    row = await conn.fetchone(_LOAN_SQL + " WHERE l.id = ?", (loan_id,))
+    return None if row is None else loan_values(row)
 
 
-async def installments_in_conn(conn: Connection, loan_id: int) -> list[Row]:
+async def installments_in_conn(conn: Connection, loan_id: int) -> list[dict[str, Any]]:
     """`installments`, through an open transaction's connection."""
-    return await conn.fetchall(_INSTALLMENTS_SQL, (loan_id,))
+    return [installment_values(row) for row in await conn.fetchall(_INSTALLMENTS_SQL, (loan_id,))]
 
 
-async def loans_by_ids(conn: Connection, loan_ids: list[int]) -> list[Row]:
-    """Several loan rows in one query (`loan_ids` not empty), in no particular order."""
+async def loans_by_ids(conn: Connection, loan_ids: list[int]) -> list[dict[str, Any]]:
+    """Several loans in one query (`loan_ids` not empty), in no particular order."""
     marks = ",".join("?" * len(loan_ids))
-    return await conn.fetchall(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids)
+    rows = await conn.fetchall(_LOAN_SQL + f" WHERE l.id IN ({marks})", loan_ids)
+    return [loan_values(row) for row in rows]
 
 
 # --- the book as a whole -----------------------------------------------------------------
 
 
-async def arrears_by_loan(db: Database, today: date) -> list[Row]:
-    """One row per active loan with unpaid installments due before `today`: `loan_id`,
-    `oldest` (the earliest such due date) and `parts`, "payment/paid_amount" of each of
-    those installments joined by commas. Reads only the partial index of unpaid
-    installments by due date."""
-    return await db.fetchall(
+async def arrears_by_loan(db: Database, today: date) -> list[dict[str, Any]]:
+    """One dict per active loan with unpaid installments due before `today`: `loan_id`,
+    `oldest` (the earliest such due date) and `owed` (the unpaid parts of those
+    installments, an exact Decimal). Reads only the partial index of unpaid installments
+    by due date."""
+    # SQLite's SUM over the text amounts would go through floats: the amounts come as text
+    # ("payment/paid_amount", joined by commas) and are added here as Decimals.
+    rows = await db.fetchall(
         "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
         " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
         " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
         " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
         (today.isoformat(),),
     )
+    return [
+        {"loan_id": row["loan_id"], "oldest": day(row["oldest"]), "owed": _owed(row["parts"])}
+        for row in rows
+    ]
+
+
+def _owed(parts: str) -> Decimal:
+    owed = Decimal(0)
+    for part in parts.split(","):
+        payment, _, paid = part.partition("/")
+        owed += money(payment) - money(paid)
+    return owed
 
 
 async def close_if_repaid(conn: Connection, loan_id: int) -> bool:

@@ -8,8 +8,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from storage.db import Connection, Database, Row
+from storage.values import converted
 
 
 class ConstraintConflict(Exception):
@@ -73,12 +75,14 @@ async def payment_ref_recorded(db: Database, payment_ref: str) -> bool:
     )
 
 
-async def installment_to_pay(db: Database, loan_id: int, n: int) -> Row | None:
-    """The loan's installment number `n`: its id, payment, paid_amount and status."""
-    return await db.fetchone(
+async def installment_to_pay(db: Database, loan_id: int, n: int) -> dict[str, Any] | None:
+    """The loan's installment number `n`: its id, payment and paid_amount (Decimal) and
+    status."""
+    row = await db.fetchone(
         "SELECT id, payment, paid_amount, status FROM installments WHERE loan_id = ? AND n = ?",
         (loan_id, n),
     )
+    return None if row is None else converted(row, money=("payment", "paid_amount"))
 
 
 async def loan_exists(db: Database, loan_id: int) -> bool:

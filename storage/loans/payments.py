@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from storage.db import Connection, Row
-
-
-async def installment(conn: Connection, installment_id: int) -> Row | None:
-    """Every column of the installment."""
-    return await conn.fetchone("SELECT * FROM installments WHERE id = ?", (installment_id,))
+from storage.db import Connection
+from storage.loans.book import installment_values
 
 
-async def installment_of_loan(conn: Connection, loan_id: int, n: int) -> Row | None:
-    """Every column of the loan's installment number `n`."""
-    return await conn.fetchone(
+async def installment(conn: Connection, installment_id: int) -> dict[str, Any] | None:
+    """Every column of the installment (typed as `book.installment_values` says)."""
+    row = await conn.fetchone("SELECT * FROM installments WHERE id = ?", (installment_id,))
+    return None if row is None else installment_values(row)
+
+
+async def installment_of_loan(conn: Connection, loan_id: int, n: int) -> dict[str, Any] | None:
+    """Every column of the loan's installment number `n` (typed as `installment`)."""
+    row = await conn.fetchone(
         "SELECT * FROM installments WHERE loan_id = ? AND n = ?", (loan_id, n)
     )
+    return None if row is None else installment_values(row)
 
 
 async def set_paid_amount(

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from storage.db import Connection, Database, Row
+from storage.db import Connection, Database
+from storage.loans.book import installment_values
+from storage.values import day, instant
 
 # (kind, first due date, last due date), inclusive: the installments in each kind on a day.
 KindRange = tuple[str, date, date]
@@ -32,11 +36,13 @@ def _unsent_in_ranges(ranges: list[KindRange]) -> tuple[str, list[str]]:
     return " UNION ALL ".join(parts), params
 
 
-async def unsent_reminders(conn: Connection, ranges: list[KindRange], today: date) -> list[Row]:
+async def unsent_reminders(
+    conn: Connection, ranges: list[KindRange], today: date
+) -> list[dict[str, Any]]:
     """Installments of active loans in a borrower kind of `ranges` that was never sent: `id`,
-    `loan_id`, `due_date`, `status`, `kind`, `user_id`, `paused` (the borrower sent /stop),
-    `unreachable` (they blocked the bot) and `reminded_today` (they had a borrower reminder
-    on `today` already).
+    `loan_id`, `due_date` (a date), `status`, `kind`, `user_id`, `paused` (the borrower sent
+    /stop), `unreachable` (they blocked the bot) and `reminded_today` (they had a borrower
+    reminder on `today` already).
 
     The benchmarked scan (bench/bench_reminders.py, which reads its plan through
     `conn.fetchall`): only installments that pass the reminders_sent probe are joined to
@@ -51,31 +57,53 @@ async def unsent_reminders(conn: Connection, ranges: list[KindRange], today: dat
         f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
         " LEFT JOIN users u ON u.user_id = l.user_id"
     )
-    return await conn.fetchall(sql, [today.isoformat(), *params])
+    rows = await conn.fetchall(sql, [today.isoformat(), *params])
+    due_date = cache(day)  # a scan's rows share a few due dates: each is converted once
+    # By position (the SELECT above fixes the order) into dict literals: cheaper than
+    # dict(zip(keys, row)) for the thousands of rows of a morning's scan.
+    return [
+        {
+            "id": id_,
+            "loan_id": loan_id,
+            "due_date": due_date(due),
+            "status": status,
+            "kind": kind,
+            "user_id": user_id,
+            "paused": paused,
+            "unreachable": unreachable,
+            "reminded_today": reminded_today,
+        }
+        for id_, loan_id, due, status, kind, user_id, paused, unreachable, reminded_today in rows
+    ]
 
 
-async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[Row]:
+async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[dict[str, Any]]:
     """Installments of active loans in a staff alert kind of `ranges` that was never sent:
-    `id`, `loan_id`, `due_date`, `kind`, `user_id`; oldest first, and for one installment
-    the manager's alert before the admins'."""
+    `id`, `loan_id`, `due_date` (a date), `kind`, `user_id`; oldest first, and for one
+    installment the manager's alert before the admins'."""
     unsent, params = _unsent_in_ranges(ranges)
-    return await db.fetchall(
+    rows = await db.fetchall(
         f"SELECT c.id, c.loan_id, c.due_date, c.kind, l.user_id FROM ({unsent}) c"
         " JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
         " ORDER BY c.due_date, c.id, c.kind DESC",
         params,
     )
+    due_date = cache(day)
+    return [
+        {"id": id_, "loan_id": loan_id, "due_date": due_date(due), "kind": kind, "user_id": user_id}
+        for id_, loan_id, due, kind, user_id in rows
+    ]
 
 
 async def claim_reminder(
-    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, created_at: str
+    conn: Connection, installment_id: int, kind: str, user_id: int, today: date, at: datetime
 ) -> bool:
-    """Record (installment, kind) as sent on `today`; False when it already was (the
-    exactly-once gate). `created_at` is the ISO time text the caller stamps it with."""
+    """Record (installment, kind) as sent on `today`, stamped `at`; False when it already
+    was (the exactly-once gate)."""
     inserted = await conn.execute(
         "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (installment_id, kind, user_id, today.isoformat(), created_at),
+        (installment_id, kind, user_id, today.isoformat(), at.isoformat()),
     )
     return inserted == 1
 
@@ -101,10 +129,12 @@ async def record_sent(
 # --- what a batch re-reads inside its write transaction -----------------------------------
 
 
-async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[Row]:
-    """Every column of these installments (`installment_ids` not empty)."""
+async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[dict[str, Any]]:
+    """Every column of these installments (`installment_ids` not empty), typed as
+    `book.installment_values` says."""
     marks = ",".join("?" * len(installment_ids))
-    return await conn.fetchall(f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids)
+    rows = await conn.fetchall(f"SELECT * FROM installments WHERE id IN ({marks})", installment_ids)
+    return [installment_values(row) for row in rows]
 
 
 async def sent_kinds(conn: Connection, installment_ids: list[int]) -> set[tuple[int, str]]:
@@ -130,11 +160,11 @@ async def reminded_on(conn: Connection, today: date, user_ids: list[int]) -> set
 # --- borrowers ----------------------------------------------------------------------------
 
 
-async def unreachable_since(db: Database, user_id: int) -> str | None:
-    """The stored time the user was found to have blocked the bot (None: reachable, or no
-    such user); the text as stored, so it can key "once per blocking"."""
-    row = await db.fetchone("SELECT unreachable_at FROM users WHERE user_id = ?", (user_id,))
-    return None if row is None else row["unreachable_at"]
+async def unreachable_since(db: Database, user_id: int) -> datetime | None:
+    """When the user was found to have blocked the bot (None: reachable, or no such user)."""
+    return instant(
+        await db.fetchval("SELECT unreachable_at FROM users WHERE user_id = ?", (user_id,))
+    )
 
 
 async def active_loan_ids(db: Database, user_id: int) -> list[int]:

@@ -9,7 +9,7 @@ batch) change nothing a borrower sees.
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -128,7 +128,12 @@ async def test_a_reminder_claimed_by_another_process_after_the_scan_is_not_queue
     async with runtime.db.transaction() as conn:
         first = stale[0]
         assert await reminders._claim(
-            conn, first.installment_id, first.kind, first.user_id, today, "2026-03-31T01:30:00"
+            conn,
+            first.installment_id,
+            first.kind,
+            first.user_id,
+            today,
+            datetime(2026, 3, 31, 1, 30, tzinfo=UTC),
         )
 
     async def scanned_before(*args):
