@@ -210,7 +210,8 @@ async def lead_for_disbursal(runtime: Runtime, lead_id: int) -> LeadForDisbursal
     if not principal and price is not None:
         down = parse_decimal(str(answers.get("down_payment", "0"))) or ZERO
         principal = money(price - down)
-    rate = row["annual_rate"] or policy.rates.worst_rate
+    # A 0% dealer promotion is a rate like any other: only a missing one falls back.
+    rate = row["annual_rate"] if row["annual_rate"] is not None else policy.rates.worst_rate
     try:
         method = RepaymentMethod(answers.get("method", "annuity"))
     except ValueError:

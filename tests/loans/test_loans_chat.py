@@ -261,3 +261,16 @@ async def test_the_first_due_date_example_is_a_date_the_manager_could_send(world
     wang.send(example.isoformat())  # the example itself is accepted
     await world.settle()
     assert example.strftime("%Y") in wang.last_text() and "must" not in wang.last_text()
+
+
+async def test_a_zero_rate_promotion_is_prefilled_as_zero_not_the_worst_rate(world):
+    await borrower(world, 1001, "Li")
+    lead_id = await approved_lead(world, owner=7001)
+    async with world.runtime.db.transaction() as conn:
+        await conn.execute("UPDATE assessments SET annual_rate = '0' WHERE 1 = 1")
+    lead = await loans.lead_for_disbursal(world.runtime, lead_id)
+    assert lead.terms.annual_rate == 0
+    async with world.runtime.db.transaction() as conn:
+        await conn.execute("DELETE FROM assessments WHERE 1 = 1")
+    lead = await loans.lead_for_disbursal(world.runtime, lead_id)  # no assessment: no rate
+    assert lead.terms.annual_rate == world.runtime.policy.rates.worst_rate
