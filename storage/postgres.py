@@ -233,7 +233,9 @@ class PostgresDatabase:
         only a timeout, while a caller must see why (malformed, refused, no database)."""
         try:
             psycopg.conninfo.conninfo_to_dict(self.url)
-        except psycopg.Error as error:
+            if "://" in self.url:
+                urlsplit(self.url).port  # noqa: B018 - libpq checks the port only when connecting
+        except (psycopg.Error, ValueError) as error:
             raise DatabaseUrlError(
                 f"DATABASE_URL is not a valid PostgreSQL URL: {_one_line(error, self.url)}"
             ) from None
