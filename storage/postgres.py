@@ -21,6 +21,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from storage.db import DatabaseFileError
+
 Row = dict[str, Any]
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -28,9 +30,10 @@ POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
 
 
-class DatabaseUrlError(RuntimeError):
+class DatabaseUrlError(DatabaseFileError):
     """DATABASE_URL cannot be used: malformed, nothing answers there, refused (credentials,
-    no such database). The message is one line naming the variable, never the password."""
+    no such database). The message is one line naming the variable, never the password.
+    A DatabaseFileError, so whoever reports an unusable database reports this one too."""
 
 
 @lru_cache(maxsize=2048)
