@@ -101,8 +101,8 @@ def _newer(version: int, latest: int) -> MigrationError:
     )
 
 
-# pg_advisory_xact_lock's key for migrations: any constant no other code of ours uses
-# ("autoloan" read as hex-ish digits); held until the migration's transaction ends.
+# pg_advisory_xact_lock's key for migrations: a constant no other lock of ours uses; held
+# until the migration's transaction ends.
 _PG_MIGRATION_LOCK = 0x0A7010A4
 
 _PG_VERSION_TABLE = """
