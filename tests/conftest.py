@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,54 @@ async def world(db_path: Path) -> AsyncIterator[SandboxWorld]:
     """The bot, started on the sandbox; `world.restart()` simulates a new process."""
     async with SandboxWorld.create(db_path) as started:
         yield started
+
+
+# PostgreSQL: a server at PG_TEST_URL (a superuser's or owner's URL); each test gets a
+# schema of its own, named in the URL's search_path and dropped afterwards. Without a
+# server the PostgreSQL tests skip, said once at the end of the run; REQUIRE_POSTGRES=1
+# (CI) makes that a failure instead.
+PG_TEST_URL = os.environ.get("PG_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_pg_unavailable: list[str] = []  # the reason, once found out
+
+
+def _pg_reason() -> str | None:
+    if not _pg_unavailable:
+        import psycopg
+
+        try:
+            psycopg.connect(PG_TEST_URL, connect_timeout=3).close()
+            _pg_unavailable.append("")
+        except psycopg.Error as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            _pg_unavailable.append(f"no PostgreSQL server at PG_TEST_URL ({first})")
+    return _pg_unavailable[0] or None
+
+
+def with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema of this test's own."""
+    reason = _pg_reason()
+    if reason:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason}; REQUIRE_POSTGRES=1 needs one", pytrace=False)
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield with_search_path(PG_TEST_URL, schema)
+    finally:
+        with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _pg_unavailable and _pg_unavailable[0]:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {_pg_unavailable[0]}")
