@@ -40,7 +40,7 @@ from services.loans import reminders
 from services.people.users import load_unreachable, note_unreachable
 from services.rendering import Renderer
 from services.runtime import Runtime
-from storage.db import Database
+from storage.connect import open_database
 from storage.migrations import migrate
 from storage.persistence import SqlitePersistence
 
@@ -146,7 +146,7 @@ def build_runtime(
     settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None
 ) -> Runtime:
     return Runtime(
-        db=Database(settings.database_path),
+        db=open_database(settings.database),
         policy=policy or load_policy(settings.policy_path),
         clock=clock or SystemClock(),
         renderer=Renderer(settings.timezone),

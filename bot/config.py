@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.connect import is_postgres_url
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 
@@ -43,6 +46,8 @@ class Settings(BaseSettings):
     manager_ids: IdList = frozenset()
     admin_ids: IdList = frozenset()
     database_path: Path = Path("autoloan.sqlite3")
+    # postgresql://user@host:5432/name: the shared database; overrides DATABASE_PATH.
+    database_url: SecretStr | None = None
     policy_path: Path | None = None
     default_locale: Literal["en", "zh"] = "en"
     timezone: str = "Asia/Shanghai"
@@ -137,6 +142,32 @@ class Settings(BaseSettings):
         if path.is_dir():
             raise ValueError(f"{path} is a directory; give the database file, like {path}/bot.db")
         return path
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        if not is_postgres_url(url):
+            raise ValueError("must start with postgresql:// (for SQLite, set DATABASE_PATH)")
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises
+        except ValueError:
+            raise ValueError(
+                "is not a valid URL, e.g. postgresql://bot@db.example:5432/loans"
+            ) from None
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("names no host, e.g. postgresql://bot@db.example:5432/loans")
+        return SecretStr(url)
+
+    @property
+    def database(self) -> str | Path:
+        """Where the data lives: DATABASE_URL when set, else the SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
 
     @field_validator("policy_path")
     @classmethod

@@ -25,6 +25,7 @@ from bot.sandbox.request import SandboxRequest
 from bot.sandbox.users import ScriptedUser
 from services.clock import ManualClock
 from services.runtime import Runtime
+from storage.connect import is_postgres_url
 
 # A weekday morning in Shanghai (Tuesday 2026-03-03 10:00 local), inside every
 # working-hours and reminder window, so tests start from a predictable moment.
@@ -33,9 +34,11 @@ MANAGER_IDS = (7001, 7002, 7003)
 ADMIN_IDS = (9001,)
 
 
-def sandbox_settings(database_path: Path, **overrides: Any) -> Settings:
+def sandbox_settings(database: Path | str, **overrides: Any) -> Settings:
+    """Settings for a world on `database`: a SQLite file, or a PostgreSQL URL."""
+    where = "database_url" if is_postgres_url(database) else "database_path"
     values: dict[str, Any] = {
-        "database_path": database_path,
+        where: database,
         "manager_chat_id": DEFAULT_MANAGER_CHAT_ID,
         "manager_ids": ",".join(str(i) for i in MANAGER_IDS),
         "admin_ids": ",".join(str(i) for i in ADMIN_IDS),
@@ -66,7 +69,7 @@ class SandboxWorld:
     @classmethod
     def create(
         cls,
-        database_path: Path,
+        database: Path | str,
         *,
         start: datetime = DEFAULT_START,
         core: SandboxCore | None = None,
@@ -76,7 +79,7 @@ class SandboxWorld:
     ) -> SandboxWorld:
         core = core or SandboxCore(clock=ManualClock(start))
         return cls(
-            sandbox_settings(database_path, **settings),
+            sandbox_settings(database, **settings),
             core,
             raise_errors=raise_errors,
             rate_limiter=rate_limiter,
