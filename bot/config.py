@@ -152,14 +152,11 @@ class Settings(BaseSettings):
         if not is_postgres_url(url):
             raise ValueError("must start with postgresql:// (for SQLite, set DATABASE_PATH)")
         try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises
+            urlsplit(url).port  # noqa: B018 - reading it checks it: a port that is not a number raises
         except ValueError:
             raise ValueError(
                 "is not a valid URL, e.g. postgresql://bot@db.example:5432/loans"
             ) from None
-        if not parts.hostname and "host=" not in parts.query:
-            raise ValueError("names no host, e.g. postgresql://bot@db.example:5432/loans")
         return SecretStr(url)
 
     @property

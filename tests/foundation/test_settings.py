@@ -29,6 +29,8 @@ BAD_VALUES = [
         "/no/such/policy.toml",
         "POLICY_PATH: file /no/such/policy.toml does not exist",
     ),
+    ("DATABASE_URL", "mysql://bot@db/loans", "DATABASE_URL: must start with postgresql://"),
+    ("DATABASE_URL", "postgresql://bot:s3cret@db:port/loans", "DATABASE_URL: is not a valid URL"),
     ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE: "),
     ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL: expected an http(s) URL"),
     ("WEBHOOK_PORT", "70000", "WEBHOOK_PORT: "),
@@ -202,3 +204,17 @@ def test_bad_policy_file_stops_the_bot_with_one_line(tmp_path: Path) -> None:
         "POLICY_PATH: policy.toml: ltv.new_personal_fuel: must be between 0 and 100, got 120"
     )
     assert not (tmp_path / "autoloan.sqlite3").exists()  # refused before touching anything
+
+
+def test_database_url_chooses_postgresql_and_never_shows_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert str(load_settings().database).endswith("autoloan.sqlite3")  # SQLite by default
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret@db.example:5432/loans")
+    settings = load_settings()
+    assert settings.database == "postgresql://bot:s3cret@db.example:5432/loans"
+    assert "s3cret" not in repr(settings)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret@db:port/loans")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "s3cret" not in str(caught.value)
