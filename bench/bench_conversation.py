@@ -54,12 +54,14 @@ async def measure(
     name: str | None = None,
     *,
     min_journeys: int = MIN_JOURNEYS,
+    database: str | None = None,
 ) -> dict[str, Any]:
+    """`database`: a PostgreSQL URL (an empty schema) instead of a scratch SQLite file."""
     if journey is None:
         name, journey = default_journey()
     cohorts = _cohorts(prospects, min_journeys)
     with tempfile.TemporaryDirectory(prefix="bench-conversation-") as folder:
-        async with SandboxWorld.create(Path(folder) / "bench.sqlite3") as world:
+        async with SandboxWorld.create(database or Path(folder) / "bench.sqlite3") as world:
             assert world.app is not None
             # The outbox as the running bot delivers it: a round when rows were queued. (A
             # plain drain after every batch looks for due rows once an update when alone.)

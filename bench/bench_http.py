@@ -165,6 +165,7 @@ async def measure(
     *,
     echo: bool = False,
     window: float | None = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
     """`echo`: the floor, PTB's echo bot over the same door, each prospect sending as many
     texts as the journey has steps."""
@@ -178,7 +179,9 @@ async def measure(
     with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
         async with SandboxServer(core) as server:
             log_path = Path(folder) / "bot.log"
-            process = _spawn_bot(server.base_url, Path(folder), log_path, echo=echo)
+            process = _spawn_bot(
+                server.base_url, Path(folder), log_path, echo=echo, database=database
+            )
             try:
                 await core.wait_until(lambda: "getUpdates" in core.calls, within=30)
                 latencies: list[float] = []
@@ -234,7 +237,13 @@ async def measure(
 
 
 def _spawn_bot(
-    base_url: str, folder: Path, log_path: Path, *, echo: bool = False, rate_limiter: bool = False
+    base_url: str,
+    folder: Path,
+    log_path: Path,
+    *,
+    echo: bool = False,
+    rate_limiter: bool = False,
+    database: str | None = None,
 ) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
@@ -245,7 +254,7 @@ def _spawn_bot(
                 "--base-url",
                 base_url,
                 "--database",
-                str(folder / "bench.sqlite3"),
+                database or str(folder / "bench.sqlite3"),
                 "--max-seconds",
                 "180",
                 *(["--echo"] if echo else []),

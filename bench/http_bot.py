@@ -8,7 +8,7 @@ bot answers, not Telegram's 30-messages-a-second cap (which the rate limiter wou
 on the sandbox too); the flood benchmark turns it on, as Telegram's limits are. The process stops by itself
 after --max-seconds, so a benchmark that dies cannot leave it running.
 
-    python -m bench.http_bot --base-url http://127.0.0.1:PORT/bot --database FILE
+    python -m bench.http_bot --base-url http://127.0.0.1:PORT/bot --database FILE|URL
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from telegram.request import HTTPXRequest
 from bot.app import build_application
 from bot.sandbox.echo_bot import build_echo_application
 from bot.sandbox.world import sandbox_settings
+from storage.connect import is_postgres_url
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.http_bot")
     parser.add_argument("--base-url", required=True, help="the sandbox's /bot URL")
-    parser.add_argument("--database", required=True, type=Path)
+    parser.add_argument("--database", required=True, help="a SQLite file or a PostgreSQL URL")
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--echo", action="store_true", help="the floor: PTB's echo bot instead")
     parser.add_argument(
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--base-url must be a loopback sandbox URL (http://127.0.0.1:PORT/bot)")
     logging.basicConfig(level=logging.WARNING)
     settings = sandbox_settings(
-        args.database,
+        args.database if is_postgres_url(args.database) else Path(args.database),
         telegram_bot_token="123456:BENCHMARK-TOKEN-0123456789",
         telegram_api_base_url=args.base_url,
     )

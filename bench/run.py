@@ -32,7 +32,17 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not th
 
 from bench.common import Figure, at_least, at_most  # noqa: E402
 
-SECTIONS = ("floor", "conversation", "http", "flood", "memory", "lending", "reminders", "profile")
+SECTIONS = (
+    "floor",
+    "conversation",
+    "http",
+    "flood",
+    "memory",
+    "lending",
+    "reminders",
+    "postgresql",
+    "profile",
+)
 
 
 class Report:
@@ -355,6 +365,44 @@ def profile_section(report: Report) -> None:
     report.raw["profile"] = report.profile
 
 
+def postgresql_section(report: Report) -> None:
+    from bench import bench_postgres
+
+    reason = bench_postgres.unavailable()
+    if reason:
+        report.add(Figure("PostgreSQL: not measured", None, "", met=False, note=reason))
+        return
+    result = bench_postgres.run(report.quick)
+    report.raw["postgresql"] = result
+    for pair in result["conversation"]:
+        lite, pg = pair["sqlite"], pair["postgresql"]
+        ratio = pg["updates_per_second"] / lite["updates_per_second"]
+        report.add(
+            Figure(
+                f"PostgreSQL: conversation, {pair['prospects']} prospects",
+                pg["updates_per_second"],
+                "updates/s",
+                "≥ 0.25× SQLite's",
+                ratio >= 0.25,
+                f"{ratio:.2f}× SQLite's {lite['updates_per_second']:,.0f}/s in this run; "
+                f"p99 {pg['latency']['p99_ms']:.1f} ms; synchronous_commit on",
+            )
+        )
+    paced = result["paced_http"]
+    lat = paced["latency"]
+    report.add(
+        Figure(
+            f"PostgreSQL: HTTP long polling, {paced['prospects']} prospects, 2-8 s per answer",
+            f"{lat['p50_ms']:.1f} / {lat['p99_ms']:.1f}",
+            "ms p50/p99",
+            "p99 < 100 ms",
+            lat["p99_ms"] < 100 and not paced["unanswered"],
+            f"{paced['updates']} answers, {paced['unanswered']} unanswered, "
+            f"{paced['bot_errors']} tracebacks",
+        )
+    )
+
+
 RUNNERS: dict[str, Callable[[Report], None]] = {
     "floor": floor_section,
     "conversation": conversation_section,
@@ -363,6 +411,7 @@ RUNNERS: dict[str, Callable[[Report], None]] = {
     "memory": memory_section,
     "lending": lending_section,
     "reminders": reminders_section,
+    "postgresql": postgresql_section,
     "profile": profile_section,
 }
 

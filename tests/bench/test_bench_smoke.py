@@ -115,3 +115,10 @@ def test_asyncio_is_left_clean() -> None:
     # The benchmarks use asyncio.run; nothing should leave a loop set for other tests.
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
+
+
+async def test_the_conversation_and_http_figures_run_on_postgresql(pg_url: str) -> None:
+    result = await bench_conversation.measure(3, min_journeys=3, database=pg_url)
+    assert result["completed"] == 3 and result["due_unsent"] == 0
+    over_http = await bench_http.measure(2, (0.0, 0.0), database=pg_url)
+    assert over_http["unanswered"] == 0 and over_http["bot_errors"] == 0
