@@ -24,10 +24,19 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "bot.sqlite3"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """Where a test's data lives: a SQLite file, then a PostgreSQL schema of its own (every
+    test on `world` runs on both)."""
+    if request.param == "sqlite":
+        return db_path
+    return request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
-async def world(db_path: Path) -> AsyncIterator[SandboxWorld]:
+async def world(database: Path | str) -> AsyncIterator[SandboxWorld]:
     """The bot, started on the sandbox; `world.restart()` simulates a new process."""
-    async with SandboxWorld.create(db_path) as started:
+    async with SandboxWorld.create(database) as started:
         yield started
 
 
