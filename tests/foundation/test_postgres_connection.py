@@ -4,6 +4,7 @@ values typed as on SQLite after storage.values; and a bad DATABASE_URL as one li
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -82,7 +83,9 @@ async def test_five_calls_round_trip(pg_url: str) -> None:
         assert row["disbursed_at"].utcoffset() == timedelta(0)
 
         answers = await db.fetchval("SELECT answers FROM applications WHERE id = ?", (application,))
-        assert answers == {"price": "150000", "city": "上海"}
+        # jsonb reads back as its JSON text, as SQLite's JSON column does
+        assert isinstance(answers, str)
+        assert json.loads(answers) == {"price": "150000", "city": "上海"}
         chats = await db.fetchall("SELECT DISTINCT chat_id, message_id FROM outbox")
         assert chats == [{"chat_id": GROUP_CHAT, "message_id": 9_000_000_000}]
 

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from bot.sandbox.world import SandboxWorld
 from storage import outbox
 from storage.db import Database
 from storage.migrations import migrate
@@ -31,7 +32,14 @@ def _hold_write_lock(db_path: Path) -> sqlite3.Connection:
     return other
 
 
-async def test_a_held_write_lock_makes_the_bot_wait_and_nothing_is_lost(world, db_path):
+# SQLite only: one writer at a time is SQLite's lock; PostgreSQL writers lock rows, and
+# its counterpart is the restart test below (connections dropped under the bot).
+async def test_a_held_write_lock_makes_the_bot_wait_and_nothing_is_lost(db_path):
+    async with SandboxWorld.create(db_path) as world:
+        await _waits_for_the_lock(world, db_path)
+
+
+async def _waits_for_the_lock(world: SandboxWorld, db_path: Path) -> None:
     users = [world.user(1001 + i, f"Buyer{i}") for i in range(3)]
     other = _hold_write_lock(db_path)
     asyncio.get_running_loop().call_later(HOLD_SECONDS, other.execute, "COMMIT")
