@@ -179,3 +179,43 @@ async def test_a_role_the_server_refuses(pg_url: str) -> None:
     message = await _refused(url)
     assert message.startswith("DATABASE_URL: cannot connect to no_such_role@")
     assert 'role "no_such_role" does not exist' in message
+
+
+async def test_an_unreachable_server_is_waited_for_with_backoff_then_given_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import psycopg
+
+    from storage import postgres
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(postgres.asyncio, "sleep", no_wait)
+    url = "postgresql://bot:s3cret@db.example:5432/loans"
+    failures = iter([psycopg.OperationalError("the database system is starting up")] * 3)
+
+    async def take() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "connection"
+
+    with caplog.at_level("WARNING", logger="storage.postgres"):
+        assert await postgres._retrying(take, url) == "connection"
+    assert waits == [0.1, 0.2, 0.4]
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3 and all("\n" not in line for line in lines)
+    assert "bot@db.example:5432/loans" in lines[0] and "attempt 1 of 8" in lines[0]
+    assert not any("s3cret" in line for line in lines)
+
+    waits.clear()
+
+    async def never() -> str:
+        raise psycopg.OperationalError("connection refused")
+
+    with pytest.raises(psycopg.OperationalError, match="refused"):
+        await postgres._retrying(never, url)
+    assert waits == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0]  # doubling, at most 5 s; 8 tries

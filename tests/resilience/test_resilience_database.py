@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from bot.sandbox.world import SandboxWorld
@@ -157,3 +158,56 @@ def test_backup_refuses_a_missing_database_with_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
     assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def _drop_connections(admin_url: str, application_name: str) -> int:
+    """What a server restart does to the bot: every backend of its connections ends."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        return len(
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND application_name = %s",
+                (application_name,),
+            ).fetchall()
+        )
+
+
+async def test_connections_dropped_under_the_running_bot_are_replaced_and_nothing_is_lost(
+    pg_url, caplog
+):
+    name = f"loanbot_{uuid.uuid4().hex[:12]}"  # only this test's connections are dropped
+    async with SandboxWorld.create(f"{pg_url}&application_name={name}") as world:
+        li = world.user(1001, "Li")
+        li.command("/start")
+        await world.settle()
+        consent_step = li.last_text()
+        buttons = [button.text for button in li.buttons()]
+        assert buttons, consent_step
+        async with world.runtime.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                chat_id=li.id,
+                method="sendMessage",
+                payload={"text": "queued before the restart"},
+                now=world.clock.now(),
+                dedup_key="restart-test",
+            )
+
+        assert _drop_connections(pg_url, name) >= 1
+
+        li.press(buttons[0])  # the next conversation step, on fresh connections
+        await world.settle()
+        texts = [m.text for m in li.bot_messages()]
+        assert "queued before the restart" in texts
+        assert li.last_text() != consent_step
+        (row,) = await world.runtime.db.fetchall(
+            "SELECT status FROM outbox WHERE dedup_key = ?", ("restart-test",)
+        )
+        assert row["status"] == "sent"
+        state = await world.runtime.db.fetchval(
+            "SELECT state FROM ptb_conversations WHERE key = ?", (f"[{li.id}, {li.id}]",)
+        )
+        assert state is not None and state != '"consent"'
