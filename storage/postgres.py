@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -32,8 +33,9 @@ CONNECT_TIMEOUT_SECONDS = 5
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
 APPLICATION_NAME = "loanbot"
-# A database restarting under the running bot: taking a connection is retried this many
-# times, waiting 0.1 s, then twice as long each time up to 5 s (~20 s in all).
+# A database restarting under the running bot: taking a connection (each try waits up to
+# the pool's timeout) is retried this many times, pausing 0.1 s, then twice as long each
+# time up to 5 s: ~11 s of pauses, up to ~90 s in all while nothing answers.
 RETRY_ATTEMPTS = 8
 RETRY_FIRST_DELAY = 0.1
 RETRY_MAX_DELAY = 5.0
@@ -79,7 +81,7 @@ async def pooled(
     """A connection from the pool, as `pool.connection()`, but waited for with backoff
     while the server is unreachable (the pool checks a connection before handing it out,
     so one whose backend died is replaced, not handed over)."""
-    raw = await _retrying(lambda: pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS), url)
+    raw = await _retrying(pool.getconn, url)
     try:
         async with raw:
             yield raw
@@ -210,6 +212,19 @@ async def _configure(conn: psycopg.AsyncConnection[Row]) -> None:
     conn.adapters.register_loader("json", TextLoader)
 
 
+async def _check_connection(conn: psycopg.AsyncConnection[Row]) -> None:
+    """The pool's check when a connection is taken: psycopg_pool's `check_connection` (a
+    round trip), but only when the server has said something to this idle connection. A
+    backend that ends (a restart, pg_terminate_backend) sends its notice and closes the
+    socket, which makes it readable; an idle one in good health has nothing to read, so
+    the common case costs no round trip."""
+    if not conn.closed:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        if not readable:
+            return
+    await AsyncConnectionPool.check_connection(conn)
+
+
 async def _retrying(take: Any, url: str) -> Any:
     """`await take()`, retried with backoff while the server cannot be reached (it is
     restarting, or its connections were terminated); the last failure is raised."""
@@ -221,7 +236,7 @@ async def _retrying(take: Any, url: str) -> Any:
             if attempt == RETRY_ATTEMPTS:
                 raise
             log.warning(
-                "database %s unreachable (attempt %d of %d), retrying in %.1f s: %s",
+                "no connection to database %s (attempt %d of %d), retrying in %.1f s: %s",
                 describe(url),
                 attempt,
                 RETRY_ATTEMPTS,
@@ -286,11 +301,12 @@ class PostgresDatabase:
                 "autocommit": True,
                 "row_factory": dict_row,
                 "application_name": self.application_name,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             },
             configure=_configure,
             # A connection whose backend died (a server restart, a terminated backend) is
             # found out when taken, and replaced.
-            check=AsyncConnectionPool.check_connection,
+            check=_check_connection,
             open=False,
             timeout=CONNECT_TIMEOUT_SECONDS * 2,
             name="database",

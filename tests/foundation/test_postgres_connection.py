@@ -208,7 +208,7 @@ async def test_an_unreachable_server_is_waited_for_with_backoff_then_given_up(
     assert waits == [0.1, 0.2, 0.4]
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 3 and all("\n" not in line for line in lines)
-    assert "bot@db.example:5432/loans" in lines[0] and "attempt 1 of 8" in lines[0]
+    assert "bot@db.example:5432/loans" in lines[0] and "attempt 1 of 8" in lines[0], lines[0]
     assert not any("s3cret" in line for line in lines)
 
     waits.clear()

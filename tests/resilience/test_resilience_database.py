@@ -161,18 +161,23 @@ def test_backup_refuses_a_missing_database_with_one_clear_line(tmp_path):
 
 
 def _drop_connections(admin_url: str, application_name: str) -> int:
-    """What a server restart does to the bot: every backend of its connections ends."""
+    """What a server restart does to the bot: every backend of its connections ends (and
+    is gone before this returns: pg_terminate_backend only signals it)."""
     import psycopg
 
+    mine = (
+        " FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND application_name = %s"
+    )
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        return len(
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND application_name = %s",
-                (application_name,),
-            ).fetchall()
+        ended = len(
+            admin.execute("SELECT pg_terminate_backend(pid)" + mine, (application_name,)).fetchall()
         )
+        until = time.monotonic() + 10
+        while admin.execute("SELECT count(*)" + mine, (application_name,)).fetchone()[0]:
+            assert time.monotonic() < until, "the backends did not end"
+            time.sleep(0.01)
+    return ended
 
 
 async def test_connections_dropped_under_the_running_bot_are_replaced_and_nothing_is_lost(
