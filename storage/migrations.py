@@ -46,8 +46,8 @@ def available_migrations(dialect: str = "sqlite") -> list[Migration]:
     return found
 
 
-def latest_version() -> int:
-    migrations = available_migrations()
+def latest_version(dialect: str = "sqlite") -> int:
+    migrations = available_migrations(dialect)
     return migrations[-1].version if migrations else 0
 
 

@@ -1,4 +1,4 @@
-"""python-telegram-bot persistence on our SQLite database, stored as JSON (never pickle).
+"""python-telegram-bot persistence in our database (SQLite or PostgreSQL), stored as JSON (never pickle).
 
 Only what a conversation in progress needs lives here (`user_data` and the conversation
 states); everything else is in our own tables. Values must be JSON types:
@@ -55,11 +55,9 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
         rows = await self.db.fetchall(
             "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
         )
-        # The key is JSON text in a text column on either database; the state is a JSON
-        # scalar, which PostgreSQL's jsonb hands over already parsed ("PRICE", 3), where
-        # `from_json` would take a string for JSON text.
-        parse_state = json.loads if self.db.dialect == "sqlite" else _as_read
-        return {tuple(json.loads(row["key"])): parse_state(row["state"]) for row in rows}
+        # The key is JSON text in a text column; the state JSON (text on SQLite, jsonb
+        # read back as its text on PostgreSQL).
+        return {tuple(json.loads(row["key"])): from_json(row["state"]) for row in rows}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
@@ -150,10 +148,6 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
             self._written.pop(slot, None)
             raise
         self._written[slot] = payload
-
-
-def _as_read(value: Any) -> Any:
-    return value
 
 
 def _refuse(value: object) -> Any:

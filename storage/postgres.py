@@ -10,6 +10,9 @@ single writes never wait for each other's connection.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import select
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -19,6 +22,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from storage.db import DatabaseFileError
@@ -28,6 +32,15 @@ Row = dict[str, Any]
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
+APPLICATION_NAME = "loanbot"
+# A database restarting under the running bot: taking a connection (each try waits up to
+# the pool's timeout) is retried this many times, pausing 0.1 s, then twice as long each
+# time up to 5 s: ~11 s of pauses, up to ~90 s in all while nothing answers.
+RETRY_ATTEMPTS = 8
+RETRY_FIRST_DELAY = 0.1
+RETRY_MAX_DELAY = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseUrlError(DatabaseFileError):
@@ -59,6 +72,21 @@ def _params(params: Sequence[Any]) -> tuple[Any, ...]:
     # Flags are integer columns on both databases (written 1/0, compared `= 1`); psycopg
     # would send a Python bool as boolean, which PostgreSQL does not put in an integer.
     return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+
+@asynccontextmanager
+async def pooled(
+    pool: AsyncConnectionPool, url: str
+) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+    """A connection from the pool, as `pool.connection()`, but waited for with backoff
+    while the server is unreachable (the pool checks a connection before handing it out,
+    so one whose backend died is replaced, not handed over)."""
+    raw = await _retrying(pool.getconn, url)
+    try:
+        async with raw:
+            yield raw
+    finally:
+        await pool.putconn(raw)
 
 
 class PgConnection:
@@ -101,42 +129,43 @@ class PooledConnection:
     """Storage's five calls outside a transaction: each takes a pooled connection in
     autocommit, so a read sees what is committed and a single write commits by itself."""
 
-    __slots__ = ("pool",)
+    __slots__ = ("pool", "url")
     dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, url: str = "") -> None:
         self.pool = pool
+        self.url = url
 
     @property
     def raw(self) -> AsyncConnectionPool:
         return self.pool
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self.pool.connection() as raw:
+        async with pooled(self.pool, self.url) as raw:
             return await PgConnection(raw).execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         # All rows or none, as one statement would be.
-        async with self.pool.connection() as raw, raw.transaction():
+        async with pooled(self.pool, self.url) as raw, raw.transaction():
             await PgConnection(raw).executemany(sql, rows)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self.pool.connection() as raw:
+        async with pooled(self.pool, self.url) as raw:
             return await PgConnection(raw).fetchall(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self.pool.connection() as raw:
+        async with pooled(self.pool, self.url) as raw:
             return await PgConnection(raw).fetchone(sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self.pool.connection() as raw:
+        async with pooled(self.pool, self.url) as raw:
             return await PgConnection(raw).fetchval(sql, params)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[PgConnection]:
         """One pooled connection for several statements (migrations take their own
         transactions on it)."""
-        async with self.pool.connection() as raw:
+        async with pooled(self.pool, self.url) as raw:
             yield PgConnection(raw)
 
 
@@ -157,6 +186,13 @@ def _one_line(error: BaseException, url: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def _url_application_name(url: str) -> str | None:
+    try:
+        return psycopg.conninfo.conninfo_to_dict(url).get("application_name")  # type: ignore[return-value]
+    except (psycopg.Error, ValueError):
+        return None
+
+
 def _password(url: str) -> str | None:
     try:
         if "://" in url:
@@ -169,6 +205,47 @@ def _password(url: str) -> str | None:
 async def _configure(conn: psycopg.AsyncConnection[Row]) -> None:
     # Instants come back as aware datetimes in UTC, whatever the server's default zone.
     await conn.execute("SET TIME ZONE 'UTC'")
+    # jsonb comes back as its JSON text, as SQLite's JSON does: `storage.values.from_json`
+    # then parses the same text from both (parsed here, a JSON string "PRICE" would be
+    # the Python str PRICE, which no reader could tell from JSON text).
+    conn.adapters.register_loader("jsonb", TextLoader)
+    conn.adapters.register_loader("json", TextLoader)
+
+
+async def _check_connection(conn: psycopg.AsyncConnection[Row]) -> None:
+    """The pool's check when a connection is taken: psycopg_pool's `check_connection` (a
+    round trip), but only when the server has said something to this idle connection. A
+    backend that ends (a restart, pg_terminate_backend) sends its notice and closes the
+    socket, which makes it readable; an idle one in good health has nothing to read, so
+    the common case costs no round trip."""
+    if not conn.closed:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        if not readable:
+            return
+    await AsyncConnectionPool.check_connection(conn)
+
+
+async def _retrying(take: Any, url: str) -> Any:
+    """`await take()`, retried with backoff while the server cannot be reached (it is
+    restarting, or its connections were terminated); the last failure is raised."""
+    delay = RETRY_FIRST_DELAY
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            return await take()
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            if attempt == RETRY_ATTEMPTS:
+                raise
+            log.warning(
+                "no connection to database %s (attempt %d of %d), retrying in %.1f s: %s",
+                describe(url),
+                attempt,
+                RETRY_ATTEMPTS,
+                delay,
+                _one_line(error, url),
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_DELAY)
+    raise AssertionError("unreachable")
 
 
 class PostgresDatabase:
@@ -177,9 +254,16 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(
-        self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE
+        self,
+        url: str,
+        *,
+        min_size: int = POOL_MIN_SIZE,
+        max_size: int = POOL_MAX_SIZE,
+        application_name: str | None = None,
     ) -> None:
         self.url = url
+        # Names this process's connections in pg_stat_activity; the URL's own wins.
+        self.application_name = application_name or _url_application_name(url) or APPLICATION_NAME
         self._min_size = min_size
         self._max_size = max_size
         self._pool: AsyncConnectionPool | None = None
@@ -213,8 +297,16 @@ class PostgresDatabase:
             self.url,
             min_size=self._min_size,
             max_size=self._max_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "application_name": self.application_name,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            },
             configure=_configure,
+            # A connection whose backend died (a server restart, a terminated backend) is
+            # found out when taken, and replaced.
+            check=_check_connection,
             open=False,
             timeout=CONNECT_TIMEOUT_SECONDS * 2,
             name="database",
@@ -228,7 +320,7 @@ class PostgresDatabase:
                 f"{CONNECT_TIMEOUT_SECONDS * 2} s"
             ) from None
         self._pool = pool
-        self._pooled = PooledConnection(pool)
+        self._pooled = PooledConnection(pool, self.url)
         return self
 
     async def _check_reachable(self) -> None:
@@ -286,7 +378,7 @@ class PostgresDatabase:
             return
         if self._pool is None:
             raise RuntimeError("Database is not open; call `await db.open()` first")
-        async with self._pool.connection() as raw, raw.transaction():
+        async with pooled(self._pool, self.url) as raw, raw.transaction():
             box = [PgConnection(raw)]
             token = self._transaction.set(box)
             try:

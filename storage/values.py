@@ -1,8 +1,8 @@
 """Stored values turned into the project's types, the same from either database.
 
 SQLite keeps instants, dates, money and JSON as text; PostgreSQL as timestamptz, date,
-numeric and jsonb, which its driver already hands over as datetime, date, Decimal and
-dicts. Storage's functions pass what they read through these, so the services get the
+numeric and jsonb; its driver hands over datetime, date and Decimal, and jsonb as its
+JSON text (storage/postgres.py registers that loader), so JSON is parsed here from both. Storage's functions pass what they read through these, so the services get the
 same Python values whichever database is behind them.
 """
 
@@ -41,7 +41,9 @@ def money(value: str | int | Decimal | None) -> Decimal | None:
 
 
 def from_json(value: str | bytes | dict | list | None) -> Any:
-    """A JSON value: parsed from SQLite's text, as it is from PostgreSQL's jsonb."""
+    """A JSON value, parsed from the stored JSON text (SQLite's text, PostgreSQL's jsonb,
+    which storage/postgres.py reads as text: a JSON string "PRICE" stays distinguishable
+    from JSON text). An already parsed dict or list is passed through."""
     if value is None or isinstance(value, dict | list):
         return value
     return json.loads(value)

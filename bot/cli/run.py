@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
 from bot.logs import configure_logging
 from bot.reach import wait_for_telegram
-from storage.db import check_database_file
+from storage.connect import check_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     # The secrets are handed to the log filter so no record can carry them (bot/logs.py).
     configure_logging(settings.log_level, secrets=log_secrets(settings))
     application = build_application(settings)  # a bad policy stops here, before any wait
-    check_database_file(settings.database_path)  # and a database file that is not one
+    # And a database it cannot use (not a SQLite file; DATABASE_URL unreachable, refused,
+    # or at a newer schema): one line naming the setting, exit 2, before any wait.
+    asyncio.run(check_database(settings.database))
     asyncio.run(wait_for_telegram(settings))
     if args.webhook:
         asyncio.run(webhook.serve(application, **webhook_options(settings)))

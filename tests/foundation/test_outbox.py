@@ -6,6 +6,7 @@ import asyncio
 import random
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -167,12 +168,21 @@ async def test_crash_after_sending_before_marking_resends_on_restart(
     assert [m.text for m in li.bot_messages()].count("your card is ready") == 2
 
 
+# SQLite only: there the commit runs on the loop's thread; PostgreSQL's waits for the
+# server, so the loop turns while it is on its way (the window is the round trip).
 async def test_sent_is_committed_before_the_loop_runs_anything_else(
-    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A kill between Telegram's answer and the commit of "sent" resends the message, so
     that window must not include a turn of the event loop: other work (a chat update,
     another send, a write transaction) would run in it and widen it."""
+    async with SandboxWorld.create(db_path) as world:
+        await _committed_before_anything_else(world, monkeypatch)
+
+
+async def _committed_before_anything_else(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     people = [world.user(1001 + n, name) for n, name in enumerate(("Li", "Wang", "Zhao"))]
     for person in people:
         person.command("/help")
@@ -217,8 +227,9 @@ async def test_sender_wakes_and_delivers_in_the_background(world: SandboxWorld) 
         await sender.stop()
 
 
-def datetime_of(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+def datetime_of(stored: str | datetime) -> datetime:
+    """SQLite keeps the ISO text, PostgreSQL's timestamptz reads as a datetime."""
+    return stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
 
 
 class _AnswerOnTheWay:

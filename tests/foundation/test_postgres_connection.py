@@ -4,6 +4,7 @@ values typed as on SQLite after storage.values; and a bad DATABASE_URL as one li
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -82,7 +83,9 @@ async def test_five_calls_round_trip(pg_url: str) -> None:
         assert row["disbursed_at"].utcoffset() == timedelta(0)
 
         answers = await db.fetchval("SELECT answers FROM applications WHERE id = ?", (application,))
-        assert answers == {"price": "150000", "city": "上海"}
+        # jsonb reads back as its JSON text, as SQLite's JSON column does
+        assert isinstance(answers, str)
+        assert json.loads(answers) == {"price": "150000", "city": "上海"}
         chats = await db.fetchall("SELECT DISTINCT chat_id, message_id FROM outbox")
         assert chats == [{"chat_id": GROUP_CHAT, "message_id": 9_000_000_000}]
 
@@ -176,3 +179,43 @@ async def test_a_role_the_server_refuses(pg_url: str) -> None:
     message = await _refused(url)
     assert message.startswith("DATABASE_URL: cannot connect to no_such_role@")
     assert 'role "no_such_role" does not exist' in message
+
+
+async def test_an_unreachable_server_is_waited_for_with_backoff_then_given_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import psycopg
+
+    from storage import postgres
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(postgres.asyncio, "sleep", no_wait)
+    url = "postgresql://bot:s3cret@db.example:5432/loans"
+    failures = iter([psycopg.OperationalError("the database system is starting up")] * 3)
+
+    async def take() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "connection"
+
+    with caplog.at_level("WARNING", logger="storage.postgres"):
+        assert await postgres._retrying(take, url) == "connection"
+    assert waits == [0.1, 0.2, 0.4]
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3 and all("\n" not in line for line in lines)
+    assert "bot@db.example:5432/loans" in lines[0] and "attempt 1 of 8" in lines[0], lines[0]
+    assert not any("s3cret" in line for line in lines)
+
+    waits.clear()
+
+    async def never() -> str:
+        raise psycopg.OperationalError("connection refused")
+
+    with pytest.raises(psycopg.OperationalError, match="refused"):
+        await postgres._retrying(never, url)
+    assert waits == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0]  # doubling, at most 5 s; 8 tries

@@ -28,6 +28,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,9 +75,25 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[SandboxClient, str]]:
         yield running
 
 
-def _pending(db_path: Path) -> int:
-    with sqlite3.connect(db_path) as db:
-        return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+def _query(database: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows as another process sees them (only what is committed), from either database;
+    JSON as its text and dates as ISO text on both."""
+    if isinstance(database, Path):
+        with closing(sqlite3.connect(database)) as db:
+            return db.execute(sql, params).fetchall()
+    import psycopg
+    from psycopg.types.string import TextLoader
+
+    from storage.postgres import translate
+
+    with psycopg.connect(database) as db:
+        db.adapters.register_loader("jsonb", TextLoader)
+        db.adapters.register_loader("date", TextLoader)
+        return db.execute(translate(sql), params).fetchall()
+
+
+def _pending(database: Path | str) -> int:
+    return _query(database, "SELECT count(*) FROM outbox WHERE status = 'pending'")[0][0]
 
 
 def _zone() -> str:
@@ -96,7 +113,7 @@ def _seed_borrowers(
     client: SandboxClient,
     env: dict[str, str],
     cwd: Path,
-    db_path: Path,
+    database: Path | str,
     today: date,
     rng: random.Random,
 ) -> dict[int, tuple[int, int]]:
@@ -117,11 +134,11 @@ def _seed_borrowers(
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _cli(env, cwd, "migrate")
     _cli(env, cwd, "loans", "import", str(csv))
-    with sqlite3.connect(db_path) as db:
-        rows = db.execute(
-            "SELECT l.user_id, i.id, i.due_date FROM installments i"
-            " JOIN loans l ON l.id = i.loan_id WHERE i.n = 1"
-        ).fetchall()
+    rows = _query(
+        database,
+        "SELECT l.user_id, i.id, i.due_date FROM installments i"
+        " JOIN loans l ON l.id = i.loan_id WHERE i.n = 1",
+    )
     expected: dict[int, tuple[int, int]] = {}
     for user_id, installment_id, due_date in rows:
         due_in = (date.fromisoformat(due_date) - today).days
@@ -145,18 +162,18 @@ def _wait_for_reminder(client: SandboxClient, user_id: int, within: float = 45) 
         time.sleep(0.005)
 
 
-def _caught_in_flight(client: SandboxClient, db_path: Path) -> tuple[list[int], list[int]]:
+def _caught_in_flight(client: SandboxClient, database: Path | str) -> tuple[list[int], list[int]]:
     """After a kill: the borrowers whose reminder is still queued (in sending order), and
     those among them whose reminder is already on screen (Telegram took it; the process
     died before recording that). The outbox delivers at least once: those see it again."""
-    with sqlite3.connect(db_path) as db:
-        queued = [
-            row[0]
-            for row in db.execute(
-                "SELECT chat_id FROM outbox"
-                " WHERE status = 'pending' AND dedup_key LIKE 'reminder:%' ORDER BY id"
-            )
-        ]
+    queued = [
+        row[0]
+        for row in _query(
+            database,
+            "SELECT chat_id FROM outbox"
+            " WHERE status = 'pending' AND dedup_key LIKE 'reminder:%' ORDER BY id",
+        )
+    ]
     return queued, [chat for chat in queued if _reminders_in_chat(client, chat)]
 
 
@@ -186,9 +203,10 @@ def _next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | No
     return "send", [str(value)]
 
 
-def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
+def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path, database):
     client, base_url = sandbox
-    db_path = tmp_path / "bot.sqlite3"
+    db_path = database if isinstance(database, Path) else tmp_path / "unused.sqlite3"
+    url = {} if isinstance(database, Path) else {"DATABASE_URL": database}
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY, encoding="utf-8")
     zone = _zone()
@@ -197,7 +215,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
         POLICY_PATH=str(policy), TIMEZONE=zone,
         # Scripted people answer every few tenths of a second, faster than the flood
         # limit lets anyone go on for long (bot/flood.py): it is not what this tests.
-        FLOOD_MAX_UPDATES="0",
+        FLOOD_MAX_UPDATES="0", **url,
     )  # fmt: skip
     rng = random.Random(SEED)
     keys = keys_for(GOOD)
@@ -206,7 +224,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
     for user_id in ids:
         client.user(user_id, f"P{user_id}", "en")
     today = datetime.now(ZoneInfo(zone)).date()
-    expected = _seed_borrowers(client, env, tmp_path, db_path, today, random.Random(SEED + 1))
+    expected = _seed_borrowers(client, env, tmp_path, database, today, random.Random(SEED + 1))
     borrowers = sorted(expected)  # the order reminders are queued (and sent) in
     bot = start_bot(env, tmp_path)
     # Rounds 0 and 1: killed once a seeded borrower's reminder shows, with the rest still
@@ -240,7 +258,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
                 bot.send_signal(signal.SIGKILL)
                 bot.wait()
                 kills += 1
-                queued, on_screen = _caught_in_flight(client, db_path)
+                queued, on_screen = _caught_in_flight(client, database)
                 queued_at_kill.append(len(queued))
                 caught.update(on_screen)
                 # The next reminder kill watches one of those still to go out.
@@ -251,7 +269,7 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
         # Digests of cards wait for the group's flood budget (seconds, not minutes): give
         # the last ones a moment; whatever is still queued is checked below.
         settle_until = time.monotonic() + 5
-        while time.monotonic() < settle_until and _pending(db_path):
+        while time.monotonic() < settle_until and _pending(database):
             time.sleep(0.5)
     finally:
         output = stop(bot)
@@ -265,43 +283,42 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path):
         )
     assert all(n == 1 for n in results.values()), {k: v for k, v in results.items() if v != 1}
 
-    db = sqlite3.connect(db_path)
-    db.row_factory = sqlite3.Row
-    apps = db.execute(
+    apps = _query(
+        database,
         "SELECT a.user_id, (SELECT count(*) FROM leads l WHERE l.application_id = a.id) AS n"
-        " FROM applications a WHERE a.status = 'submitted'"
-    ).fetchall()
-    assert sorted(r["user_id"] for r in apps) == ids, "an application is missing or doubled"
-    assert all(r["n"] == 1 for r in apps)
-    failed = db.execute("SELECT dedup_key FROM outbox WHERE status IN ('failed', 'dropped')")
-    assert not failed.fetchall(), output[-3000:]
+        " FROM applications a WHERE a.status = 'submitted'",
+    )
+    assert sorted(user_id for user_id, _ in apps) == ids, "an application is missing or doubled"
+    assert all(n == 1 for _, n in apps)
+    failed = _query(database, "SELECT dedup_key FROM outbox WHERE status IN ('failed', 'dropped')")
+    assert not failed, output[-3000:]
     # Still queued (a card, or a digest waiting for the group's budget) is not lost: it is
     # in the database and goes out on the next start. A digest's text is made when it
     # leaves, so its leads are those linked to a digest whose row is pending.
-    queued = db.execute("SELECT payload FROM outbox WHERE status = 'pending'").fetchall()
+    queued = _query(database, "SELECT payload FROM outbox WHERE status = 'pending'")
     in_waiting_digest = {
         r[0]
-        for r in db.execute(
+        for r in _query(
+            database,
             "SELECT l.id FROM leads l JOIN outbox o ON o.dedup_key = 'lead-digest:' || l.digest_id"
-            " WHERE o.status = 'pending'"
+            " WHERE o.status = 'pending'",
         )
     }
-    lead_ids = [r[0] for r in db.execute("SELECT id FROM leads")]
-    db.close()
+    lead_ids = [r[0] for r in _query(database, "SELECT id FROM leads")]
     group = "\n".join(m["text"] for m in client.chat(7001, chat="group")["messages"])
-    group += "\n".join(r["payload"] for r in queued)
+    group += "\n".join(payload for (payload,) in queued)
     missing = [
         lead_id
         for lead_id in lead_ids
         if f"#{lead_id}" not in group and lead_id not in in_waiting_digest
     ]
     assert not missing, f"cards never reached the group: {missing}"
-    _check_reminders(client, db_path, expected, queued_at_kill, caught)
+    _check_reminders(client, database, expected, queued_at_kill, caught)
 
 
 def _check_reminders(
     client: SandboxClient,
-    db_path: Path,
+    database: Path | str,
     expected: dict[int, tuple[int, int]],
     queued_at_kill: list[int],
     caught: Counter[int],
@@ -325,14 +342,13 @@ def _check_reminders(
     # duplicate is allowed: not a second reminder of the day, not a second outbox row.
     copies = {user_id: len(texts) for user_id, texts in screens.items()}
     assert copies == {user_id: 1 + caught[user_id] for user_id in expected}, (copies, caught)
-    db = sqlite3.connect(db_path)
-    sent = db.execute(
-        "SELECT user_id, installment_id, kind FROM reminders_sent WHERE kind NOT LIKE 'alert-%'"
-    ).fetchall()
-    outbox_rows = db.execute(
-        "SELECT dedup_key, status FROM outbox WHERE dedup_key LIKE 'reminder:%'"
-    ).fetchall()
-    db.close()
+    sent = _query(
+        database,
+        "SELECT user_id, installment_id, kind FROM reminders_sent WHERE kind NOT LIKE 'alert-%'",
+    )
+    outbox_rows = _query(
+        database, "SELECT dedup_key, status FROM outbox WHERE dedup_key LIKE 'reminder:%'"
+    )
     assert sorted(sent) == sorted(
         (user_id, installment_id, KIND[due_in])
         for user_id, (installment_id, due_in) in expected.items()

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
+from bot.sandbox.world import SandboxWorld
 from storage import outbox
 from storage.db import Database
 from storage.migrations import migrate
@@ -31,7 +33,14 @@ def _hold_write_lock(db_path: Path) -> sqlite3.Connection:
     return other
 
 
-async def test_a_held_write_lock_makes_the_bot_wait_and_nothing_is_lost(world, db_path):
+# SQLite only: one writer at a time is SQLite's lock; PostgreSQL writers lock rows, and
+# its counterpart is the restart test below (connections dropped under the bot).
+async def test_a_held_write_lock_makes_the_bot_wait_and_nothing_is_lost(db_path):
+    async with SandboxWorld.create(db_path) as world:
+        await _waits_for_the_lock(world, db_path)
+
+
+async def _waits_for_the_lock(world: SandboxWorld, db_path: Path) -> None:
     users = [world.user(1001 + i, f"Buyer{i}") for i in range(3)]
     other = _hold_write_lock(db_path)
     asyncio.get_running_loop().call_later(HOLD_SECONDS, other.execute, "COMMIT")
@@ -149,3 +158,61 @@ def test_backup_refuses_a_missing_database_with_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
     assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def _drop_connections(admin_url: str, application_name: str) -> int:
+    """What a server restart does to the bot: every backend of its connections ends (and
+    is gone before this returns: pg_terminate_backend only signals it)."""
+    import psycopg
+
+    mine = (
+        " FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND application_name = %s"
+    )
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        ended = len(
+            admin.execute("SELECT pg_terminate_backend(pid)" + mine, (application_name,)).fetchall()
+        )
+        until = time.monotonic() + 10
+        while admin.execute("SELECT count(*)" + mine, (application_name,)).fetchone()[0]:
+            assert time.monotonic() < until, "the backends did not end"
+            time.sleep(0.01)
+    return ended
+
+
+async def test_connections_dropped_under_the_running_bot_are_replaced_and_nothing_is_lost(
+    pg_url, caplog
+):
+    name = f"loanbot_{uuid.uuid4().hex[:12]}"  # only this test's connections are dropped
+    async with SandboxWorld.create(f"{pg_url}&application_name={name}") as world:
+        li = world.user(1001, "Li")
+        li.command("/start")
+        await world.settle()
+        consent_step = li.last_text()
+        buttons = [button.text for button in li.buttons()]
+        assert buttons, consent_step
+        async with world.runtime.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                chat_id=li.id,
+                method="sendMessage",
+                payload={"text": "queued before the restart"},
+                now=world.clock.now(),
+                dedup_key="restart-test",
+            )
+
+        assert _drop_connections(pg_url, name) >= 1
+
+        li.press(buttons[0])  # the next conversation step, on fresh connections
+        await world.settle()
+        texts = [m.text for m in li.bot_messages()]
+        assert "queued before the restart" in texts
+        assert li.last_text() != consent_step
+        (row,) = await world.runtime.db.fetchall(
+            "SELECT status FROM outbox WHERE dedup_key = ?", ("restart-test",)
+        )
+        assert row["status"] == "sent"
+        state = await world.runtime.db.fetchval(
+            "SELECT state FROM ptb_conversations WHERE key = ?", (f"[{li.id}, {li.id}]",)
+        )
+        assert state is not None and state != '"consent"'

@@ -79,8 +79,8 @@ def flaky(world: SandboxWorld) -> None:
     world.core.faults.fail(0.10, status=502).fail(0.05, status=500).timeouts(0.05)
 
 
-async def test_a_day_on_a_flaky_network_loses_nothing(db_path):
-    world = SandboxWorld.create(db_path, raise_errors=False)
+async def test_a_day_on_a_flaky_network_loses_nothing(database):
+    world = SandboxWorld.create(database, raise_errors=False)
     faults = world.core.faults
     async with world:
         staff_started(world)

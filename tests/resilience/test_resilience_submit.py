@@ -12,8 +12,8 @@ from tests.resilience.test_resilience_network import RESULT_WORDS, _drive, flaky
 PROSPECTS = 50
 
 
-async def test_fifty_prospects_on_a_flaky_network_get_one_application_lead_and_result(db_path):
-    world = SandboxWorld.create(db_path, raise_errors=False)
+async def test_fifty_prospects_on_a_flaky_network_get_one_application_lead_and_result(database):
+    world = SandboxWorld.create(database, raise_errors=False)
     faults = world.core.faults
     async with world:
         staff_started(world)
