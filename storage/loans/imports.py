@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
+
 from storage.db import Connection, Database, Row
 from storage.values import converted
 
@@ -21,11 +23,11 @@ class ConstraintConflict(Exception):
 
 @contextmanager
 def constraint_conflicts() -> Iterator[None]:
-    """Raise ConstraintConflict for the driver's integrity error inside the block (wrap the
-    whole transaction, so it is rolled back first)."""
+    """Raise ConstraintConflict for either driver's integrity error inside the block (wrap
+    the whole transaction, so it is rolled back first)."""
     try:
         yield
-    except sqlite3.IntegrityError as error:
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
         raise ConstraintConflict(str(error)) from error
 
 
