@@ -5,12 +5,11 @@ an import makes, and the conflict a concurrent import causes, in storage's own t
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-
-import psycopg
 
 from storage.db import Connection, Database, Row
 from storage.values import converted
@@ -25,9 +24,12 @@ class ConstraintConflict(Exception):
 def constraint_conflicts() -> Iterator[None]:
     """Raise ConstraintConflict for either driver's integrity error inside the block (wrap
     the whole transaction, so it is rolled back first)."""
+    # psycopg's only when PostgreSQL loaded it: a SQLite deployment never imports the driver.
+    psycopg = sys.modules.get("psycopg")
+    errors = (sqlite3.IntegrityError,) + ((psycopg.IntegrityError,) if psycopg else ())
     try:
         yield
-    except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
+    except errors as error:
         raise ConstraintConflict(str(error)) from error
 
 
