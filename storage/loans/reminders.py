@@ -146,6 +146,22 @@ async def record_sent(
 # --- what a batch re-reads inside its write transaction -----------------------------------
 
 
+async def lock_borrowers(conn: Connection, user_ids: list[int]) -> None:
+    """Hold the borrowers until the transaction ends, so a batch's re-reads (what was sent,
+    who had a reminder today) stay true until it writes. On SQLite the write transaction
+    already holds the whole database. On PostgreSQL a second process's batch waits here
+    for the first to commit, then reads its rows: in ascending order, so two batches never
+    wait for each other; FOR NO KEY UPDATE leaves inserts that reference a user unblocked.
+    """
+    if conn.dialect == "sqlite" or not user_ids:
+        return
+    marks = ",".join("?" * len(user_ids))
+    await conn.fetchall(
+        f"SELECT user_id FROM users WHERE user_id IN ({marks}) ORDER BY user_id FOR NO KEY UPDATE",
+        sorted(user_ids),
+    )
+
+
 async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[dict[str, Any]]:
     """Every column of these installments (`installment_ids` not empty), typed as
     `book.installment_values` says."""
