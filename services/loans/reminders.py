@@ -246,6 +246,8 @@ class _Batch:
 async def _batch_context(conn: Connection, dues: list[Due], today: date) -> _Batch:
     installment_ids = [due.installment_id for due in dues]
     user_ids = sorted({due.user_id for due in dues})
+    # First: another process's batch for these borrowers commits before this one reads.
+    await reminders_store.lock_borrowers(conn, user_ids)
     installments = {
         row["id"]: installment_view(row)
         for row in await reminders_store.installments_by_ids(conn, installment_ids)
@@ -308,7 +310,7 @@ async def _write_batch(conn: Connection, runtime: Runtime, batch: _Batch, today:
     """The batch's reminders_sent rows and outbox rows, in its one transaction.
 
     A plain INSERT, not ON CONFLICT DO NOTHING: the batch checked `sent` under the write
-    lock, so a conflict would be a bug, and it must fail the batch rather than queue a
+    lock and its borrowers' locks (`lock_borrowers`), so a conflict would be a bug, and it must fail the batch rather than queue a
     second copy of a reminder.
     """
     if not batch.claims:

@@ -192,22 +192,33 @@ async def loans_by_ids(conn: Connection, loan_ids: list[int]) -> list[dict[str, 
 # --- the book as a whole -----------------------------------------------------------------
 
 
+# SQLite's SUM over the text amounts would go through floats: there the amounts come as
+# text ("payment/paid_amount", joined by commas) and are added here as Decimals. PostgreSQL
+# sums its NUMERIC columns exactly.
+_ARREARS_OWED = {
+    "sqlite": "GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts",
+    "postgresql": "SUM(i.payment - i.paid_amount) AS owed",
+}
+
+
 async def arrears_by_loan(db: Database, today: date) -> list[dict[str, Any]]:
     """One dict per active loan with unpaid installments due before `today`: `loan_id`,
     `oldest` (the earliest such due date) and `owed` (the unpaid parts of those
     installments, an exact Decimal). Reads only the partial index of unpaid installments
     by due date."""
-    # SQLite's SUM over the text amounts would go through floats: the amounts come as text
-    # ("payment/paid_amount", joined by commas) and are added here as Decimals.
+    dialect = db.dialect
     rows = await db.fetchall(
-        "SELECT i.loan_id, MIN(i.due_date) AS oldest,"
-        " GROUP_CONCAT(i.payment || '/' || i.paid_amount) AS parts"
+        f"SELECT i.loan_id, MIN(i.due_date) AS oldest, {_ARREARS_OWED[dialect]}"
         " FROM installments i JOIN loans l ON l.id = i.loan_id AND l.status = 'active'"
         " WHERE i.status != 'paid' AND i.due_date < ? GROUP BY i.loan_id",
-        (today.isoformat(),),
+        (today.isoformat() if dialect == "sqlite" else today,),
     )
     return [
-        {"loan_id": row["loan_id"], "oldest": day(row["oldest"]), "owed": _owed(row["parts"])}
+        {
+            "loan_id": row["loan_id"],
+            "oldest": day(row["oldest"]),
+            "owed": _owed(row["parts"]) if dialect == "sqlite" else money(row["owed"]),
+        }
         for row in rows
     ]
 

@@ -5,6 +5,7 @@ an import makes, and the conflict a concurrent import causes, in storage's own t
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,11 +22,14 @@ class ConstraintConflict(Exception):
 
 @contextmanager
 def constraint_conflicts() -> Iterator[None]:
-    """Raise ConstraintConflict for the driver's integrity error inside the block (wrap the
-    whole transaction, so it is rolled back first)."""
+    """Raise ConstraintConflict for either driver's integrity error inside the block (wrap
+    the whole transaction, so it is rolled back first)."""
+    # psycopg's only when PostgreSQL loaded it: a SQLite deployment never imports the driver.
+    psycopg = sys.modules.get("psycopg")
+    errors = (sqlite3.IntegrityError,) + ((psycopg.IntegrityError,) if psycopg else ())
     try:
         yield
-    except sqlite3.IntegrityError as error:
+    except errors as error:
         raise ConstraintConflict(str(error)) from error
 
 

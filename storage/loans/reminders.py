@@ -17,22 +17,37 @@ from storage.values import day, instant
 KindRange = tuple[str, date, date]
 
 
-def _unsent_in_ranges(ranges: list[KindRange]) -> tuple[str, list[str]]:
+def _typed(conn: Connection | Database, value: date) -> date | str:
+    """A date or instant parameter: the ISO text SQLite stores and compares; the value
+    itself for PostgreSQL's date and timestamptz columns."""
+    return value.isoformat() if conn.dialect == "sqlite" else value
+
+
+def _by_position(conn: Connection | Database, rows: list[Any]) -> Iterable[Any]:
+    """Rows to unpack by position: SQLite's rows are sequences, PostgreSQL's are dicts."""
+    return rows if conn.dialect == "sqlite" else (row.values() for row in rows)
+
+
+def _unsent_in_ranges(
+    conn: Connection | Database, ranges: list[KindRange]
+) -> tuple[str, list[date | str]]:
     """A UNION ALL over `ranges`: unpaid installments in each range whose kind was never sent.
 
     Each part is a range on the covering partial index installments_unpaid_by_due (migration
     0008: due_date, loan_id, status of unpaid installments; no table read) and one probe of
     the reminders_sent primary key with a constant kind; reading each range with its kind
-    as a constant is faster than one wide range and a CASE per row.
+    as a constant is faster than one wide range and a CASE per row. The kind is cast, as
+    PostgreSQL cannot type a bare parameter in a UNION's select list.
     """
     parts, params = [], []
     for kind, low, high in ranges:
         parts.append(
-            "SELECT i.id, i.loan_id, i.due_date, i.status, ? AS kind FROM installments i"
+            "SELECT i.id, i.loan_id, i.due_date, i.status, CAST(? AS TEXT) AS kind"
+            " FROM installments i"
             " WHERE i.status != 'paid' AND i.due_date BETWEEN ? AND ? AND NOT EXISTS"
             " (SELECT 1 FROM reminders_sent r WHERE r.installment_id = i.id AND r.kind = ?)"
         )
-        params += [kind, low.isoformat(), high.isoformat(), kind]
+        params += [kind, _typed(conn, low), _typed(conn, high), kind]
     return " UNION ALL ".join(parts), params
 
 
@@ -48,7 +63,7 @@ async def unsent_reminders(
     `conn.fetchall`): only installments that pass the reminders_sent probe are joined to
     their loan and borrower, and only those are asked about today (reminders_sent_user_day).
     """
-    unsent, params = _unsent_in_ranges(ranges)
+    unsent, params = _unsent_in_ranges(conn, ranges)
     sql = (
         "SELECT c.id, c.loan_id, c.due_date, c.status, c.kind, l.user_id,"
         " COALESCE(u.reminders_paused, 0) AS paused, u.unreachable_at IS NOT NULL AS unreachable,"
@@ -57,7 +72,7 @@ async def unsent_reminders(
         f" FROM ({unsent}) c JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
         " LEFT JOIN users u ON u.user_id = l.user_id"
     )
-    rows = await conn.fetchall(sql, [today.isoformat(), *params])
+    rows = await conn.fetchall(sql, [_typed(conn, today), *params])
     due_date = cache(day)  # a scan's rows share a few due dates: each is converted once
     # By position (the SELECT above fixes the order) into dict literals: cheaper than
     # dict(zip(keys, row)) for the thousands of rows of a morning's scan.
@@ -73,7 +88,9 @@ async def unsent_reminders(
             "unreachable": unreachable,
             "reminded_today": reminded_today,
         }
-        for id_, loan_id, due, status, kind, user_id, paused, unreachable, reminded_today in rows
+        for id_, loan_id, due, status, kind, user_id, paused, unreachable, reminded_today in (
+            _by_position(conn, rows)
+        )
     ]
 
 
@@ -81,7 +98,7 @@ async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[dict[str,
     """Installments of active loans in a staff alert kind of `ranges` that was never sent:
     `id`, `loan_id`, `due_date` (a date), `kind`, `user_id`; oldest first, and for one
     installment the manager's alert before the admins'."""
-    unsent, params = _unsent_in_ranges(ranges)
+    unsent, params = _unsent_in_ranges(db, ranges)
     rows = await db.fetchall(
         f"SELECT c.id, c.loan_id, c.due_date, c.kind, l.user_id FROM ({unsent}) c"
         " JOIN loans l ON l.id = c.loan_id AND l.status = 'active'"
@@ -91,7 +108,7 @@ async def unsent_alerts(db: Database, ranges: list[KindRange]) -> list[dict[str,
     due_date = cache(day)
     return [
         {"id": id_, "loan_id": loan_id, "due_date": due_date(due), "kind": kind, "user_id": user_id}
-        for id_, loan_id, due, kind, user_id in rows
+        for id_, loan_id, due, kind, user_id in _by_position(db, rows)
     ]
 
 
@@ -103,7 +120,7 @@ async def claim_reminder(
     inserted = await conn.execute(
         "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (installment_id, kind, user_id, today.isoformat(), at.isoformat()),
+        (installment_id, kind, user_id, _typed(conn, today), _typed(conn, at)),
     )
     return inserted == 1
 
@@ -115,7 +132,7 @@ async def record_sent(
 
     A plain INSERT, not ON CONFLICT DO NOTHING: a conflict fails the caller's transaction.
     """
-    sent_on, created_at = today.isoformat(), at.isoformat()
+    sent_on, created_at = _typed(conn, today), _typed(conn, at)
     await conn.executemany(
         "INSERT INTO reminders_sent (installment_id, kind, user_id, sent_on, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -127,6 +144,22 @@ async def record_sent(
 
 
 # --- what a batch re-reads inside its write transaction -----------------------------------
+
+
+async def lock_borrowers(conn: Connection, user_ids: list[int]) -> None:
+    """Hold the borrowers until the transaction ends, so a batch's re-reads (what was sent,
+    who had a reminder today) stay true until it writes. On SQLite the write transaction
+    already holds the whole database. On PostgreSQL a second process's batch waits here
+    for the first to commit, then reads its rows: in ascending order, so two batches never
+    wait for each other; FOR NO KEY UPDATE leaves inserts that reference a user unblocked.
+    """
+    if conn.dialect == "sqlite" or not user_ids:
+        return
+    marks = ",".join("?" * len(user_ids))
+    await conn.fetchall(
+        f"SELECT user_id FROM users WHERE user_id IN ({marks}) ORDER BY user_id FOR NO KEY UPDATE",
+        sorted(user_ids),
+    )
 
 
 async def installments_by_ids(conn: Connection, installment_ids: list[int]) -> list[dict[str, Any]]:
@@ -152,7 +185,7 @@ async def reminded_on(conn: Connection, today: date, user_ids: list[int]) -> set
     rows = await conn.fetchall(
         "SELECT DISTINCT user_id FROM reminders_sent WHERE sent_on = ?"
         f" AND user_id IN ({','.join('?' * len(user_ids))}) AND kind NOT LIKE 'alert-%'",
-        [today.isoformat(), *user_ids],
+        [_typed(conn, today), *user_ids],
     )
     return {row["user_id"] for row in rows}
 
@@ -177,5 +210,5 @@ async def active_loan_ids(db: Database, user_id: int) -> list[int]:
 async def set_reminders_paused(conn: Connection, user_id: int, paused: bool, at: datetime) -> None:
     await conn.execute(
         "UPDATE users SET reminders_paused = ?, updated_at = ? WHERE user_id = ?",
-        (1 if paused else 0, at.isoformat(), user_id),
+        (1 if paused else 0, _typed(conn, at), user_id),
     )

@@ -83,7 +83,8 @@ async def sent_reminders(world: SandboxWorld) -> list[tuple[int, str, str]]:
         " JOIN installments i ON i.id = r.installment_id"
         " WHERE r.kind NOT LIKE 'alert-%' ORDER BY r.sent_on, i.n"
     )
-    return [(row["n"], row["kind"], row["sent_on"]) for row in rows]
+    # str(): SQLite keeps the day as ISO text, PostgreSQL's date column gives a date.
+    return [(row["n"], row["kind"], str(row["sent_on"])) for row in rows]
 
 
 def local_hours(messages) -> list[int]:

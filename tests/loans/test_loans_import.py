@@ -93,8 +93,9 @@ async def test_payments_import_checks_parts_together_and_writes_nothing_on_overp
         "SELECT status, paid_amount FROM installments WHERE loan_id = ? AND n <= 2 ORDER BY n",
         (loan_id,),
     )
-    assert [(r["status"], r["paid_amount"]) for r in statuses] == [
-        ("paid", payment),
+    # str(): text on SQLite, NUMERIC (a Decimal) on PostgreSQL.
+    assert [(r["status"], str(r["paid_amount"])) for r in statuses] == [
+        ("paid", str(payment)),
         ("due", "100"),
     ]
 
@@ -165,7 +166,7 @@ async def test_a_payment_reference_is_recorded_once(world, tmp_path):
     skipping = await loan_import.import_payments(world.runtime, csv, skip_existing=True)
     assert (skipping.written, skipping.skipped) == (0, 1)
     paid = await world.runtime.db.fetchall("SELECT amount, payment_ref FROM payments")
-    assert [(p["amount"], p["payment_ref"]) for p in paid] == [("100", "B-77")]
+    assert [(str(p["amount"]), p["payment_ref"]) for p in paid] == [("100", "B-77")]
 
 
 async def test_amounts_and_ids_are_bounded(world, tmp_path):
