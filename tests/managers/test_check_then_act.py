@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 from bot.sandbox.world import MANAGER_IDS, SandboxWorld
+from services.leads import escalation
 from services.leads import queue as leads
 from services.leads.cards import GROUP_CARD_BUDGET
 from tests.managers.conftest import ANSWERS, open_test_lead
@@ -128,3 +130,35 @@ async def test_a_buyer_pressing_for_a_human_many_times_at_once_gets_one_lead(
     assert by_buyer[4002]["application_id"] is None
     assert {r["human_requested"] for r in rows} == {1}
     assert set(got[:12]) == {by_buyer[4001]["id"]} and set(got[12:]) == {by_buyer[4002]["id"]}
+
+
+async def test_ticks_at_once_remind_an_owner_once_and_escalate_a_lead_once(
+    world: SandboxWorld,
+) -> None:
+    runtime = world.runtime
+    claimed = await open_test_lead(world, 5001)
+    waiting = await open_test_lead(world, 5002)
+    await leads.claim_lead(runtime, claimed, 7001)
+    world.clock.advance(timedelta(minutes=61))  # past the contact reminder and level 1
+    # Several processes' ticks at the same moment.
+    reminded = await asyncio.gather(
+        *(escalation.remind_uncontacted_leads(runtime) for _ in range(8))
+    )
+    escalated = await asyncio.gather(
+        *(escalation.escalate_unclaimed_leads(runtime) for _ in range(8))
+    )
+    assert sum(reminded) == 1
+    assert sum(escalated) >= 1
+    db = runtime.db
+    kinds = await db.fetchall(
+        "SELECT lead_id, kind, COUNT(*) AS n FROM lead_events"
+        " WHERE kind IN ('contact_reminder', 'escalated') GROUP BY lead_id, kind ORDER BY lead_id"
+    )
+    assert [(r["lead_id"], r["kind"], r["n"]) for r in kinds] == [
+        (claimed, "contact_reminder", 1),
+        (waiting, "escalated", 1),
+    ]
+    reminders = await db.fetchval(
+        "SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'lead-remind:%'"
+    )
+    assert reminders == 1
