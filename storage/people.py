@@ -151,7 +151,8 @@ async def manager_names(conn: Connection, user_ids: Sequence[int]) -> dict[int, 
     first name, else None. No query for no ids."""
     if not user_ids:
         return {}
-    marks = ",".join("(?)" for _ in user_ids)
+    # Typed, since PostgreSQL reads an untyped parameter in VALUES as text.
+    marks = ",".join("(CAST(? AS BIGINT))" for _ in user_ids)
     rows = await conn.fetchall(
         f"WITH x(id) AS (VALUES {marks}) SELECT x.id, COALESCE(m.display_name, u.first_name)"
         " AS name FROM x LEFT JOIN managers m ON m.user_id = x.id"

@@ -300,6 +300,9 @@ async def queue_card(conn: Connection, runtime: Runtime, lead_id: int) -> None:
     """Queue the new lead's card to the group (or the digest) in the caller's transaction."""
     now = runtime.clock.now()
     chat_id = runtime.manager_chat_id
+    if chat_id is not None:
+        # Until commit: a lead opened at the same time counts this card before its own.
+        await card_rows.lock_group_cards(conn)
     if (
         chat_id is not None
         and await sent_to_group_recently(conn, chat_id, now) >= GROUP_CARD_BUDGET

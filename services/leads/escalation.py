@@ -175,7 +175,9 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
                 continue
             locale = await managers.locale_of_user(conn, view.owner_id, runtime.default_locale)
             minutes = int((now - row["claimed_at"]).total_seconds() // 60)
-            queued += await outbox.enqueue(
+            # Two ticks at once (two processes) both see the lead due: the dedup key lets
+            # one of them queue the reminder, and only that one writes the event.
+            sent = await outbox.enqueue(
                 conn,
                 chat_id=view.owner_id,
                 method="sendMessage",
@@ -189,7 +191,9 @@ async def remind_uncontacted_leads(runtime: Runtime) -> int:
                 # The stored text, as the key has always been (isoformat gives it back).
                 dedup_key=f"lead-remind:{view.id}:{row['claimed_at'].isoformat()}",
             )
-            await record_event(conn, view.id, None, "contact_reminder", now)
+            if sent:
+                queued += 1
+                await record_event(conn, view.id, None, "contact_reminder", now)
     if queued:
         runtime.wake_outbox()
     return queued

@@ -91,6 +91,7 @@ async def open_lead(
     )
     await record_event(conn, lead_id, None, "opened", now, to_status="new")
     if runtime.policy.leads.round_robin:
+        await lead_rows.lock_assignment(conn)  # until commit: the next reads the last one
         owner = await managers.next_round_robin(conn, runtime)
         if owner is not None:
             await lead_rows.mark_assigned(conn, lead_id, owner, now)
@@ -115,6 +116,7 @@ async def request_human(
     """
     now = runtime.clock.now()
     async with runtime.db.transaction() as conn:
+        await lead_rows.lock_buyer(conn, user_id)  # two presses at once: one lead
         lead_id = await _open_lead_of(conn, user_id, application_id)
         if lead_id is None:
             lead_id = await open_lead(
@@ -192,8 +194,8 @@ async def _tell_owner_human_requested(
 async def claim_lead(runtime: Runtime, lead_id: int, manager_id: int) -> ClaimResult:
     """Claim a new lead. Exactly one of any number of simultaneous claimers wins.
 
-    The single conditional UPDATE is the whole race: SQLite runs it atomically, and only
-    the row still 'new' and unowned is changed. The winner's card edit, their private
+    The single conditional UPDATE is the whole race (see `mark_claimed`): only the row
+    still 'new' and unowned is changed, on either database. The winner's card edit, their private
     copy of the lead and the buyer's notice are queued in the same transaction.
     Raises LeadError('not_allowed') for anyone who is not a manager.
     """

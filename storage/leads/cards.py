@@ -10,6 +10,18 @@ from typing import Any
 from storage.db import Connection, Database, Row
 from storage.values import converted, from_json, instant, money
 
+# The group's card budget's advisory lock key (see storage/leads/queue.py for the others).
+_GROUP_CARDS_LOCK = 0x0A7010B3
+
+
+async def lock_group_cards(conn: Connection) -> None:
+    """One "count what the group got this minute, then queue a card or join the digest" at
+    a time, until the caller's transaction commits: without it, leads opened at once all
+    count the same number and all send a card. Nothing to do on SQLite (one writer)."""
+    if conn.dialect == "postgresql":
+        await conn.execute(f"SELECT pg_advisory_xact_lock({_GROUP_CARDS_LOCK})")
+
+
 # A lead with its application, its buyer and its latest assessment (the highest id), in
 # one row; the assessment's columns are renamed so that none can ever shadow a lead's.
 _LEAD_ROWS = (

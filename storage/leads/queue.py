@@ -10,6 +10,31 @@ from typing import Any
 from storage.db import Connection, Database, Row
 from storage.values import converted
 
+# Keys of the transaction-scoped advisory locks below: constants no other lock of ours uses
+# (migrations hold 0x0A7010A4). Held until the caller's transaction ends; on SQLite the
+# functions do nothing, since one connection writes at a time there already.
+_ASSIGNMENT_LOCK = 0x0A7010B1
+_BUYER_LOCKS = 0x0A7010B2  # the first of the two keys; the buyer's id hashed is the second
+
+
+async def lock_assignment(conn: Connection) -> None:
+    """Round robin reads who got the last lead, then gives the next one: two leads opened at
+    once must not both read the same "last". Take this before that read; one assignment at
+    a time until the caller's transaction commits."""
+    if conn.dialect == "postgresql":
+        await conn.execute(f"SELECT pg_advisory_xact_lock({_ASSIGNMENT_LOCK})")
+
+
+async def lock_buyer(conn: Connection, user_id: int) -> None:
+    """One "find the buyer's open lead, else open one" at a time per buyer (two presses of
+    "Talk to a manager" at once must not open two leads). Another buyer's never waits,
+    barring a collision of the hashed id, which only makes them wait."""
+    if conn.dialect == "postgresql":
+        await conn.execute(
+            f"SELECT pg_advisory_xact_lock({_BUYER_LOCKS}, hashint8(CAST(? AS BIGINT)))",
+            (user_id,),
+        )
+
 
 async def latest_verdict(conn: Connection, application_id: int) -> Row | None:
     """The decision and tier of the application's latest assessment, or None."""
@@ -51,7 +76,9 @@ async def mark_assigned(conn: Connection, lead_id: int, owner_id: int, at: datet
 async def mark_claimed(conn: Connection, lead_id: int, owner_id: int, at: datetime) -> bool:
     """Claim the lead if it is still 'new' and unowned; True for the one claimer who won.
 
-    The single conditional UPDATE is the whole race: SQLite runs it atomically."""
+    The single conditional UPDATE is the whole race, no lock needed: SQLite runs it
+    atomically; on PostgreSQL a second claimer's UPDATE waits for the first one's row lock,
+    then checks its WHERE again against the committed row, and changes nothing."""
     stamp = at.isoformat()
     changed = await conn.execute(
         "UPDATE leads SET status = 'claimed', owner_id = ?, claimed_at = ?, updated_at = ?"

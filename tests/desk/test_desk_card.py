@@ -41,11 +41,11 @@ async def test_card_shows_source_and_negative_equity_and_lead_shows_it_too(world
 
 async def test_a_safe_plan_and_a_direct_lead_in_chinese(world) -> None:
     await world.runtime.db.conn.execute(
-        "INSERT INTO managers (user_id, display_name, created_at) VALUES (7101, 'Zhou', 'x')"
+        "INSERT INTO managers (user_id, display_name, created_at) VALUES (7101, 'Zhou', '2026-03-03T02:00:00+00:00')"
     )
     await world.runtime.db.conn.execute(
         "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
-        " VALUES (7101, 'zh', 'Zhou', 'x', 'x')"
+        " VALUES (7101, 'zh', 'Zhou', '2026-03-03T02:00:00+00:00', '2026-03-03T02:00:00+00:00')"
     )
     _, lead_id = await seed_application(world, 3002, name="Wang")
     await world.settle()

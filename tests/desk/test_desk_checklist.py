@@ -43,7 +43,7 @@ async def test_a_lead_cannot_be_disbursed_through_the_service_while_a_step_is_op
         "SELECT step, status, owner_id FROM lead_checklist WHERE lead_id = ? ORDER BY id",
         (lead_id,),
     )
-    assert [tuple(r) for r in rows] == [
+    assert [(r["step"], r["status"], r["owner_id"]) for r in rows] == [
         ("insurance", "open", OWNER),
         ("lien", "open", OWNER),
         ("funds", "open", OWNER),

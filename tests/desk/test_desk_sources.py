@@ -89,7 +89,8 @@ async def test_source_names_codes_and_bad_names(world) -> None:
 async def test_weird_payloads_are_unknown_never_errors(world) -> None:
     runtime = world.runtime
     await world.runtime.db.conn.execute(
-        "INSERT INTO users (user_id, created_at, updated_at) VALUES (2301, 'x', 'x')"
+        "INSERT INTO users (user_id, created_at, updated_at) VALUES (2301, '2026-03-03T02:00:00+00:00',"
+        " '2026-03-03T02:00:00+00:00')"
     )
     for payload in ("<script>", "a" * 200, "ünïcode", "--", " ", "DROP TABLE users;"):
         recorded = await sources.record_touch(runtime, 2301, payload)

@@ -53,7 +53,9 @@ async def test_a_step_is_stored_once_and_closed_once(world) -> None:
     assert [r["lead_id"] for r in due] == [lead_id, lead_id]  # the closed lien is not due
     assert {r["opened_at"] for r in due} == {datetime(2026, 3, 3, 2, 0, tzinfo=UTC)}
     stored = await runtime.db.fetchval("SELECT closed_at FROM lead_checklist WHERE step = 'lien'")
-    assert stored == "2026-03-03T02:00:00+00:00"
+    # The column as each database keeps it: ISO text on SQLite, a timestamptz on PostgreSQL.
+    sqlite_text = "2026-03-03T02:00:00+00:00"
+    assert stored == (sqlite_text if runtime.db.dialect == "sqlite" else now)
     assert await checklist_db.approved_at(runtime.db.conn, lead_id) == now
     ids = [r["id"] for r in rows]
     async with runtime.db.transaction() as conn:

@@ -34,7 +34,9 @@ async def test_only_a_new_contact_clears_unreachable(world: SandboxWorld) -> Non
     db = world.runtime.db
     async with db.transaction() as conn:
         await people.record_contact(conn, 5003, locale="en", first_name="Ann", now=NOW)
-        await conn.execute("UPDATE users SET unreachable_at = ? WHERE user_id = 5003", ("x",))
+        await conn.execute(
+            "UPDATE users SET unreachable_at = ? WHERE user_id = 5003", (NOW.isoformat(),)
+        )
         await people.note_user_name(conn, 5003, first_name="Anna", locale="en", now=NOW)
     assert 5003 in await people.unreachable_user_ids(db)
     async with db.transaction() as conn:
@@ -69,4 +71,8 @@ async def test_unreachable_since_reads_back_as_an_aware_datetime(world: SandboxW
     assert row is not None
     assert row["unreachable_at"] == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # the first
     stored = await db.fetchval("SELECT unreachable_at FROM users WHERE user_id = 5005")
-    assert stored == "2026-03-02T09:30:00+00:00"
+    # The column as each database keeps it: ISO text on SQLite, a timestamptz on PostgreSQL.
+    sqlite_text = "2026-03-02T09:30:00+00:00"
+    assert stored == (
+        sqlite_text if db.dialect == "sqlite" else datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    )

@@ -3,7 +3,6 @@ text that grows when escaped still arrives whole, and "sent" is said once it wen
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import markupsafe
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.leads import queue as leads
 from services.rendering import TEXT_LIMIT, split_escaped
+from storage.values import from_json
 from tests.managers.conftest import open_test_lead, reply
 
 SENT_TO_MANAGER = "Sent to your manager. They will reply here."
@@ -87,7 +87,7 @@ async def test_a_text_that_grows_when_escaped_arrives_whole_in_valid_parts(world
     )
     assert {row["status"] for row in sent} == {"sent"}
     for row in sent:
-        html = json.loads(row["payload"])["text"]
+        html = from_json(row["payload"])["text"]
         assert len(html.encode("utf-16-le")) // 2 <= TEXT_LIMIT
     assert buyer.last_text() == SENT_TO_MANAGER
     # And the manager's long answer comes back the same way.

@@ -130,7 +130,11 @@ async def test_export_csv_opens_with_the_csv_module_and_holds_every_lead(
     assert rows[0]["claimed_at"] == "2026-03-03T10:00:00+08:00"
     assert rows[0]["history"].startswith("2026-03-03T10:00:00+08:00 new by system")
 
-    monkeypatch.setenv("DATABASE_PATH", world.settings.database_path.as_posix())
+    where = world.settings.database  # the CLI finds the same database the world runs on
+    if isinstance(where, str):
+        monkeypatch.setenv("DATABASE_URL", where)
+    else:
+        monkeypatch.setenv("DATABASE_PATH", where.as_posix())
     out = tmp_path / "leads.csv"
     # The CLI is its own process in real life: its own event loop, in a thread here.
     assert await asyncio.to_thread(cli_main, ["leads", "export", "--out", str(out)]) == 0
