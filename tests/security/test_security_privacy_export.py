@@ -5,8 +5,11 @@ feature adds with a `user_id` column is in it too."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+
+import pytest
 
 from bot.sandbox.world import SandboxWorld
 from services.privacy import rights as privacy
@@ -169,7 +172,15 @@ def test_typed_values_are_written_as_the_text_sqlite_stores():
     )
 
 
-async def test_json_named_columns_that_are_not_json_stay_text(world: SandboxWorld):
+@pytest.fixture
+async def sqlite_world(db_path) -> AsyncIterator[SandboxWorld]:
+    async with SandboxWorld.create(db_path) as started:
+        yield started
+
+
+# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
+async def test_json_named_columns_that_are_not_json_stay_text(sqlite_world: SandboxWorld):
+    world = sqlite_world
     await _person(world, answers="{not json")
     export = await privacy.export_user_data(world.runtime, PERSON)
     assert export["data"]["applications"][0]["answers"] == "{not json"
@@ -179,7 +190,9 @@ async def test_json_named_columns_that_are_not_json_stay_text(world: SandboxWorl
     }
 
 
-async def test_application_answers_come_parsed_or_none(world: SandboxWorld):
+# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
+async def test_application_answers_come_parsed_or_none(sqlite_world: SandboxWorld):
+    world = sqlite_world
     parsed = await _person(world)
     async with world.runtime.db.transaction() as conn:
         unreadable = await conn.fetchval(
