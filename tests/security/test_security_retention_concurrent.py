@@ -1,6 +1,6 @@
-"""The retention purge against a claim and a loan booked at the same moment, on separate
-PostgreSQL connections: whatever the interleaving, nothing in use is purged and the purge
-itself never fails. (SQLite has one writer at a time: there the same cases run in turn,
+"""The retention purge against a claim, a loan booked and a draft saved at the same moment,
+on separate PostgreSQL connections: whatever the interleaving, nothing in use is purged and
+the purge itself never fails. (SQLite has one writer at a time: there the same cases run in turn,
 tests/security/test_security_retention.py.)"""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bot.sandbox.world import MANAGER_IDS, SandboxWorld
 from services.applications import submission as applications
 from services.leads import queue as leads
 from services.privacy import rights as privacy
+from storage.values import from_json
 from tests.security.test_security_retention import _application, _book_loan
 
 ROUNDS = 40
@@ -107,3 +108,37 @@ async def test_purge_and_a_loan_booked_at_once_never_purge_a_loan(pg_world: Sand
             assert loans == 0 and exists == 0 and purge == 1, f"round {n}"
             purged += 1
     assert booked and purged, (booked, purged)
+
+
+async def test_purge_and_a_draft_saved_at_once_never_lose_the_answers(pg_world: SandboxWorld):
+    world = pg_world
+    runtime = world.runtime
+    rng = random.Random(22)
+    resumed = purged = 0
+    for n in range(ROUNDS):
+        user_id = 7000 + n
+        old_draft, _ = await _application(world, user_id, "draft")
+
+        async def save(user_id=user_id):
+            return await applications.save_draft(
+                runtime, user_id, {"price": "150000"}, "term", "en"
+            )
+
+        purge, saved = await asyncio.gather(
+            _after(rng.uniform(0, 0.01), lambda: privacy.purge_expired_applications(runtime)),
+            _after(rng.uniform(0, 0.01), save),
+        )
+        # Whoever went first, the draft the save reports holds what was just answered.
+        row = await runtime.db.fetchone(
+            "SELECT status, answers FROM applications WHERE id = ?", (saved,)
+        )
+        assert row is not None, f"round {n}: the saved draft was purged"
+        assert row["status"] == "draft" and from_json(row["answers"]) == {"price": "150000"}
+        if saved == old_draft:
+            assert purge == 0, f"round {n}"
+            resumed += 1
+        else:
+            # Purged first: the answer started a new draft.
+            assert purge == 1, f"round {n}"
+            purged += 1
+    assert resumed and purged, (resumed, purged)
