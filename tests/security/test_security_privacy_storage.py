@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.sandbox.world import SandboxWorld
+from storage import outbox
 from storage.privacy import counts, forget
-from storage.values import to_json
+from storage.values import from_json, to_json
 
 NOBODY = 4_000_001
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -73,3 +74,30 @@ async def test_set_answers_clears_name_and_phone_only_when_asked(world: SandboxW
 
 def _text(value: object) -> object:
     return to_json(value) if isinstance(value, dict) else value
+
+
+async def test_redacting_a_pending_message_leaves_json_and_only_touches_its_texts(
+    world: SandboxWorld,
+):
+    """The identity is replaced where it is text, never in a number or across an escape,
+    so the message stays JSON the outbox can send (and PostgreSQL's jsonb accepts)."""
+    db = world.runtime.db
+    async with db.transaction() as conn:
+        await outbox.enqueue(
+            conn,
+            chat_id=138001380,
+            method="sendMessage",
+            payload={"text": "Call 138001380 today\nnWei 王伟", "parse_mode": "HTML"},
+            now=AT,
+            dedup_key="redact-me",
+        )
+        # As the service passes them: the forms inside the stored JSON text.
+        await forget.redact_pending(conn, "138001380")
+        await forget.redact_pending(conn, "nnW")  # "\n" then "nW": not in the text itself
+        await forget.redact_pending(conn, "王伟")
+    row = await db.fetchone("SELECT payload FROM outbox WHERE dedup_key = 'redact-me'")
+    assert from_json(row["payload"]) == {
+        "chat_id": 138001380,
+        "text": "Call — today\nnWei —",
+        "parse_mode": "HTML",
+    }
