@@ -126,10 +126,18 @@ async def application_without_lead(conn: Connection, application_id: int, user_i
     """True when the application is the user's and no lead (open or closed) has it yet."""
     row = await conn.fetchone(
         "SELECT 1 FROM applications a WHERE a.id = ? AND a.user_id = ?"
-        " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.application_id = a.id)",
+        " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.application_id = a.id)"
+        + _KEEP_APPLICATION[conn.dialect],
         (application_id, user_id),
     )
     return row is not None
+
+
+# PostgreSQL: the application held (as the new lead's foreign key will hold it) from this
+# read on, so the retention purge, which locks it before deleting, cannot delete it between
+# this answer and the insert of the lead; while the purge holds it, this read waits and then
+# finds it gone. SQLite: one writer at a time.
+_KEEP_APPLICATION = {"sqlite": "", "postgresql": " FOR KEY SHARE OF a"}
 
 
 async def new_lead_ids(db: Database) -> list[int]:

@@ -31,6 +31,14 @@ _HANDLED = {
     "managers",
 }
 
+# A condition on ptb_conversations: its key (TEXT holding a JSON array of ids, on both
+# databases) names the person, the parameter. PostgreSQL: the array contains the id as a
+# JSON number, as SQLite's json_each compares it.
+NAMES_PERSON = {
+    "sqlite": "EXISTS (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
+    "postgresql": "ptb_conversations.key::jsonb @> jsonb_build_array(CAST(? AS BIGINT))",
+}
+
 
 async def held_about(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row held about the person, by table; their conversation state (PTB's three
@@ -57,10 +65,7 @@ async def held_about(db: Database, user_id: int) -> dict[str, list[dict[str, Any
     conversation = await rows(conn, "SELECT * FROM ptb_user_data WHERE user_id = ?", (user_id,))
     conversation += await rows(conn, "SELECT * FROM ptb_chat_data WHERE chat_id = ?", (user_id,))
     conversation += await rows(
-        conn,
-        "SELECT * FROM ptb_conversations WHERE EXISTS"
-        " (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
-        (user_id,),
+        conn, f"SELECT * FROM ptb_conversations WHERE {NAMES_PERSON[conn.dialect]}", (user_id,)
     )
     found["conversation_state"] = conversation
     for table in await tables_with_column(conn, "user_id"):

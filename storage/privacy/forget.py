@@ -11,7 +11,34 @@ from typing import Any
 
 from storage.db import Connection, Database, Row
 from storage.privacy._read import has_table, rows
+from storage.privacy.export import NAMES_PERSON
 from storage.values import from_json, to_json
+
+# `column IN` the ids given as the one parameter (see `_ids`): a JSON list on SQLite, an
+# array on PostgreSQL.
+_IN_IDS = {
+    "sqlite": "IN (SELECT value FROM json_each(?))",
+    "postgresql": "= ANY(CAST(? AS BIGINT[]))",
+}
+# What a scrubbed or dropped message keeps: only where it was going.
+_ONLY_CHAT = {
+    "sqlite": "json_object('chat_id', chat_id)",
+    "postgresql": "jsonb_build_object('chat_id', chat_id)",
+}
+# The stored payload contains `?` (text as it appears inside the JSON); PostgreSQL's jsonb
+# as text writes strings as Python's json.dumps(ensure_ascii=False) does.
+_PAYLOAD_HAS = {
+    "sqlite": "instr(payload, ?) > 0",
+    "postgresql": "strpos(payload::text, ?) > 0",
+}
+
+# The rows about to be rewritten from what was read, held until the transaction ends (the
+# outbox's sender marks them meanwhile). SQLite: one writer at a time already.
+_LOCKED = {"sqlite": "", "postgresql": " FOR UPDATE"}
+
+
+def _ids(conn: Connection, ids: list[int]) -> Any:
+    return json.dumps(ids) if conn.dialect == "sqlite" else [int(i) for i in ids]
 
 
 async def has_active_loan(db: Database, user_id: int) -> bool:
@@ -127,7 +154,7 @@ async def others_in_digest(conn: Connection, digest_id: int, *, lead_id: int) ->
 async def drop_pending_card(conn: Connection, lead_id: int) -> None:
     """Drop the lead's group card (and its edits) not sent yet, keeping no text of it."""
     await conn.execute(
-        "UPDATE outbox SET status = 'dropped', payload = json_object('chat_id', chat_id),"
+        f"UPDATE outbox SET status = 'dropped', payload = {_ONLY_CHAT[conn.dialect]},"
         " last_error = 'consent withdrawn' WHERE status = 'pending'"
         " AND (dedup_key = ? OR dedup_key LIKE ?)",
         (f"lead-card:{lead_id}", f"lead-card:{lead_id}:%"),
@@ -146,8 +173,7 @@ async def delete_leads(conn: Connection, lead_ids: list[int]) -> None:
     # lead_events, lead_documents and the relay tables go with them (ON DELETE CASCADE).
     if lead_ids:
         await conn.execute(
-            "DELETE FROM leads WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(lead_ids),),
+            f"DELETE FROM leads WHERE id {_IN_IDS[conn.dialect]}", (_ids(conn, lead_ids),)
         )
 
 
@@ -155,16 +181,11 @@ async def delete_applications(conn: Connection, application_ids: list[int]) -> N
     """Delete the applications (their assessments go with them); their leads must be gone."""
     if not application_ids:
         return
-    ids = json.dumps(application_ids)
+    ids = _ids(conn, application_ids)
+    in_ids = _IN_IDS[conn.dialect]
     # Counter-offer drafts point at the declined application they came from.
-    await conn.execute(
-        "UPDATE applications SET based_on = NULL"
-        " WHERE based_on IN (SELECT value FROM json_each(?))",
-        (ids,),
-    )
-    await conn.execute(
-        "DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?))", (ids,)
-    )
+    await conn.execute(f"UPDATE applications SET based_on = NULL WHERE based_on {in_ids}", (ids,))
+    await conn.execute(f"DELETE FROM applications WHERE id {in_ids}", (ids,))
 
 
 async def delete_conversation_state(conn: Connection, user_id: int) -> None:
@@ -172,9 +193,7 @@ async def delete_conversation_state(conn: Connection, user_id: int) -> None:
     await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (user_id,))
     await conn.execute(
-        "DELETE FROM ptb_conversations WHERE EXISTS"
-        " (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
-        (user_id,),
+        f"DELETE FROM ptb_conversations WHERE {NAMES_PERSON[conn.dialect]}", (user_id,)
     )
 
 
@@ -189,7 +208,7 @@ async def delete_relays(conn: Connection, user_id: int) -> None:
 async def scrub_sent_to(conn: Connection, chat_id: int) -> None:
     """Messages already sent (or given up) to the chat keep only that they were sent."""
     await conn.execute(
-        "UPDATE outbox SET payload = json_object('chat_id', chat_id)"
+        f"UPDATE outbox SET payload = {_ONLY_CHAT[conn.dialect]}"
         " WHERE chat_id = ? AND status != 'pending'",
         (chat_id,),
     )
@@ -198,7 +217,7 @@ async def scrub_sent_to(conn: Connection, chat_id: int) -> None:
 async def drop_pending_to(conn: Connection, chat_id: int, *, dedup_prefix: str) -> None:
     """Drop the chat's pending messages whose dedup key starts with `dedup_prefix`."""
     await conn.execute(
-        "UPDATE outbox SET status = 'dropped', payload = json_object('chat_id', chat_id),"
+        f"UPDATE outbox SET status = 'dropped', payload = {_ONLY_CHAT[conn.dialect]},"
         " last_error = 'consent withdrawn' WHERE chat_id = ? AND status = 'pending'"
         " AND dedup_key LIKE ?",
         (chat_id, dedup_prefix + "%"),
@@ -209,19 +228,42 @@ async def scrub_sent_naming(conn: Connection, text: str) -> None:
     """Messages already sent to anyone whose stored payload contains `text` keep only that
     they were sent. `text` as it appears inside the JSON payload."""
     await conn.execute(
-        "UPDATE outbox SET payload = json_object('chat_id', chat_id)"
-        " WHERE status != 'pending' AND instr(payload, ?) > 0",
+        f"UPDATE outbox SET payload = {_ONLY_CHAT[conn.dialect]}"
+        f" WHERE status != 'pending' AND {_PAYLOAD_HAS[conn.dialect]}",
         (text,),
     )
 
 
 async def redact_pending(conn: Connection, text: str) -> None:
-    """`text` replaced by a dash in every pending message's stored payload."""
-    await conn.execute(
-        "UPDATE outbox SET payload = replace(payload, ?, '—')"
-        " WHERE status = 'pending' AND instr(payload, ?) > 0",
-        (text, text),
+    """`text` replaced by a dash in every pending message's stored payload. `text` as it
+    appears inside the JSON payload.
+
+    Replaced in the payload's string values, parsed, rather than in its stored text: a
+    match across an escape (`\\n` then the text) or in a number would leave text that is
+    not JSON, which the outbox could not send and PostgreSQL's jsonb refuses."""
+    plain = json.loads(f'"{text}"')
+    found = await conn.fetchall(
+        f"SELECT id, payload FROM outbox WHERE status = 'pending'"
+        f" AND {_PAYLOAD_HAS[conn.dialect]}{_LOCKED[conn.dialect]}",
+        (text,),
     )
+    for row in found:
+        payload = from_json(row["payload"])
+        redacted = _replaced(payload, plain)
+        if redacted != payload:
+            await conn.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?", (to_json(redacted), row["id"])
+            )
+
+
+def _replaced(value: Any, text: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(text, "—")
+    if isinstance(value, dict):
+        return {key: _replaced(item, text) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replaced(item, text) for item in value]
+    return value
 
 
 async def withdraw_consent(conn: Connection, user_id: int, *, version: str, at: datetime) -> None:

@@ -32,17 +32,35 @@ _CANDIDATES = (
     f" AND {_LEAD_AT_REST}"
     " ORDER BY 1"
 )
-# The same conditions for the given ids (a JSON list, the first parameter), as a batch
-# re-checks them. CROSS JOIN keeps SQLite looking them up by id rather than scanning the
-# index on age for them.
-_STILL_PURGEABLE = (
-    "SELECT a.id, a.status, l.id AS lead_id FROM json_each(?) b"
-    " CROSS JOIN applications a ON a.id = b.value"
-    " LEFT JOIN leads l ON l.application_id = a.id"
-    f" WHERE {_PAST_RETENTION} AND {_LEAD_AT_REST}"
+# The same conditions for the given ids, as a batch re-checks them. SQLite: the ids as a
+# JSON list, and CROSS JOIN keeps it looking them up by id rather than scanning the index
+# on age for them. PostgreSQL: the ids as an array.
+_IDS = {
+    "sqlite": "FROM json_each(?) b CROSS JOIN applications a ON a.id = b.value"
+    " LEFT JOIN leads l ON l.application_id = a.id WHERE",
+    "postgresql": "FROM applications a LEFT JOIN leads l ON l.application_id = a.id"
+    " WHERE a.id = ANY(CAST(? AS BIGINT[])) AND",
+}
+_STILL_PURGEABLE = {
+    dialect: f"SELECT a.id, a.status, l.id AS lead_id {ids}"
+    f" {_PAST_RETENTION} AND {_LEAD_AT_REST}"
     " AND (a.status IN ('draft', 'abandoned') OR (a.status = 'submitted'"
     " AND (SELECT s.decision FROM assessments s WHERE s.application_id = a.id"
     " ORDER BY s.id DESC LIMIT 1) = 'declined'))"
+    for dialect, ids in _IDS.items()
+}
+# PostgreSQL only (SQLite has one writer at a time): the batch's applications and their
+# leads locked until the purge commits, before the re-check reads them, in one order (by
+# id) so two purges cannot deadlock. Whatever would put one back in use writes one of
+# these rows or references it (a draft saved, a lead opened for it, a lead claimed or
+# moved, a loan booked on it: a foreign key takes a share lock on the row it points to),
+# so it either committed before the lock was granted, and the re-check, a statement
+# begun after that, sees it, or it waits until the purge has committed.
+_LOCK_APPLICATIONS = (
+    "SELECT id FROM applications WHERE id = ANY(CAST(? AS BIGINT[])) ORDER BY id FOR UPDATE"
+)
+_LOCK_LEADS = (
+    "SELECT id FROM leads WHERE application_id = ANY(CAST(? AS BIGINT[])) ORDER BY id FOR UPDATE"
 )
 
 
@@ -51,7 +69,8 @@ async def purge_candidates(db: Database, cutoff: datetime) -> list[int]:
     `cutoff` that no manager works on. Reads `db.conn`: the caller picks the connection
     (`offloaded()`)."""
     # The cutoff once for each half of the UNION.
-    found = await db.conn.fetchall(_CANDIDATES, (cutoff.isoformat(), cutoff.isoformat()))
+    at = cutoff.isoformat() if db.conn.dialect == "sqlite" else cutoff
+    found = await db.conn.fetchall(_CANDIDATES, (at, at))
     return [int(row["id"]) for row in found]
 
 
@@ -60,4 +79,9 @@ async def still_purgeable(
 ) -> list[dict[str, Any]]:
     """Those of `ids` that the purge may still delete, as `id`, `status` and `lead_id`
     (their lost lead, or None). Run it in the transaction that deletes them."""
-    return await rows(conn, _STILL_PURGEABLE, (json.dumps(list(ids)), cutoff.isoformat()))
+    if conn.dialect == "postgresql":
+        batch = [int(i) for i in ids]
+        await conn.fetchall(_LOCK_APPLICATIONS, (batch,))
+        await conn.fetchall(_LOCK_LEADS, (batch,))
+        return await rows(conn, _STILL_PURGEABLE["postgresql"], (batch, cutoff))
+    return await rows(conn, _STILL_PURGEABLE["sqlite"], (json.dumps(list(ids)), cutoff.isoformat()))

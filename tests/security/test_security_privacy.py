@@ -10,6 +10,7 @@ from bot.sandbox.world import SandboxWorld
 from services.leads import queue as leads
 from services.leads.cards import GROUP_CARD_BUDGET
 from services.privacy import rights as privacy
+from storage.values import from_json, to_json
 from tests.loans.helpers import book
 from tests.managers.conftest import open_test_lead
 from tests.prequalify.journey import DECLINED, GOOD, NAME, answer_all, begin, confirm, label
@@ -29,10 +30,28 @@ async def _everything_text(world: SandboxWorld) -> str:
     """Every text value in every table, for "is this anywhere still?" checks."""
     db = world.runtime.db
     found = []
-    for (table,) in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    for table in await _tables(world):
         for row in await db.fetchall(f"SELECT * FROM {table}"):
-            found.extend(f"{table}: {value}" for value in row if isinstance(value, str))
+            values = row.values() if isinstance(row, dict) else tuple(row)
+            # PostgreSQL's jsonb comes parsed: as the JSON text SQLite would hold.
+            found.extend(
+                f"{table}: {value if isinstance(value, str) else to_json(value)}"
+                for value in values
+                if isinstance(value, str | dict | list)
+            )
     return "\n".join(found)
+
+
+async def _tables(world: SandboxWorld) -> list[str]:
+    db = world.runtime.db
+    if db.dialect == "sqlite":
+        found = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        found = await db.fetchall(
+            "SELECT table_name AS name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    return [row["name"] for row in found]
 
 
 async def _submitted(world: SandboxWorld, user_id: int, answers=GOOD, name: str = "Li"):
@@ -133,7 +152,7 @@ async def test_forget_mid_conversation_deletes_the_state_in_memory_and_on_disk(
     assert not buyer.last_text().startswith("3/"), "the old conversation came back"
     assert any(b.text == label("en", "apply_agree") for b in buyer.buttons())
     rows = await db.fetchall("SELECT data FROM ptb_user_data WHERE user_id = 3103")
-    assert all(json.loads(r["data"]).get("pq", {}).get("answers") in (None, {}) for r in rows)
+    assert all(from_json(r["data"]).get("pq", {}).get("answers") in (None, {}) for r in rows)
     # ... and neither does a restart.
     await world.restart()
     buyer.command("/start")
@@ -186,7 +205,7 @@ async def test_forget_a_claimed_lead_anonymises_it_for_the_manager(world: Sandbo
         (lead["application_id"],),
     )
     assert (app["full_name"], app["phone"]) == (None, None)
-    answers = json.loads(app["answers"])
+    answers = from_json(app["answers"])
     assert answers["price"] == "200000.00" and "credit_history" not in answers
     notes = [r["note"] for r in await db.fetchall("SELECT note FROM lead_events")]
     assert any(

@@ -5,8 +5,12 @@ feature adds with a `user_id` column is in it too."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+
+import pytest
 
 from bot.sandbox.world import SandboxWorld
 from services.privacy import rights as privacy
@@ -169,7 +173,15 @@ def test_typed_values_are_written_as_the_text_sqlite_stores():
     )
 
 
-async def test_json_named_columns_that_are_not_json_stay_text(world: SandboxWorld):
+@pytest.fixture
+async def sqlite_world(db_path) -> AsyncIterator[SandboxWorld]:
+    async with SandboxWorld.create(db_path) as started:
+        yield started
+
+
+# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
+async def test_json_named_columns_that_are_not_json_stay_text(sqlite_world: SandboxWorld):
+    world = sqlite_world
     await _person(world, answers="{not json")
     export = await privacy.export_user_data(world.runtime, PERSON)
     assert export["data"]["applications"][0]["answers"] == "{not json"
@@ -179,7 +191,9 @@ async def test_json_named_columns_that_are_not_json_stay_text(world: SandboxWorl
     }
 
 
-async def test_application_answers_come_parsed_or_none(world: SandboxWorld):
+# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
+async def test_application_answers_come_parsed_or_none(sqlite_world: SandboxWorld):
+    world = sqlite_world
     parsed = await _person(world)
     async with world.runtime.db.transaction() as conn:
         unreadable = await conn.fetchval(
@@ -206,3 +220,45 @@ async def test_a_table_another_feature_adds_is_exported(world: SandboxWorld):
     assert "installments" not in tables
     export = await privacy.export_user_data(world.runtime, PERSON)
     assert export["data"]["wishlist"] == [{"user_id": PERSON, "car": "BYD Seal", "added_at": AT}]
+
+
+# Money exported as the database hands it over. SQLite keeps the text it was given;
+# PostgreSQL's numeric keeps the digits and the scale but not the spelling: an exponent
+# is written out, a sign on zero and leading zeros go, and the driver's Decimal reads back
+# in Python's str() form, whose exponent notation starts below 1E-6. Storage writes
+# str(Decimal) of quantized amounts, which both keep alike (the document above).
+ODD_MONEY = {
+    "loan_amount": "1E+5",
+    "monthly_payment": "-0.00",
+    "annual_rate": "007.50",
+    "apr": "0.0000001",
+}
+ODD_MONEY_EXPORTED = {
+    "sqlite": {
+        "loan_amount": "1E+5",
+        "monthly_payment": "-0.00",
+        "annual_rate": "007.50",
+        "apr": "0.0000001",
+    },
+    "postgresql": {
+        "loan_amount": "100000",
+        "monthly_payment": "0.00",
+        "annual_rate": "7.50",
+        "apr": "1E-7",
+    },
+}
+
+
+async def test_money_is_exported_as_each_database_keeps_it(world: SandboxWorld):
+    application_id = await _person(world)
+    async with world.runtime.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO assessments (application_id, decision, loan_amount, monthly_payment,"
+            " annual_rate, apr, result, created_at) VALUES (?, 'declined', ?, ?, ?, ?, '{}', ?)",
+            (application_id, *ODD_MONEY.values(), AT),
+        )
+    export = json.loads(privacy.export_json(await privacy.export_user_data(world.runtime, PERSON)))
+    odd = max(export["data"]["assessments"], key=lambda row: row["id"])
+    assert {column: odd[column] for column in ODD_MONEY} == ODD_MONEY_EXPORTED[
+        world.runtime.db.dialect
+    ]

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.sandbox.world import SandboxWorld
+from storage import outbox
 from storage.privacy import counts, forget
+from storage.values import from_json, to_json
 
 NOBODY = 4_000_001
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -33,7 +35,8 @@ async def test_anonymous_counts_add_up_over_days_and_calls(world: SandboxWorld):
         await counts.add_anonymous_count(conn, date(2026, 3, 2), "forget")
     assert await counts.anonymous_counts(world.runtime.db) == {"purged:declined": 5, "forget": 1}
     days = await world.runtime.db.fetchall("SELECT DISTINCT day FROM anonymous_counts ORDER BY 1")
-    assert [row["day"] for row in days] == ["2026-03-01", "2026-03-02"]
+    # str(): PostgreSQL's date column comes as a date.
+    assert [str(row["day"]) for row in days] == ["2026-03-01", "2026-03-02"]
 
 
 async def test_set_answers_clears_name_and_phone_only_when_asked(world: SandboxWorld):
@@ -62,7 +65,39 @@ async def test_set_answers_clears_name_and_phone_only_when_asked(world: SandboxW
         "SELECT id, answers, full_name, phone FROM applications WHERE user_id = ? ORDER BY id",
         (NOBODY,),
     )
-    assert [tuple(row) for row in rows] == [
+    # PostgreSQL's jsonb comes parsed: compared as the text SQLite stores.
+    assert [(row["id"], _text(row["answers"]), row["full_name"], row["phone"]) for row in rows] == [
         (kept, '{"name": "王伟", "price": "150000"}', "王伟", "13800138000"),
         (cleared, '{"price": "150000"}', None, None),
     ]
+
+
+def _text(value: object) -> object:
+    return to_json(value) if isinstance(value, dict) else value
+
+
+async def test_redacting_a_pending_message_leaves_json_and_only_touches_its_texts(
+    world: SandboxWorld,
+):
+    """The identity is replaced where it is text, never in a number or across an escape,
+    so the message stays JSON the outbox can send (and PostgreSQL's jsonb accepts)."""
+    db = world.runtime.db
+    async with db.transaction() as conn:
+        await outbox.enqueue(
+            conn,
+            chat_id=138001380,
+            method="sendMessage",
+            payload={"text": "Call 138001380 today\nnWei 王伟", "parse_mode": "HTML"},
+            now=AT,
+            dedup_key="redact-me",
+        )
+        # As the service passes them: the forms inside the stored JSON text.
+        await forget.redact_pending(conn, "138001380")
+        await forget.redact_pending(conn, "nnW")  # "\n" then "nW": not in the text itself
+        await forget.redact_pending(conn, "王伟")
+    row = await db.fetchone("SELECT payload FROM outbox WHERE dedup_key = 'redact-me'")
+    assert from_json(row["payload"]) == {
+        "chat_id": 138001380,
+        "text": "Call — today\nnWei —",
+        "parse_mode": "HTML",
+    }

@@ -87,7 +87,7 @@ async def _book_loan(conn, user_id: int, lead_id: int | None, at: str) -> None:
 
 
 async def _application_ids(world: SandboxWorld) -> set[int]:
-    return {row[0] for row in await world.runtime.db.fetchall("SELECT id FROM applications")}
+    return {row["id"] for row in await world.runtime.db.fetchall("SELECT id FROM applications")}
 
 
 # (what it is, how it is stored, whether the purge deletes it)
