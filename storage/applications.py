@@ -11,12 +11,16 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from storage.connect import is_postgres_url
 from storage.db import Connection, Database, Row
 from storage.values import converted, from_json, instant, money, to_json
+
+if TYPE_CHECKING:
+    from storage.postgres import PgConnection
 
 # -- drafts ----------------------------------------------------------------------------
 
@@ -268,10 +272,21 @@ async def latest_standing(db: Database, user_id: int) -> dict[str, Any] | None:
 
 
 @asynccontextmanager
-async def read_only(uri: str) -> AsyncIterator[Connection]:
-    """A connection to the database at a read-only SQLite `uri` (mode=ro), with
-    query_only on top: the CLI's what-if cannot write even by mistake."""
-    async with aiosqlite.connect(uri, uri=True) as raw:
+async def read_only(database: str) -> AsyncIterator[Connection | PgConnection]:
+    """A connection that cannot write, even by mistake, for the CLI's what-if. `database`
+    is a read-only SQLite URI (mode=ro; query_only on top) or a PostgreSQL URL (one
+    READ ONLY transaction, which also reads the whole period from one snapshot)."""
+    if is_postgres_url(database):
+        from storage.postgres import PostgresDatabase
+
+        async with (
+            PostgresDatabase(database, min_size=1, max_size=1) as db,
+            db.transaction() as conn,
+        ):
+            await conn.execute("SET TRANSACTION READ ONLY")
+            yield conn
+        return
+    async with aiosqlite.connect(database, uri=True) as raw:
         raw.row_factory = sqlite3.Row
         conn = Connection(raw)
         await conn.execute("PRAGMA query_only = ON")

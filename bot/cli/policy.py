@@ -68,14 +68,14 @@ def run_whatif(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     settings = load_settings()
-    database = Path(settings.database_path)
-    if not database.is_file():
-        print(f"DATABASE_PATH: {database} does not exist", file=sys.stderr)
-        return 2
+    database = settings.database  # DATABASE_URL when set, else the SQLite file
+    if isinstance(database, Path):
+        if not database.is_file():
+            print(f"DATABASE_PATH: {database} does not exist", file=sys.stderr)
+            return 2
+        database = read_only_uri(database)
     now = datetime.now(UTC)
-    report = asyncio.run(
-        what_if_file(read_only_uri(database), policy, days=args.days, now=now, tz=settings.tz)
-    )
+    report = asyncio.run(what_if_file(database, policy, days=args.days, now=now, tz=settings.tz))
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     else:

@@ -136,10 +136,11 @@ def read_only_uri(database: Path) -> str:
 
 
 async def what_if_file(
-    uri: str, policy: Policy, *, days: int, now: datetime, tz: ZoneInfo
+    database: str, policy: Policy, *, days: int, now: datetime, tz: ZoneInfo
 ) -> WhatIfReport:
-    """The CLI's way in: the database opened by `read_only_uri`, and query_only on top."""
-    async with store.read_only(uri) as conn:
+    """The CLI's way in, on a connection that cannot write: `database` is a SQLite file's
+    `read_only_uri` or DATABASE_URL."""
+    async with store.read_only(database) as conn:
         return await what_if(conn, policy, days=days, now=now, tz=tz)
 
 

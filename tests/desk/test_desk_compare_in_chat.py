@@ -42,6 +42,7 @@ async def test_compare_at_the_method_question_then_choose(
 
     await act(world, buyer, locale, "method", "equal-principal")
     stored = await world.runtime.db.fetchval(
-        "SELECT answers FROM applications WHERE user_id = ? AND status = 'draft'", (buyer.id,)
+        "SELECT CAST(answers AS TEXT) FROM applications WHERE user_id = ? AND status = 'draft'",
+        (buyer.id,),
     )
     assert '"method": "equal-principal"' in stored

@@ -14,6 +14,7 @@ from bot.cli.main import main as cli_main
 from lending.policy import parse_policy
 from services.applications import whatif
 from services.leads import sources
+from storage.applications import read_only
 from tests.desk.helpers import seed_application
 
 STRICTER = """
@@ -41,12 +42,38 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _pg_digest(url: str) -> str:
+    """Every row of every table in the test's schema, hashed: PostgreSQL's counterpart of
+    the file's digest (its files are the server's)."""
+    import psycopg
+
+    digest = hashlib.sha256()
+    with psycopg.connect(url) as pg:
+        tables = pg.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema ="
+            " current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+        for (table,) in tables:
+            rows = pg.execute(f'SELECT t::text FROM "{table}" t ORDER BY 1').fetchall()
+            digest.update(repr((table, rows)).encode())
+    return digest.hexdigest()
+
+
+async def _database_digest(world) -> str:
+    database = world.settings.database
+    if isinstance(database, Path):
+        return await asyncio.to_thread(_digest, database)
+    return await asyncio.to_thread(_pg_digest, database)
+
+
 async def _seed(world) -> None:
     expo = await sources.create_source(world.runtime, "expo")
     assert expo.code == "expo"
+    now = world.clock.now().isoformat()
     for user_id, source, answers in APPLICANTS:
         await world.runtime.db.conn.execute(
-            "INSERT INTO users (user_id, created_at, updated_at) VALUES (?, 'x', 'x')", (user_id,)
+            "INSERT INTO users (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, now, now),
         )
         if source:
             await sources.record_touch(world.runtime, user_id, source)
@@ -60,12 +87,21 @@ async def test_whatif_counts_on_a_seeded_database_and_no_write(world) -> None:
     await _seed(world)
     runtime = world.runtime
     conn = runtime.db.conn
-    before_changes = conn.raw.total_changes
+
+    def changes() -> int | None:
+        # SQLite counts every row written on the connection; PostgreSQL's pooled calls
+        # have no such count, so there the rows themselves are compared below.
+        return conn.raw.total_changes if conn.dialect == "sqlite" else None
+
+    before_changes = changes()
+    before = None if conn.dialect == "sqlite" else await _database_digest(world)
     report = await whatif.what_if(
         conn, parse_policy(__import__("tomllib").loads(STRICTER)), days=90,
         now=runtime.clock.now(), tz=runtime.timezone,
     )  # fmt: skip
-    assert conn.raw.total_changes == before_changes  # not one row written
+    assert changes() == before_changes  # not one row written
+    if before is not None:
+        assert await _database_digest(world) == before
     data = whatif.report_json(report)
     assert data["assessed"] == 4
     assert data["decisions"] == {
@@ -87,20 +123,30 @@ async def test_whatif_counts_on_a_seeded_database_and_no_write(world) -> None:
 
 async def test_cli_whatif_reads_only(world, tmp_path: Path, monkeypatch, capsys) -> None:
     await _seed(world)
-    db_file = Path(world.settings.database_path)
+    database = world.settings.database
     await world.stop()  # the bot is down; its WAL is checkpointed into the file
-    digest = await asyncio.to_thread(_digest, db_file)
+    digest = await _database_digest(world)
     new = tmp_path / "stricter.toml"
     new.write_text(STRICTER)
-    monkeypatch.setenv("DATABASE_PATH", str(db_file))
+    if isinstance(database, Path):
+        monkeypatch.setenv("DATABASE_PATH", str(database))
+    else:
+        monkeypatch.setenv("DATABASE_URL", database)
     # The CLI runs its own event loop, as from a shell: in a thread here.
     assert await asyncio.to_thread(cli_main, ["policy", "whatif", str(new), "--days", "3650"]) == 0
     out = capsys.readouterr().out
     assert "5 applications" in out and "1 would change decision" in out and "expo" in out
-    assert await asyncio.to_thread(_digest, db_file) == digest
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        with sqlite3.connect(whatif.read_only_uri(db_file), uri=True) as ro:
-            ro.execute("DELETE FROM applications")
+    assert await _database_digest(world) == digest
+    if isinstance(database, Path):
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            with sqlite3.connect(whatif.read_only_uri(database), uri=True) as ro:
+                ro.execute("DELETE FROM applications")
+    else:
+        import psycopg
+
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            async with read_only(database) as ro:
+                await ro.execute("DELETE FROM applications")
     bad = tmp_path / "bad.toml"
     bad.write_text("[tiers]\nA = 'high'\n")
     assert await asyncio.to_thread(cli_main, ["policy", "whatif", str(bad)]) == 2

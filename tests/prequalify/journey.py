@@ -119,7 +119,9 @@ async def stored(world: SandboxWorld, user_id: int) -> dict[str, Any]:
         world, "SELECT * FROM applications WHERE user_id = ? ORDER BY id", user_id
     )
     for app in applications:
-        app["answers"] = json.loads(app["answers"])
+        # SQLite hands back the JSON text, PostgreSQL's jsonb an already parsed dict.
+        if isinstance(app["answers"], str):
+            app["answers"] = json.loads(app["answers"])
     return {
         "applications": applications,
         "assessments": await rows(
