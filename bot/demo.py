@@ -214,7 +214,7 @@ def _interactive_lines(demo: Demo) -> Iterator[str]:
 async def run_demo(
     lines: Iterable[str] | None,
     *,
-    database_path: Path | None,
+    database_path: Path | str | None,
     out: TextIO = sys.stdout,
     settings: dict[str, Any] | None = None,
     default_locale: str | None = None,
@@ -222,7 +222,8 @@ async def run_demo(
     """Play `lines` (a script) or, when None, read from the terminal; `settings` override
     the sandbox's (the policy, time zone and locale the person configured). The managers'
     group and managers speak the default locale (DEFAULT_LOCALE), as the company's bot
-    would."""
+    would. `database_path` is a SQLite file or a postgresql:// URL; None, a temporary
+    SQLite file."""
     warnings.filterwarnings("ignore", message=".*per_message.*")
     overrides = dict(settings or {})
     if default_locale:

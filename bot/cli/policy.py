@@ -14,11 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.quote import one_line_errors
-from bot.config import load_settings
-from lending.policy import PolicyError, load_policy
+from bot.cli.store import on_postgres, require_current_schema, require_existing
+from bot.config import Settings, load_settings
+from lending.policy import Policy, PolicyError, load_policy
 from lending.policy_checks import policy_problems
 from lending.policy_summary import describe_policy
-from services.applications.whatif import read_only_uri, report_json, table_lines, what_if_file
+from services.applications.whatif import (
+    WhatIfReport,
+    read_only_uri,
+    report_json,
+    table_lines,
+    what_if,
+    what_if_file,
+)
+from storage.connect import open_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,6 +66,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Discard(Exception):
+    """Ends the what-if's transaction with a rollback."""
+
+
+async def _what_if_postgres(
+    settings: Settings, policy: Policy, *, days: int, now: datetime
+) -> WhatIfReport:
+    """The what-if on PostgreSQL, inside a transaction that is always rolled back, so
+    nothing it might do is kept. (storage.applications.read_only is SQLite's read-only
+    URI; when storage offers a read-only PostgreSQL connection, this should use it.)"""
+    report: WhatIfReport | None = None
+    async with open_database(settings.database) as db:
+        try:
+            async with db.transaction() as conn:
+                await require_current_schema(conn)
+                report = await what_if(conn, policy, days=days, now=now, tz=settings.tz)
+                raise _Discard
+        except _Discard:
+            pass
+    assert report is not None
+    return report
+
+
 def run_whatif(args: argparse.Namespace) -> int:
     """Print the what-if table for the stored applications; exit 2 on bad input."""
     if not 1 <= args.days <= 3650:
@@ -68,14 +100,15 @@ def run_whatif(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     settings = load_settings()
-    database = Path(settings.database_path)
-    if not database.is_file():
-        print(f"DATABASE_PATH: {database} does not exist", file=sys.stderr)
-        return 2
+    require_existing(settings)
     now = datetime.now(UTC)
-    report = asyncio.run(
-        what_if_file(read_only_uri(database), policy, days=args.days, now=now, tz=settings.tz)
-    )
+    if on_postgres(settings):
+        report = asyncio.run(_what_if_postgres(settings, policy, days=args.days, now=now))
+    else:
+        database = Path(settings.database_path)
+        report = asyncio.run(
+            what_if_file(read_only_uri(database), policy, days=args.days, now=now, tz=settings.tz)
+        )
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     else:
