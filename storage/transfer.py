@@ -74,14 +74,14 @@ def _canonical_money(value: Any) -> str:
 
 
 def _canonical_json(value: Any) -> str:
-    return json.dumps(from_json(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 _CANONICAL: dict[str, Callable[[Any], str]] = {
     "timestamp with time zone": lambda v: instant(v).astimezone(UTC).isoformat(),  # type: ignore[union-attr]
     "date": lambda v: day(v).isoformat(),  # type: ignore[union-attr]
     "numeric": _canonical_money,
-    "jsonb": _canonical_json,
+    "jsonb": _canonical_json,  # of the parsed value: see _render
     "json": _canonical_json,
     "smallint": lambda v: str(int(v)),
     "integer": lambda v: str(int(v)),
@@ -89,26 +89,30 @@ _CANONICAL: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _render(row: Iterable[Any], types: tuple[str, ...]) -> str:
-    values = [
-        None if value is None else _CANONICAL.get(kind, str)(value)
-        for value, kind in zip(row, types, strict=True)
-    ]
+def _render(row: Iterable[Any], types: tuple[str, ...], *, json_as_text: bool) -> str:
+    """`json_as_text`: JSON columns hold text to parse (SQLite's); PostgreSQL's driver
+    hands jsonb already parsed, where a JSON string is a str that must not be parsed."""
+    values = []
+    for value, kind in zip(row, types, strict=True):
+        if value is not None and json_as_text and kind in ("jsonb", "json"):
+            value = from_json(value)
+        values.append(None if value is None else _CANONICAL.get(kind, str)(value))
     return json.dumps(values, ensure_ascii=False)
 
 
 class _Digest:
     """Rows in key order hashed as they come; otherwise collected and sorted first."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, json_as_text: bool) -> None:
         self.table = table
+        self.json_as_text = json_as_text
         self.count = 0
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._lines: list[str] = []
 
     def add(self, row: Iterable[Any]) -> None:
         self.count += 1
-        line = _render(row, self.table.types)
+        line = _render(row, self.table.types, json_as_text=self.json_as_text)
         if self.table.ordered_by_key:
             self._md5.update(line.encode() + b"\n")
         else:
@@ -210,7 +214,7 @@ async def _source_rows(source: Database, table: Table) -> AsyncIterator[list[Any
 async def _target_digest(conn: PgConnection, table: Table) -> _Digest:
     columns = ", ".join(_quoted(c) for c in table.columns)
     order = f" ORDER BY {', '.join(_quoted(c) for c in table.key)}" if table.key else ""
-    digest = _Digest(table)
+    digest = _Digest(table, json_as_text=False)
     # A server-side cursor: the table is read back in batches, not all at once.
     async with conn.raw.cursor(name=f"verify_{table.name}") as cursor:
         await cursor.execute(f"SELECT {columns} FROM {_quoted(table.name)}{order}")
@@ -315,7 +319,7 @@ async def _copy_table(source: Database, conn: PgConnection, table: Table) -> int
 
 
 async def _check_table(source: Database, conn: PgConnection, table: Table) -> None:
-    expected = _Digest(table)
+    expected = _Digest(table, json_as_text=True)
     async for batch in _source_rows(source, table):
         for row in batch:
             expected.add(row)
