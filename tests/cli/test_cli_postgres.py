@@ -20,6 +20,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.sandbox.world import SandboxWorld
+from lending.policy import DEFAULT_POLICY_PATH
 from services.leads.queue import get_lead
 from services.loans.book import get_loan
 from tests.conftest import PG_TEST_URL
@@ -107,6 +108,13 @@ async def test_db_copy_moves_a_sandbox_deployment_and_the_bot_reads_the_same(cli
         # The identity sequences moved past the copied ids: a new lead takes the next one.
         _, next_lead = await seed_application(world, 3004, name="Sun Li")
         assert next_lead == made["lead_id"] + 1
+
+    # The commands that read it, on DATABASE_URL now.
+    status, out, err = await cli("leads", "export", "--out", "leads.csv", DATABASE_URL=pg_url)
+    assert (status, out, err) == (0, "wrote 2 leads to leads.csv\n", "")
+    status, out, err = await cli("policy", "whatif", str(DEFAULT_POLICY_PATH))
+    assert (status, err) == (0, "")
+    assert out.startswith("What-if under policy 'default': ")
 
 
 async def test_db_copy_refuses_a_target_that_already_has_the_tables(cli, tmp_path, pg_url):
