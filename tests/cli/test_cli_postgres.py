@@ -27,6 +27,7 @@ from tests.conftest import PG_TEST_URL
 from tests.desk.helpers import seed_application
 from tests.loans.helpers import book, borrower, terms
 from tests.prequalify.journey import GOOD, act, begin
+from tests.processes import ROOT
 
 
 @pytest.fixture
@@ -128,6 +129,61 @@ async def test_db_copy_refuses_a_target_that_already_has_the_tables(cli, tmp_pat
     assert err.startswith("db copy: nothing copied: the target is not empty (it has table ")
 
 
+async def test_db_copy_keeps_rows_as_they_are_where_postgresql_has_a_trigger(cli, tmp_path, pg_url):
+    # A lead takes its user's source when it is made (a trigger on both databases). Here
+    # the user's source came later, so the stored lead has none: the copy must keep it
+    # so, not let the trigger fill it in on the way.
+    made = await _sandbox_deployment(tmp_path / "bot.sqlite3")
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute("UPDATE users SET first_source = 'expo' WHERE user_id = 3002")
+
+    status, out, err = await cli("db", "copy", "--to", pg_url)
+
+    assert (status, err) == (0, "")
+    with psycopg.connect(pg_url) as conn:
+        lead = conn.execute(
+            "SELECT first_source FROM leads WHERE id = %s", (made["lead_id"],)
+        ).fetchone()
+        user = conn.execute("SELECT first_source FROM users WHERE user_id = 3002").fetchone()
+    assert (lead, user) == ((None,), ("expo",))
+
+
+async def test_db_copy_needs_a_sqlite_database_at_the_current_schema(cli, tmp_path, pg_url):
+    status, out, err = await cli("db", "copy", "--to", pg_url)
+    assert (status, out) == (2, "")
+    assert err == f"DATABASE_PATH: {tmp_path / 'bot.sqlite3'} does not exist: nothing to copy\n"
+
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA user_version = 3")
+    status, out, err = await cli("db", "copy", "--to", pg_url)
+    assert (status, out) == (2, "")
+    assert err == (
+        "db copy: nothing copied: DATABASE_PATH: schema version 3, this code's is 11; "
+        "run `python -m bot migrate` first\n"
+    )
+
+
+async def test_the_demo_keeps_its_data_in_postgresql_when_given_a_url(cli, pg_url):
+    script = str(ROOT / "bot/sandbox/scripts/quick_quote.txt")
+
+    status, out, err = await cli("demo", "--script", script, "--database", pg_url)
+
+    assert (status, err) == (0, "")
+    assert "Your repayment schedule" in out
+    with psycopg.connect(pg_url) as conn:
+        users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+    assert users >= 1
+    # ... but never in the bot's own database.
+    status, out, err = await cli(
+        "demo", "--script", script, "--database", pg_url, DATABASE_URL=pg_url
+    )
+    assert (status, out) == (2, "")
+    assert err == (
+        "--database: that is DATABASE_URL, the bot's own database; give another database\n"
+    )
+
+
 async def test_db_copy_leaves_nothing_when_a_table_does_not_match(cli, tmp_path, pg_url):
     # A value SQLite kept that PostgreSQL's schema refuses (a due date that is no date):
     # the whole copy is rolled back, migrations included.
@@ -179,6 +235,7 @@ async def test_commands_name_database_url_when_it_points_nowhere(cli):
         assert err.startswith("DATABASE_URL: "), (argv, err)
         assert err.count("\n") == 1
         assert "hunter2" not in err
+    assert sorted(p.name for p in Path.cwd().iterdir()) == []  # no export, no dump, no part
 
 
 @pytest.fixture
