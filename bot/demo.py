@@ -215,7 +215,7 @@ async def run_demo(
     lines: Iterable[str] | None,
     *,
     database_path: Path | str | None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     settings: dict[str, Any] | None = None,
     default_locale: str | None = None,
 ) -> int:
@@ -231,7 +231,8 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="autoloan-demo-") as scratch:
         path = database_path or Path(scratch) / "demo.sqlite3"
         async with SandboxWorld.create(path, **overrides) as world:
-            demo = Demo(world, out)
+            # sys.stdout when called, not when this module was imported (tests swap it).
+            demo = Demo(world, out or sys.stdout)
             if lines is None:
                 return await demo.play(_interactive_lines(demo), strict=False)
             return await demo.play(lines, strict=True)
