@@ -214,15 +214,16 @@ def _interactive_lines(demo: Demo) -> Iterator[str]:
 async def run_demo(
     lines: Iterable[str] | None,
     *,
-    database_path: Path | None,
-    out: TextIO = sys.stdout,
+    database_path: Path | str | None,
+    out: TextIO | None = None,
     settings: dict[str, Any] | None = None,
     default_locale: str | None = None,
 ) -> int:
     """Play `lines` (a script) or, when None, read from the terminal; `settings` override
     the sandbox's (the policy, time zone and locale the person configured). The managers'
     group and managers speak the default locale (DEFAULT_LOCALE), as the company's bot
-    would."""
+    would. `database_path` is a SQLite file or a postgresql:// URL; None, a temporary
+    SQLite file."""
     warnings.filterwarnings("ignore", message=".*per_message.*")
     overrides = dict(settings or {})
     if default_locale:
@@ -230,7 +231,8 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="autoloan-demo-") as scratch:
         path = database_path or Path(scratch) / "demo.sqlite3"
         async with SandboxWorld.create(path, **overrides) as world:
-            demo = Demo(world, out)
+            # sys.stdout when called, not when this module was imported (tests swap it).
+            demo = Demo(world, out or sys.stdout)
             if lines is None:
                 return await demo.play(_interactive_lines(demo), strict=False)
             return await demo.play(lines, strict=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from bot.app import build_runtime
 from bot.cli.output import OutputError, check_target, write_atomically
+from bot.cli.store import require_current_schema, require_existing, sqlite_file
 from bot.config import load_settings
 from services.leads.export import COLUMNS, export_csv
 from services.leads.stats import MAX_DAYS
-from storage.migrations import MigrationError, current_version, latest_version
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         check_target(
             out,
             "--out",
-            database=settings.database_path,
+            database=sqlite_file(settings),
             ours=_our_export,
             kind="lead export",
             force=args.force,
@@ -53,23 +53,15 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as error:
         print(error, file=sys.stderr)
         return 2
-    if not Path(settings.database_path).is_file():
-        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
-        return 2
+    require_existing(settings)
     runtime = build_runtime(settings)
 
     async def export() -> tuple[bytes, int]:
         async with runtime.db:
-            # Reading only: an older database is reported, never migrated behind the bot's back.
-            if await current_version(runtime.db.conn) < latest_version():
-                raise MigrationError("database needs `python -m bot migrate` first")
+            await require_current_schema(runtime.db.conn)
             return await export_csv(runtime, args.days)
 
-    try:
-        data, count = asyncio.run(export())
-    except MigrationError as error:
-        print(f"DATABASE_PATH: {error}", file=sys.stderr)
-        return 2
+    data, count = asyncio.run(export())
     write_atomically(out, data)
     print(f"wrote {count} leads to {out}")
     return 0

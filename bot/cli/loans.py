@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.app import build_runtime
+from bot.cli.store import require_current_schema, require_existing
 from bot.config import load_settings
 from services.loans import imports as loan_import
-from storage.migrations import MigrationError, current_version, latest_version
 
 Importer = Callable[..., Awaitable[loan_import.ImportResult]]
 
@@ -47,20 +47,17 @@ def run_import(args: argparse.Namespace, importer: Importer, what: str) -> int:
     """Shared by `loans import` and `payments import`: open, validate, write or report."""
     path: Path = args.file
     settings = load_settings()
-    if not Path(settings.database_path).is_file():
-        print(f"DATABASE_PATH: {settings.database_path} does not exist", file=sys.stderr)
-        return 2
+    require_existing(settings)
     runtime = build_runtime(settings)
 
     async def work() -> loan_import.ImportResult:
         async with runtime.db:
-            if await current_version(runtime.db.conn) < latest_version():
-                raise MigrationError("database needs `python -m bot migrate` first")
+            await require_current_schema(runtime.db.conn)
             return await importer(runtime, path, skip_existing=args.skip_existing)
 
     try:
         result = asyncio.run(work())
-    except (MigrationError, loan_import.ImportFileError) as error:
+    except loan_import.ImportFileError as error:
         print(str(error), file=sys.stderr)
         return 2
     except ValueError as error:

@@ -12,6 +12,7 @@ from typing import NoReturn
 from bot.config import ConfigError, load_settings
 from lending.policy import PolicyError
 from storage.db import DatabaseFileError, locked_message
+from storage.migrations import MigrationError
 
 # Each module is bot.cli.<name> and exposes register(subparsers).
 SUBCOMMANDS = [
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except (ConfigError, DatabaseFileError) as error:
         print(error, file=sys.stderr)
+        return 2
+    except MigrationError as error:
+        # An older, newer or unmigratable schema, from whichever command met it.
+        database = "DATABASE_URL" if _setting("database_url") else "DATABASE_PATH"
+        print(f"{database}: {error}", file=sys.stderr)
         return 2
     except PolicyError as error:
         # The policy the bot would run with (POLICY_PATH, or the default) is unusable.

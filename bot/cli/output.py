@@ -23,17 +23,18 @@ def check_target(
     path: Path,
     option: str,
     *,
-    database: Path,
+    database: Path | None,
     ours: Callable[[bytes], bool],
     kind: str,
     force: bool = False,
 ) -> None:
-    """Raise OutputError unless `path` may receive a new `kind` file."""
+    """Raise OutputError unless `path` may receive a new `kind` file (`database`: the
+    SQLite file it must not replace; None on PostgreSQL, which has none)."""
     if path.is_dir():
         raise OutputError(f"{option}: {path} is a directory; give a file name inside it")
     if not path.parent.is_dir():
         raise OutputError(f"{option}: directory {path.parent} does not exist")
-    if _same_file(path, database):
+    if database is not None and _same_file(path, database):
         raise OutputError(
             f"{option}: {path} is the bot's database (DATABASE_PATH); choose another file"
         )

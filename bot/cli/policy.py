@@ -14,11 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.quote import one_line_errors
+from bot.cli.store import require_existing
 from bot.config import load_settings
 from lending.policy import PolicyError, load_policy
 from lending.policy_checks import policy_problems
 from lending.policy_summary import describe_policy
-from services.applications.whatif import read_only_uri, report_json, table_lines, what_if_file
+from services.applications.whatif import (
+    read_only_uri,
+    report_json,
+    table_lines,
+    what_if_file,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,13 +74,12 @@ def run_whatif(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     settings = load_settings()
+    require_existing(settings)
+    now = datetime.now(UTC)
     database = settings.database  # DATABASE_URL when set, else the SQLite file
     if isinstance(database, Path):
-        if not database.is_file():
-            print(f"DATABASE_PATH: {database} does not exist", file=sys.stderr)
-            return 2
         database = read_only_uri(database)
-    now = datetime.now(UTC)
+    # A read-only transaction on PostgreSQL, a read-only connection on SQLite.
     report = asyncio.run(what_if_file(database, policy, days=args.days, now=now, tz=settings.tz))
     if args.json:
         print(json.dumps(report_json(report), indent=2))

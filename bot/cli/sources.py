@@ -17,10 +17,11 @@ from pathlib import Path
 
 from bot.app import build_runtime
 from bot.cli.output import OutputError, check_target, write_atomically
+from bot.cli.store import require_current_schema, require_existing, sqlite_file
 from bot.config import Settings, load_settings
 from services.leads import sources
 from storage.db import check_database_file
-from storage.migrations import MigrationError, current_version, latest_version, migrate
+from storage.migrations import migrate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,7 +77,7 @@ def _check_qr(args: argparse.Namespace, settings: Settings) -> None:
     check_target(
         args.qr,
         "--qr",
-        database=settings.database_path,
+        database=sqlite_file(settings),
         ours=QR_KINDS[args.qr.suffix.lower()][1],
         kind="QR picture",
         force=args.force,
@@ -103,7 +104,8 @@ def run_add(args: argparse.Namespace) -> int:
         _check_qr(args, settings)
     except OutputError as error:
         return _fail(error)
-    check_database_file(settings.database_path)
+    if sqlite_file(settings) is not None:
+        check_database_file(settings.database_path)
     runtime = build_runtime(settings)
 
     async def add() -> sources.Source:
@@ -113,8 +115,6 @@ def run_add(args: argparse.Namespace) -> int:
 
     try:
         source = asyncio.run(add())
-    except MigrationError as error:
-        return _fail(f"DATABASE_PATH: {error}")
     except sources.SourceError as error:
         return _fail(f"--slug: {error}")
     link = source.link(username)
@@ -132,20 +132,15 @@ def run_list(args: argparse.Namespace) -> int:
         username = _username(args, settings)
     except sources.SourceError as error:
         return _fail(error)
-    if not Path(settings.database_path).is_file():
-        return _fail(f"DATABASE_PATH: {settings.database_path} does not exist")
+    require_existing(settings)
     runtime = build_runtime(settings)
 
     async def listing() -> list[sources.Source]:
         async with runtime.db:
-            if await current_version(runtime.db.conn) < latest_version():
-                raise MigrationError("database needs `python -m bot migrate` first")
+            await require_current_schema(runtime.db.conn)
             return await sources.list_sources(runtime)
 
-    try:
-        listed = asyncio.run(listing())
-    except MigrationError as error:
-        return _fail(f"DATABASE_PATH: {error}")
+    listed = asyncio.run(listing())
     for source in listed:
         print(f"{source.name}\t{source.link(username)}")
     return 0
