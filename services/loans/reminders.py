@@ -198,7 +198,13 @@ def choose(candidates: list[Due], already_today: set[int]) -> list[Due]:
         if due.user_id in already_today or due.reminded_today:
             continue
         current = best.get(due.user_id)
-        if current is None or urgency(due.kind) < urgency(current.kind):
+        # Equally urgent: the oldest installment, whatever order the database listed them in.
+        rank = (urgency(due.kind), due.due_date, due.installment_id)
+        if current is None or rank < (
+            urgency(current.kind),
+            current.due_date,
+            current.installment_id,
+        ):
             best[due.user_id] = due
     return sorted(best.values(), key=lambda d: (d.user_id, d.installment_id))
 

@@ -145,3 +145,12 @@ async def test_a_reminder_claimed_by_another_process_after_the_scan_is_not_queue
     assert len(await sent_reminders(world)) == 2
     rows = await runtime.db.fetchall("SELECT chat_id FROM outbox WHERE dedup_key LIKE 'reminder:%'")
     assert [row["chat_id"] for row in rows] == [stale[1].user_id]
+
+
+def test_of_two_equally_urgent_reminders_the_oldest_installment_goes_first_in_any_order():
+    from services.loans.reminders import Due, choose
+
+    older = Due(11, 1, 501, "overdue-1", date(2026, 4, 1), "due", False, False)
+    newer = Due(12, 2, 501, "overdue-1", date(2026, 4, 2), "due", False, False)
+    assert choose([older, newer], set()) == [older]
+    assert choose([newer, older], set()) == [older]  # PostgreSQL promises no row order
