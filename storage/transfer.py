@@ -90,8 +90,8 @@ _CANONICAL: dict[str, Callable[[Any], str]] = {
 
 
 def _render(row: Iterable[Any], types: tuple[str, ...], *, json_as_text: bool) -> str:
-    """`json_as_text`: JSON columns hold text to parse (SQLite's); PostgreSQL's driver
-    hands jsonb already parsed, where a JSON string is a str that must not be parsed."""
+    """`json_as_text`: JSON columns hold text to parse (SQLite's, and PostgreSQL's jsonb as
+    storage.postgres reads it); False only for values already parsed."""
     values = []
     for value, kind in zip(row, types, strict=True):
         if value is not None and json_as_text and kind in ("jsonb", "json"):
@@ -214,7 +214,7 @@ async def _source_rows(source: Database, table: Table) -> AsyncIterator[list[Any
 async def _target_digest(conn: PgConnection, table: Table) -> _Digest:
     columns = ", ".join(_quoted(c) for c in table.columns)
     order = f" ORDER BY {', '.join(_quoted(c) for c in table.key)}" if table.key else ""
-    digest = _Digest(table, json_as_text=False)
+    digest = _Digest(table, json_as_text=True)  # jsonb is read as JSON text (storage.postgres)
     # A server-side cursor: the table is read back in batches, not all at once.
     async with conn.raw.cursor(name=f"verify_{table.name}") as cursor:
         await cursor.execute(f"SELECT {columns} FROM {_quoted(table.name)}{order}")
