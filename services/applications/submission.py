@@ -168,6 +168,9 @@ async def submit(
     answers_json = answers.model_dump_json()
     since = now - _cap_period(runtime)
     async with runtime.db.transaction() as conn:
+        # One submission (and one lead opening) at a time per buyer, with several
+        # connections too: the repeat check and the cap below read, then write.
+        await lead_rows.lock_buyer(conn, user_id)
         same = (
             await store.same_application(
                 conn, user_id, answers=answers_json, full_name=full_name, phone=phone, since=since
