@@ -317,18 +317,15 @@ class Database:
         async with self._write_lock:
             return list(await self._main.execute_fetchall(sql, tuple(params)))
 
+    # Reads go through the caller's connection (the reader inside `offloaded()`).
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        """The first row; for queries that return a few rows (by key, or with LIMIT), since
-        it reads them all at once (see `fetchall`)."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
+        return await self.conn.fetchone(sql, tuple(params))
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         return await self.conn.fetchall(sql, tuple(params))
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+        return await self.conn.fetchval(sql, tuple(params))
 
 
 async def in_batches(items: Sequence[T], size: int) -> AsyncIterator[Sequence[T]]:
