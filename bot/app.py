@@ -10,6 +10,7 @@ import asyncio
 import functools
 import gc
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -19,12 +20,13 @@ from telegram.ext import (
     ApplicationBuilder,
     Defaults,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot import jobs
 from bot.config import Settings
 from bot.flood import FloodGate
+from bot.leadership import FencedRequest
 from bot.outbox import OutboxSender
 from bot.rate_limits import ChatRateLimiter
 from bot.state_writes import write_changed_state
@@ -143,10 +145,14 @@ class AutoloanApplication(Application):
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    policy: Policy | None = None,
+    application_name: str | None = None,
 ) -> Runtime:
     return Runtime(
-        db=open_database(settings.database),
+        db=open_database(settings.database, application_name=application_name),
         policy=policy or load_policy(settings.policy_path),
         clock=clock or SystemClock(),
         renderer=Renderer(settings.timezone),
@@ -168,9 +174,17 @@ def build_application(
     rate_limiter: Any = "default",
     start_outbox: bool = True,
     persistence_interval: float = 5,
+    fence: Callable[[], bool] | None = None,
+    instance_id: str | None = None,
 ) -> AutoloanApplication:
-    """Build the bot. Tests pass the sandbox's request and a ManualClock."""
-    runtime = build_runtime(settings, clock=clock, policy=policy)
+    """Build the bot. Tests pass the sandbox's request and a ManualClock. With `fence`
+    (bot/instance.py), no Bot API call goes out unless it answers True."""
+    runtime = build_runtime(
+        settings,
+        clock=clock,
+        policy=policy,
+        application_name=f"loanbot {instance_id}" if instance_id else None,
+    )
     processor = ChatOrderedProcessor(_flood_gate(settings, runtime))
     token = (
         settings.telegram_bot_token.get_secret_value()
@@ -195,6 +209,13 @@ def build_application(
         rate_limiter = ChatRateLimiter()
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
+    if fence is not None:
+        proxy = settings.telegram_proxy_url
+        # What PTB builds by default (a pool of 256 for calls, 1 for getUpdates), behind
+        # the fence; PTB's proxy options do not combine with a request of our own.
+        calls = request or HTTPXRequest(connection_pool_size=256, proxy=proxy)
+        polls = updates_request or request or HTTPXRequest(connection_pool_size=1, proxy=proxy)
+        request, updates_request = FencedRequest(calls, fence), FencedRequest(polls, fence)
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     elif settings.telegram_proxy_url:  # HTTP or SOCKS, through PTB's own request options
@@ -203,11 +224,14 @@ def build_application(
         )
     application: AutoloanApplication = builder.build()  # type: ignore[assignment]
     application.runtime = runtime
+    if fence is not None:
+        runtime.is_active = fence
     application.bot_data["runtime"] = runtime
     application.outbox = _outbox_sender(runtime, application)
     runtime.wake_outbox = application.outbox.wake
     application.outbox.on_blocked = functools.partial(_on_blocked, runtime)
     application.bot_data["start_outbox"] = start_outbox
+    application.bot_data["instance_id"] = instance_id
     processor.on_flood = functools.partial(_flood_notice, application)
     handlers.register_all(application)
     return application

@@ -19,6 +19,7 @@ from services.leads import escalation as lead_escalation
 from services.loans import reminders
 from services.privacy import rights as privacy
 from services.runtime import Runtime
+from storage import instances
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,20 @@ async def run_due_work(runtime: Runtime) -> int:
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await run_due_work(context.bot_data["runtime"])
+    runtime: Runtime = context.bot_data["runtime"]
+    queued = await run_due_work(runtime)
+    # For `python -m bot status`: when the work last ran, and which process ran it.
+    try:
+        async with runtime.db.transaction() as conn:
+            await instances.record_run(
+                conn,
+                "due-work",
+                context.bot_data.get("instance_id") or "this process",
+                runtime.clock.now(),
+                queued,
+            )
+    except Exception:
+        log.warning("the scheduled run was not recorded", exc_info=True)
 
 
 def schedule(application: Application) -> None:

@@ -25,6 +25,7 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.leadership import NotActive
 from bot.rate_limits import OUTBOX, retry_after_seconds
 from services.clock import Clock
 from storage import outbox, people
@@ -176,6 +177,8 @@ class OutboxSender:
                 result = await self.bot.do_api_request(
                     row.method, api_kwargs=params, **self._limiter_args
                 )
+            except NotActive:
+                return 0  # this process stopped being the active one: the next one sends it
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
                 await self._retry(

@@ -12,7 +12,9 @@ streamed body so that:
 - a declared body over `MAX_BODY` gets 413 the same way; a chunked one is cut off by
   tornado's own `max_body_size`;
 - malformed JSON, absurd nesting or something that is no update gets 400, never 500;
-- nothing is logged about a request's content or its headers (the secret is one).
+- nothing is logged about a request's content or its headers (the secret is one);
+- a process that is not the active one (bot/instance.py) answers 503, so Telegram (or the
+  load balancer in front of several processes) tries again and never loses the update.
 """
 
 from __future__ import annotations
@@ -38,14 +40,21 @@ MAX_BODY = 1024 * 1024  # Telegram's updates are a few kB; 1 MB is plenty
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+class Door:
+    """Where accepted updates go: the active process's Application, None while it stands by."""
+
+    def __init__(self, application: Application | None = None) -> None:
+        self.application = application
+
+
 @tornado.web.stream_request_body
 class UpdateHandler(tornado.web.RequestHandler):
     """POST /telegram: one update from Telegram."""
 
     SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
 
-    def initialize(self, bot_application: Application, secret: str) -> None:
-        self.bot_application = bot_application
+    def initialize(self, door: Door, secret: str) -> None:
+        self.door = door
         self.secret = secret.encode()
         self.chunks: list[bytes] = []
         self.size = 0
@@ -55,6 +64,10 @@ class UpdateHandler(tornado.web.RequestHandler):
         given = self.request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
             self._answer(HTTPStatus.FORBIDDEN)
+            return
+        if self.door.application is None:
+            self.set_header("Retry-After", "1")
+            self._answer(HTTPStatus.SERVICE_UNAVAILABLE)
             return
         declared = self.request.headers.get("Content-Length", "0")
         if not declared.isdigit() or int(declared) > MAX_BODY:
@@ -69,14 +82,18 @@ class UpdateHandler(tornado.web.RequestHandler):
         if self.size > MAX_BODY:
             self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
-        update = self._update(b"".join(self.chunks))
+        application = self.door.application
+        if application is None:  # the process stopped being the active one meanwhile
+            self._answer(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        update = self._update(b"".join(self.chunks), application)
         if update is None:
             self._answer(HTTPStatus.BAD_REQUEST)
             return
-        await self.bot_application.update_queue.put(update)
+        await application.update_queue.put(update)
         self._answer(HTTPStatus.OK)
 
-    def _update(self, body: bytes) -> Update | None:
+    def _update(self, body: bytes, application: Application) -> Update | None:
         """The update in the body, or None for anything that is not one."""
         try:
             data = json.loads(body)
@@ -85,7 +102,7 @@ class UpdateHandler(tornado.web.RequestHandler):
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return None
         try:
-            return Update.de_json(data, self.bot_application.bot)
+            return Update.de_json(data, application.bot)
         except Exception:  # a shape PTB cannot read: the sender's fault, not ours
             log.warning("webhook: a request's body was not a readable update")
             return None
@@ -104,10 +121,26 @@ class _WebhookApp(tornado.web.Application):
         """No access log: PTB's server keeps none either, and the log has no use for it."""
 
 
-def make_server(application: Application, secret: str) -> HTTPServer:
-    """The HTTP server for `application` (not yet listening); tests start it on loopback."""
-    app = _WebhookApp([(PATH, UpdateHandler, {"bot_application": application, "secret": secret})])
+def make_server(target: Application | Door, secret: str) -> HTTPServer:
+    """The HTTP server for `target` (not yet listening); tests start it on loopback."""
+    door = target if isinstance(target, Door) else Door(target)
+    app = _WebhookApp([(PATH, UpdateHandler, {"door": door, "secret": secret})])
     return HTTPServer(app, max_body_size=MAX_BODY)
+
+
+async def start_serving(
+    application: Application, door: Door, webhook_url: str, secret: str
+) -> None:
+    """Initialize and start `application`, tell Telegram where to send updates, then open
+    the door to them."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.bot.set_webhook(
+        webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+    door.application = application
 
 
 async def serve(
@@ -119,32 +152,38 @@ async def serve(
     secret: str,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the bot on webhooks until SIGINT or SIGTERM (or `stop` is set): the lifecycle
-    `Application.run_webhook` has, with this module's server instead of PTB's."""
+    """One bot on webhooks until SIGINT or SIGTERM (or `stop` is set): the lifecycle
+    `Application.run_webhook` has, with this module's server instead of PTB's.
+    (`bot run --webhook` runs bot/instance.py, which opens the door only while active.)"""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(number, stop.set)
-    await application.initialize()
-    server = make_server(application, secret)
+    door = Door()
+    server = make_server(door, secret)
+    server.listen(port, address=listen)
+    log.info("webhook server listening on %s:%s", listen, port)
     try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.bot.set_webhook(
-            webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
-        server.listen(port, address=listen)
-        await application.start()
-        log.info("webhook server listening on %s:%s", listen, port)
+        await start_serving(application, door, webhook_url, secret)
         await stop.wait()
     finally:
+        door.application = None
         server.stop()
         await server.close_all_connections()
-        if application.running:
-            await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await wind_down(application)
+
+
+async def wind_down(application: Application) -> None:
+    """Stop and shut down what `start_serving` (or polling) started, each step only if it
+    was reached."""
+    updater = application.updater
+    if updater is not None and updater.running:
+        await updater.stop()
+    if application.running:
+        await application.stop()
+    if application.post_stop is not None:
+        await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)

@@ -68,6 +68,11 @@ async def on_error(update: object, context: Context) -> None:
     way; the outbox keeps trying, and sends one apology per update.
     """
     error = context.error
+    if not runtime_of(context).is_active():
+        # This process lost the active lock mid-update: nothing it sends goes out, and
+        # the active process gets the update (Telegram was never told it was handled).
+        log.info("an update was left to the active instance: %s", type(error).__name__)
+        return
     if isinstance(error, TELEGRAM_TROUBLE) and not isinstance(error, BadRequest):
         # Telegram would not take a reply even after the rate limiter's retries (or the bot
         # is stopping): expected now and then, so one line, no traceback.

@@ -25,6 +25,10 @@ def _nothing() -> None:
     return None
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class Runtime:
     db: Database
@@ -38,6 +42,9 @@ class Runtime:
     default_locale: str = "en"
     # Called after a transaction queued outbox rows, so the sender does not wait for its poll.
     wake_outbox: Callable[[], None] = field(default=_nothing)
+    # Whether this process is the active one (bot/instance.py, several processes on one
+    # database). False once it lost the active lock: nothing it sends goes out any more.
+    is_active: Callable[[], bool] = field(default=_always)
     # Users who blocked the bot, mirrored from users.unreachable_at so that noticing their
     # return costs a set lookup per update, not a database read.
     unreachable_users: set[int] = field(default_factory=set)

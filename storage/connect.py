@@ -18,13 +18,16 @@ def is_postgres_url(value: str | Path) -> bool:
     return isinstance(value, str) and value.lower().startswith(POSTGRES_SCHEMES)
 
 
-def open_database(path_or_url: str | Path) -> Database | PostgresDatabase:
-    """The database, not yet open (`async with open_database(...) as db`)."""
+def open_database(
+    path_or_url: str | Path, *, application_name: str | None = None
+) -> Database | PostgresDatabase:
+    """The database, not yet open (`async with open_database(...) as db`). On PostgreSQL,
+    `application_name` names the connections in pg_stat_activity (the URL's own wins)."""
     if is_postgres_url(path_or_url):
         # Imported here: a SQLite deployment never loads the driver.
         from storage.postgres import PostgresDatabase
 
-        return PostgresDatabase(str(path_or_url))
+        return PostgresDatabase(str(path_or_url), application_name=application_name)
     return Database(path_or_url)
 
 

@@ -17,6 +17,7 @@ from storage.migrations import MigrationError
 # Each module is bot.cli.<name> and exposes register(subparsers).
 SUBCOMMANDS = [
     "run",
+    "status",
     "database",
     "quote",
     "assess",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from telegram import Update
+from telegram.ext import Application
 
-from bot import webhook
 from bot.app import build_application
 from bot.config import Settings, load_settings, require_for_run
+from bot.instance import Instance, WebhookOptions, run_until_signalled
 from bot.logs import configure_logging
 from bot.reach import wait_for_telegram
 from storage.connect import check_database
@@ -60,13 +61,15 @@ def run(args: argparse.Namespace) -> int:
     require_for_run(settings, webhook=args.webhook)
     # The secrets are handed to the log filter so no record can carry them (bot/logs.py).
     configure_logging(settings.log_level, secrets=log_secrets(settings))
-    application = build_application(settings)  # a bad policy stops here, before any wait
+    build_application(settings)  # a bad policy stops here, before any wait
     # And a database it cannot use (not a SQLite file; DATABASE_URL unreachable, refused,
     # or at a newer schema): one line naming the setting, exit 2, before any wait.
     asyncio.run(check_database(settings.database))
     asyncio.run(wait_for_telegram(settings))
-    if args.webhook:
-        asyncio.run(webhook.serve(application, **webhook_options(settings)))
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+    def build(fence: Callable[[], bool], instance_id: str) -> Application:
+        return build_application(settings, fence=fence, instance_id=instance_id)
+
+    options = WebhookOptions(**webhook_options(settings)) if args.webhook else None
+    run_until_signalled(Instance(settings, build, webhook_options=options))
     return 0

@@ -82,7 +82,7 @@ async def test_db_copy_moves_a_sandbox_deployment_and_the_bot_reads_the_same(cli
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("copied 23 tables, ")
+    assert lines[0].startswith("copied 26 tables, ")
     assert lines[0].endswith(
         " rows to postgresql://postgres@127.0.0.1:5432/test; counts and checksums match"
     )
@@ -159,7 +159,7 @@ async def test_db_copy_needs_a_sqlite_database_at_the_current_schema(cli, tmp_pa
     status, out, err = await cli("db", "copy", "--to", pg_url)
     assert (status, out) == (2, "")
     assert err == (
-        "db copy: nothing copied: DATABASE_PATH: schema version 3, this code's is 11; "
+        "db copy: nothing copied: DATABASE_PATH: schema version 3, this code's is 12; "
         "run `python -m bot migrate` first\n"
     )
 

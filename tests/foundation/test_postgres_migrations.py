@@ -28,6 +28,7 @@ ALL = [
     "0009_retention_purge_indexes.sql",
     "0010_outbox_render_at_send.sql",
     "0011_import_references.sql",
+    "0012_instances.sql",
 ]
 
 # Read off the SQLite files by hand: every column holding a Telegram id (user, chat,
@@ -86,6 +87,7 @@ BIGINT = {
     ("lead_checklist", "lead_id"),
     ("lead_checklist", "owner_id"),
     ("lead_checklist", "closed_by"),
+    ("instance_events", "id"),
 }
 NUMERIC = {
     ("assessments", "loan_amount"),
@@ -140,6 +142,11 @@ TIMESTAMPTZ = {
     ("lead_checklist", "opened_at"),
     ("lead_checklist", "closed_at"),
     ("lead_checklist", "reminded_at"),
+    ("instances", "started_at"),
+    ("instances", "active_since"),
+    ("instances", "seen_at"),
+    ("instance_events", "at"),
+    ("scheduled_runs", "finished_at"),
 }
 DATE = {
     ("loans", "first_due_date"),
@@ -170,19 +177,19 @@ async def test_from_empty_to_latest_then_a_no_op(pg_url: str) -> None:
     async with PostgresDatabase(pg_url) as db:
         assert await current_version(db.conn) == 0
         assert await migrate(db.conn) == ALL
-        assert await current_version(db.conn) == 11 == latest_version()
+        assert await current_version(db.conn) == 12 == latest_version()
         assert await migrate(db.conn) == []
-        assert await db.fetchval("SELECT COUNT(*) FROM schema_version") == 11
+        assert await db.fetchval("SELECT COUNT(*) FROM schema_version") == 12
 
 
 async def test_database_newer_than_code_is_refused(pg_url: str) -> None:
     async with PostgresDatabase(pg_url) as db:
         await migrate(db.conn)
-        await db.conn.execute("INSERT INTO schema_version (version, name) VALUES (12, 'x.sql')")
+        await db.conn.execute("INSERT INTO schema_version (version, name) VALUES (13, 'x.sql')")
         with pytest.raises(MigrationError, match="newer than this code knows") as caught:
             await migrate(db.conn)
         assert str(caught.value) == (
-            "database schema version 12 is newer than this code knows (11); "
+            "database schema version 13 is newer than this code knows (12); "
             "upgrade the bot or restore a matching backup"
         )
 
@@ -195,7 +202,7 @@ async def test_processes_migrating_at_once(pg_url: str) -> None:
         results = await asyncio.gather(*(migrate(db.conn) for db in dbs))
         assert sorted(name for applied in results for name in applied) == ALL
         rows = await dbs[0].fetchall("SELECT version FROM schema_version ORDER BY version")
-        assert [r["version"] for r in rows] == list(range(1, 12))
+        assert [r["version"] for r in rows] == list(range(1, 13))
 
 
 async def test_a_failing_migration_leaves_nothing_behind(
@@ -204,14 +211,14 @@ async def test_a_failing_migration_leaves_nothing_behind(
     from storage import migrations
 
     real = migrations.available_migrations("postgresql")
-    broken = migrations.Migration(12, "0012_broken.sql", "CREATE TABLE half (x int);\nNOT SQL;\n")
+    broken = migrations.Migration(13, "0013_broken.sql", "CREATE TABLE half (x int);\nNOT SQL;\n")
     monkeypatch.setattr(
         migrations, "available_migrations", lambda dialect="sqlite": [*real, broken]
     )
     async with PostgresDatabase(pg_url) as db:
         with pytest.raises(psycopg.errors.SyntaxError):
             await migrate(db.conn)
-        assert await current_version(db.conn) == 11
+        assert await current_version(db.conn) == 12
         assert await db.fetchval("SELECT to_regclass('half')") is None
 
 

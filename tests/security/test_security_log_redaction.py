@@ -96,11 +96,12 @@ def test_python_m_bot_run_hands_the_token_to_the_filter(monkeypatch, restore_log
     monkeypatch.setenv("MANAGER_CHAT_ID", "-1001000000001")
     monkeypatch.setenv("ADMIN_IDS", "9001")
 
-    class FakeApplication:
-        def run_polling(self, **_: object) -> None:
-            logging.getLogger("telegram.ext.Updater").error("token %s rejected", TOKEN)
+    monkeypatch.setattr(run_cli, "build_application", lambda settings, **_: object())
 
-    monkeypatch.setattr(run_cli, "build_application", lambda settings: FakeApplication())
+    def run_instance(instance: object) -> None:
+        logging.getLogger("telegram.ext.Updater").error("token %s rejected", TOKEN)
+
+    monkeypatch.setattr(run_cli, "run_until_signalled", run_instance)
 
     async def reachable(settings: object) -> None:
         return None
