@@ -42,7 +42,9 @@ _QUOTED_VALUE = re.compile(
     r"""(?:(?P<v>['"])(?:\\.|(?!(?P=v)).)*(?P=v)|-?[\d.]+)""",
     re.IGNORECASE | re.DOTALL,
 )
-_BOT_URL = re.compile(r"/bot[^/\s'\"]+")
+# In a URL, whatever follows /bot up to the method's slash, or anything with a token's
+# colon (id:secret); a file such as data/bot.db.lock is left alone.
+_BOT_URL = re.compile(r"/bot(?:[^/\s'\"]+(?=/)|[^/\s'\"]*:[^/\s'\"]*)")
 # A file path in a traceback or a message: /x/y, ./x, ~/x or C:\x, up to a space, a quote
 # or a URL query (its values are redacted like any text).
 _PATH = re.compile(r"""((?<![\w/\\])(?:[A-Za-z]:\\|~/|\.{1,2}/|/)[^\s'"<>?=&]+)""")

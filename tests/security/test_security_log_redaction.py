@@ -116,3 +116,9 @@ def test_python_m_bot_run_hands_the_token_to_the_filter(monkeypatch, restore_log
 def test_redact_is_idempotent():
     once = redact("text=hello 13812345678 ¥5,000")
     assert redact(once) == once
+
+
+def test_a_database_file_named_bot_stays_readable():
+    """A path is not a Bot API URL: the standby's line names the lock file it waits on."""
+    line = "standing by: another instance is active (data/bot.sqlite3.lock (vm:42:ab12))"
+    assert redact(line) == line
