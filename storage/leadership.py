@@ -68,7 +68,10 @@ class PostgresLeaderLock:
             keepalives_interval=2,
             keepalives_count=2,
         )
-        await conn.execute(f"SET idle_session_timeout = '{IDLE_SESSION_TIMEOUT}'")
+        try:
+            await conn.execute(f"SET idle_session_timeout = '{IDLE_SESSION_TIMEOUT}'")
+        except psycopg.errors.UndefinedObject:
+            pass  # before PostgreSQL 14: a silent process is found out by keepalives only
         return conn
 
     async def try_acquire(self) -> bool:
