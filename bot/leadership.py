@@ -103,18 +103,18 @@ class Leadership:
         return False
 
     async def _take(self, stop: asyncio.Event) -> bool:
-        said_so = False
+        said = ""  # what was last said, so a wait of minutes is one line, not one a second
         while not stop.is_set():
             sent = self._monotonic()
             try:
                 if await self.lock.try_acquire():
                     return True
-            except Exception as error:  # the database is down: keep trying, say so
-                log.warning("cannot reach the database to take the active lock: %s", error)
-            else:
-                if not said_so:
-                    log.info("standing by: another instance is active (%s)", self.lock.holder())
-                    said_so = True
+                line = f"standing by: another instance is active ({self.lock.holder()})"
+            except Exception as error:  # the database is down: keep trying
+                line = f"cannot reach the database to take the active lock: {error}"
+            if line != said:
+                log.log(logging.INFO if line.startswith("standing") else logging.WARNING, line)
+                said = line
             await _wait(stop, self._try_every - (self._monotonic() - sent))
         return False
 
