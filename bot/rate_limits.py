@@ -40,6 +40,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.leadership import NotActive
+
 log = logging.getLogger(__name__)
 
 # rate_limit_args of the outbox's calls: it retries network trouble itself.
@@ -143,8 +145,10 @@ class ChatRateLimiter(BaseRateLimiter[str]):
                 # Held for this chat only: its next calls wait, other chats' do not.
                 self._held_until[holder] = self.clock() + retry_after_seconds(error) + 0.1
                 log.info("429 for one chat: it waits %.1f s", retry_after_seconds(error))
-            except BadRequest:
-                raise  # a refusal, not network trouble: the same call would fail again
+            except (BadRequest, NotActive):
+                # A refusal, not network trouble: the same call would fail again (fenced:
+                # nothing goes out from this process any more).
+                raise
             except NetworkError:
                 if failures >= network_tries:
                     raise
