@@ -411,7 +411,34 @@ async def test_a_stop_with_a_chat_waiting_on_telegram_finishes_and_keeps_the_res
 async def test_a_refused_reply_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
     # A 400 is a NetworkError to python-telegram-bot, but a mistake of ours (bad HTML, a
     # message too long): unlike network trouble, its traceback is logged.
+    active = {"runtime": SimpleNamespace(is_active=lambda: True)}
     for error in (BadRequest("Can't parse entities"), NetworkError("Bad Gateway")):
-        await on_error(None, SimpleNamespace(error=error))  # type: ignore[arg-type]
+        await on_error(None, SimpleNamespace(error=error, bot_data=active))  # type: ignore[arg-type]
     logged = [(r.levelname, r.exc_info is not None) for r in caplog.records]
     assert logged == [("ERROR", True), ("WARNING", False)]
+
+
+async def test_a_process_that_lost_the_active_lock_leaves_the_update_alone(world) -> None:
+    """Its replies were refused by the fence; the active process gets the update again, so
+    no apology is queued (the user would get one for an update that is answered) and no
+    error is logged."""
+    world.runtime.is_active = lambda: False
+    update = Update.de_json(
+        {
+            "update_id": 7,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1001, "type": "private"},
+                "from": {"id": 1001, "is_bot": False, "first_name": "Li"},
+                "text": "/start",
+            },
+        },
+        world.app.bot,
+    )
+    context = SimpleNamespace(
+        error=NetworkError("not the active instance"), bot_data={"runtime": world.runtime}
+    )
+    await on_error(update, context)  # type: ignore[arg-type]
+    queued = await world.runtime.db.fetchval("SELECT COUNT(*) FROM outbox")
+    assert queued == 0
