@@ -437,7 +437,9 @@ async def test_a_process_that_lost_the_active_lock_leaves_the_update_alone(world
         world.app.bot,
     )
     context = SimpleNamespace(
-        error=NetworkError("not the active instance"), bot_data={"runtime": world.runtime}
+        error=NetworkError("not the active instance"),
+        bot_data={"runtime": world.runtime, **world.app.bot_data},
+        user_data={},
     )
     await on_error(update, context)  # type: ignore[arg-type]
     queued = await world.runtime.db.fetchval("SELECT COUNT(*) FROM outbox")
