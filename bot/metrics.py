@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -89,10 +90,15 @@ DATABASE_ERRORS = Counter(
     registry=REGISTRY,
 )
 
-for _kind in (*UPDATE_KINDS, OTHER):
-    UPDATE_SECONDS.labels(_kind)
-    for _outcome in OUTCOMES:
-        UPDATES_HANDLED.labels(_kind, _outcome)
+# Every series of a fixed label set exists from the start (a rate over a series that
+# appears only with its first event misses that event), and each update finds its own
+# without the labels() look-up.
+_HANDLED = {
+    (kind, outcome): UPDATES_HANDLED.labels(kind, outcome)
+    for kind in (*UPDATE_KINDS, OTHER)
+    for outcome in OUTCOMES
+}
+_SECONDS = {kind: UPDATE_SECONDS.labels(kind) for kind in (*UPDATE_KINDS, OTHER)}
 for _reason in DROP_REASONS:
     UPDATES_DROPPED.labels(_reason)
 for _source in SOURCES:
@@ -113,16 +119,22 @@ def update_kind(update: object) -> str:
 
 
 def count_update(kind: str, *, failed: bool, seconds: float) -> None:
-    UPDATES_HANDLED.labels(kind, "error" if failed else "handled").inc()
-    UPDATE_SECONDS.labels(kind).observe(seconds)
+    _HANDLED[kind, "error" if failed else "handled"].inc()
+    _SECONDS[kind].observe(seconds)
 
 
 def count_dropped(reason: str) -> None:
     UPDATES_DROPPED.labels(reason).inc()
 
 
+_API_CALLS: dict[str, Any] = {}  # method -> its series: every Bot API call passes here
+
+
 def count_api_call(method: str) -> None:
-    API_CALLS.labels(method).inc()
+    series = _API_CALLS.get(method)
+    if series is None:
+        series = _API_CALLS[method] = API_CALLS.labels(method)
+    series.inc()
 
 
 def count_rate_limited(method: str, waited: float) -> None:

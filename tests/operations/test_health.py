@@ -48,7 +48,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def active() -> Switch:
+def active() -> Switch:
     return Switch(True)
 
 

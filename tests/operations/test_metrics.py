@@ -262,6 +262,31 @@ async def test_bot_api_calls_and_429s(db_path: Path) -> None:
     assert delta(before, after, "autoloan_bot_api_calls_total", method="sendMessage") == 1
 
 
+async def test_a_429_past_the_waits_is_counted_and_fails_the_update(db_path: Path) -> None:
+    world = SandboxWorld.create(db_path, raise_errors=False)
+
+    async def sleep(seconds: float) -> None:
+        world.clock.advance(timedelta(seconds=seconds))
+
+    world.rate_limiter = ChatRateLimiter(
+        clock=lambda: world.clock.now().timestamp(), sleep=sleep, retry_after_retries=1
+    )
+    async with world:
+        buyer = world.user(1502, "Buyer")
+        before = current()
+        # One wait is allowed; the second 429 fails the reply (the apology goes later).
+        world.core.faults.fail_next("sendMessage", 2, status=429, retry_after=5)
+        buyer.command("/help")
+        await world.settle()
+        after = current()
+    limited = "autoloan_bot_api_rate_limited_total"
+    assert delta(before, after, limited, method="sendMessage") == 2
+    assert delta(before, after, "autoloan_bot_api_rate_limit_wait_seconds_total") == 5
+    handled = "autoloan_updates_handled_total"
+    assert delta(before, after, handled, kind="message", outcome="error") == 1
+    assert delta(before, after, "autoloan_database_errors_total", source="update") == 0
+
+
 async def test_no_label_carries_a_user_or_chat_id_or_a_name(world: SandboxWorld) -> None:
     buyer = world.user(48213577, "Zhangsan Qwerty")
     buyer.command("/start")
