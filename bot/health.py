@@ -7,8 +7,9 @@ orchestrators and Prometheus:
                    now has waited longer than `outbox_stuck_after`); else 503 and one line
                    saying why: "standby", "database: OperationalError", "outbox stuck:
                    oldest due message waiting 412 s".
-    GET /metrics   Prometheus's text format (bot/metrics.py), the database figures read
-                   just before; if that read fails the error is counted and the rest served.
+    GET /metrics   Prometheus's text format (bot/metrics.py). The active process reads the
+                   database figures just before; if that read fails the error is counted and
+                   the rest served. A standby serves its own counters only.
 
 HEAD works on each; anything else is 404. Answers are plain text with a status code, what
 Kubernetes probes and load balancers' health checks read. tornado (PTB's webhook
@@ -179,6 +180,12 @@ class HealthServer:
         return None
 
     async def refresh_metrics(self) -> None:
+        """The database figures, read by the active process only: they describe the shared
+        database, so a standby repeating them would count them once per process in any sum
+        across instances (and a standby may not have the database open)."""
+        if not self.is_active():
+            metrics.forget_database()
+            return
         try:
             await metrics.refresh_database(self.db, self.clock.now(), self.timezone)
         except Exception as error:  # counted there; the rest of the metrics still go out

@@ -219,6 +219,11 @@ _database = _DatabaseCollector()
 REGISTRY.register(_database)
 
 
+def forget_database() -> None:
+    """Leave the database figures out of the next scrapes (this process is on standby)."""
+    _database.figures = None
+
+
 async def refresh_database(db: Database, now: datetime, zone: tzinfo) -> None:
     """Read the database figures for the next scrape; on failure they are left out of it,
     the error is counted (source "metrics") and raised for the caller to report."""

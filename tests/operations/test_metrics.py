@@ -168,6 +168,24 @@ async def test_a_database_failure_still_serves_the_other_metrics(db: Any) -> Non
     assert delta(before, after, "autoloan_database_errors_total", source="metrics") == 1
 
 
+async def test_only_the_active_process_reports_the_database_figures(db: Any) -> None:
+    # They describe the one shared database: summed over instances they must count once.
+    active = True
+    clock = ManualClock(NOW)
+    async with HealthServer(db, lambda: active, listen="127.0.0.1", port=0, clock=clock) as server:
+        assert value(await scrape(server), "autoloan_outbox_pending") == 0
+        active = False
+        before = current()
+        samples = await scrape(server)
+        assert value(samples, "autoloan_outbox_pending") is None
+        assert not [name for name, _ in samples if name.startswith("autoloan_leads")]
+        handled = value(
+            samples, "autoloan_updates_handled_total", kind="message", outcome="handled"
+        )
+        assert handled is not None  # its own counters still go out
+        assert delta(before, samples, "autoloan_database_errors_total", source="metrics") == 0
+
+
 async def test_active_or_standby() -> None:
     metrics.set_active(True)
     assert value(current(), "autoloan_active") == 1
