@@ -32,6 +32,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from bot import metrics
+from bot.config import ConfigError
 from services.clock import Clock
 from storage import monitoring
 from storage.db import Database
@@ -139,7 +140,12 @@ class HealthServer:
             default_handler_class=_Handler,
             default_handler_args={"health": self},
         )
-        sockets = bind_sockets(self.port, address=self.listen)
+        try:
+            sockets = bind_sockets(self.port, address=self.listen)
+        except OSError as error:  # in use, or an address this machine does not have
+            raise ConfigError(
+                f"HEALTH_PORT: cannot listen on {self.listen}:{self.port} ({error.strerror})"
+            ) from None
         self._server = HTTPServer(app)
         self._server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]

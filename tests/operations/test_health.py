@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot import health
+from bot.config import ConfigError
 from bot.health import HealthServer
 from bot.metrics import exposition
 from services.clock import ManualClock
@@ -175,3 +176,14 @@ async def test_stop_frees_the_port(db: Any, clock: ManualClock) -> None:
     again = HealthServer(db, lambda: True, listen="127.0.0.1", port=port, clock=clock)
     await again.start()  # the same port binds again
     await again.stop()
+
+
+async def test_a_port_in_use_is_one_line_naming_the_setting(
+    server: HealthServer, db: Any, clock: ManualClock
+) -> None:
+    second = HealthServer(db, lambda: True, listen="127.0.0.1", port=server.port, clock=clock)
+    with pytest.raises(ConfigError) as caught:
+        await second.start()
+    assert str(caught.value) == (
+        f"HEALTH_PORT: cannot listen on 127.0.0.1:{server.port} (Address already in use)"
+    )
