@@ -10,7 +10,9 @@ import asyncio
 import functools
 import gc
 import logging
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -19,11 +21,12 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     Defaults,
+    Job,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot import jobs
+from bot import jobs, metrics
 from bot.config import Settings
 from bot.flood import FloodGate
 from bot.leadership import FencedRequest
@@ -43,10 +46,15 @@ from services.people.users import load_unreachable, note_unreachable
 from services.rendering import Renderer
 from services.runtime import Runtime
 from storage.connect import open_database
+from storage.errors import is_database_error
 from storage.migrations import migrate
 from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
+
+# The update in hand's failures, for its outcome in the metrics: process_update puts a list
+# here, and process_error (called inside it for a handler's exception) adds to it.
+_update_errors: ContextVar[list[BaseException] | None] = ContextVar("update_errors", default=None)
 
 # Without a token (tests, the offline demo) the bot still needs a well-formed one.
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
@@ -127,8 +135,40 @@ class AutoloanApplication(Application):
         With chats running side by side, a write may also carry another chat's data in
         the middle of its update; that update writes again when it ends.
         """
-        await super().process_update(update)
-        await self.update_persistence()
+        errors: list[BaseException] = []
+        token = _update_errors.set(errors)
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+            await self.update_persistence()
+        except Exception as error:
+            errors.append(error)
+            if is_database_error(error):
+                metrics.count_database_error("update")
+            raise
+        finally:
+            _update_errors.reset(token)
+            metrics.count_update(
+                metrics.update_kind(update),
+                failed=bool(errors),
+                seconds=time.perf_counter() - started,
+            )
+
+    async def process_error(
+        self,
+        update: object | None,
+        error: Exception,
+        job: Job[Any] | None = None,
+        coroutine: Any = None,
+    ) -> bool:
+        """PTB's error handling (the error handlers log it and apologise), after noting the
+        error for the update's outcome and counting a database error."""
+        errors = _update_errors.get()
+        if errors is not None and update is not None:
+            errors.append(error)
+        if is_database_error(error):
+            metrics.count_database_error("update" if job is None else "jobs")
+        return await super().process_error(update, error, job, coroutine)
 
     async def update_persistence(self) -> None:
         """PTB's write of changed state, without its copies and tasks (bot/state_writes.py).

@@ -6,6 +6,7 @@ means the same wherever it is written. An empty value means "not set".
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Health and metrics (bot/health.py): /healthz, /readyz and /metrics on a port of their
+    # own; unset, no health server runs. Loopback by default: metrics are for the company.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Flood control (bot/flood.py): more updates than this from one user within the window
     # get one notice, and the rest are dropped until they slow down; 0 turns it off.
@@ -111,6 +116,19 @@ class Settings(BaseSettings):
                 f"expected a proxy URL like http://127.0.0.1:7890 or socks5://127.0.0.1:1080,"
                 f" got {value!r}"
             )
+        return value
+
+    @field_validator("health_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        # An address to bind, not a URL: a scheme or a port here would only fail at start-up.
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if value != "localhost":
+                raise ValueError(
+                    f"expected an IP address to listen on, like 127.0.0.1 or 0.0.0.0, got {value!r}"
+                ) from None
         return value
 
     @field_validator("manager_chat_id")
@@ -210,6 +228,11 @@ def require_for_run(settings: Settings, *, webhook: bool) -> None:
     if missing:
         raise ConfigError(f"{', '.join(missing)}: not set; expected {'; '.join(missing.values())}")
     if webhook:
+        if settings.health_port is not None and settings.health_port == settings.webhook_port:
+            raise ConfigError(
+                f"HEALTH_PORT: {settings.health_port} is also WEBHOOK_PORT; give the health"
+                " server a port of its own"
+            )
         if not settings.webhook_url:
             raise ConfigError("WEBHOOK_URL: not set; webhook mode needs the public https URL")
         if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():

@@ -12,7 +12,7 @@ costs a dictionary look-up, never a handler:
 - a button pressed again on the same message with the same data within REPEAT_SECONDS is
   dropped: one press, one effect and one answer (a slow answer makes people press again).
 
-`dropped` counts what was dropped, by reason, for the metrics.
+`dropped` counts what this gate dropped, by reason; bot/metrics.py counts it for the process.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 
 from telegram import Update
+
+from bot import metrics
 
 STAFF_FACTOR = 5
 REPEAT_SECONDS = 3.0
@@ -66,13 +68,14 @@ class FloodGate:
         verdict = self._pace(update, now)
         if verdict is Verdict.ADMIT and self._is_repeat_press(update, now):
             verdict = Verdict.DROP
-            self.dropped["repeat_press"] += 1
+            self.count_dropped("repeat_press")
         elif verdict is Verdict.DROP:
-            self.dropped["flood"] += 1
+            self.count_dropped("flood")
         return verdict
 
     def count_dropped(self, reason: str) -> None:
         self.dropped[reason] += 1
+        metrics.count_dropped(reason)
 
     def _pace(self, update: Update, now: float) -> Verdict:
         if self.limit <= 0:
@@ -90,7 +93,7 @@ class FloodGate:
             if user.id in self._noticed:
                 return Verdict.DROP
             self._noticed.add(user.id)
-            self.dropped["flood"] += 1
+            self.count_dropped("flood")
             return Verdict.NOTICE
         self._noticed.discard(user.id)
         return Verdict.ADMIT

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram.ext import Application, ContextTypes
 
+from bot import metrics
 from services.applications import nudges
 from services.leads import checklist
 from services.leads import escalation as lead_escalation
@@ -20,6 +21,7 @@ from services.loans import reminders
 from services.privacy import rights as privacy
 from services.runtime import Runtime
 from storage import instances
+from storage.errors import is_database_error
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,10 @@ async def run_due_work(runtime: Runtime) -> int:
             # thread, so chats answered meanwhile are not held up (storage/db.py).
             with runtime.db.offloaded():
                 queued += await work(runtime)
-        except Exception:
+        except Exception as error:
             # One broken kind of work must not stop the others; it is retried next tick.
+            if is_database_error(error):
+                metrics.count_database_error("jobs")
             log.exception("scheduled work %s failed", getattr(work, "__name__", work))
     if queued:
         runtime.wake_outbox()

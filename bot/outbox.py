@@ -25,11 +25,13 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot import metrics
 from bot.leadership import NotActive
 from bot.rate_limits import OUTBOX, retry_after_seconds
 from services.clock import Clock
 from storage import outbox, people
 from storage.db import Connection, Database
+from storage.errors import is_database_error
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +155,10 @@ class OutboxSender:
         while not self._stopping:
             try:
                 sent = await self.send_due()
-            except Exception:
+            except Exception as error:
                 log.exception("outbox round failed; retrying")
+                if is_database_error(error):
+                    metrics.count_database_error("outbox")
                 sent = 0
             if sent:
                 continue

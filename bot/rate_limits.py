@@ -40,6 +40,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import metrics
 from bot.leadership import NotActive
 
 log = logging.getLogger(__name__)
@@ -136,15 +137,18 @@ class ChatRateLimiter(BaseRateLimiter[str]):
         while True:
             await self._take_turn(holder, chat_id, endpoint)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as error:
                 if waits_429 >= self.retry_after_retries:
+                    metrics.count_rate_limited(endpoint, 0.0)
                     raise
                 waits_429 += 1
                 self.retries["429"] += 1
+                wait = retry_after_seconds(error)
+                metrics.count_rate_limited(endpoint, wait)
                 # Held for this chat only: its next calls wait, other chats' do not.
-                self._held_until[holder] = self.clock() + retry_after_seconds(error) + 0.1
-                log.info("429 for one chat: it waits %.1f s", retry_after_seconds(error))
+                self._held_until[holder] = self.clock() + wait + 0.1
+                log.info("429 for one chat: it waits %.1f s", wait)
             except (BadRequest, NotActive):
                 # A refusal, not network trouble: the same call would fail again (fenced:
                 # nothing goes out from this process any more).
@@ -156,6 +160,9 @@ class ChatRateLimiter(BaseRateLimiter[str]):
                 ceiling = self.network_base_delay * 2**failures
                 failures += 1
                 await self._wait(self._rng.uniform(ceiling / 2, ceiling))
+            else:
+                metrics.count_api_call(endpoint)
+                return result
 
     async def _take_turn(self, holder: int | str, chat_id: int | None, endpoint: str) -> None:
         """Wait until the chat is no longer held by a 429 and every bucket has room."""

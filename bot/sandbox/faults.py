@@ -100,6 +100,7 @@ class _RandomFault:
     status: int = 502
     executed: bool = False
     methods: set[str] | None = None
+    retry_after: int = 1  # for a 429: the seconds Telegram asks the bot to wait
 
     def applies_to(self, method: str) -> bool:
         if self.methods is None:
@@ -142,11 +143,14 @@ class Faults:
         status: int = 502,
         timeout: bool = False,
         executed: bool = False,
+        retry_after: int = 1,
     ) -> Faults:
-        """The next `count` calls of `method` fail (deterministic, for retry tests)."""
+        """The next `count` calls of `method` fail (deterministic, for retry tests); with
+        status 429, Telegram's flood answer asking to wait `retry_after` seconds."""
         kind = "timeout" if timeout else "error"
         for _ in range(count):
-            self._scheduled.append((method.lower(), _RandomFault(1.0, kind, status, executed)))
+            fault = _RandomFault(1.0, kind, status, executed, retry_after=retry_after)
+            self._scheduled.append((method.lower(), fault))
         return self
 
     def latency(self, seconds: float) -> Faults:
@@ -182,6 +186,8 @@ class Faults:
         fault = self._next_fault(method)
         if fault is not None and fault.kind == "error":
             self.injected[str(fault.status)] += 1
+            if fault.status == 429:
+                raise too_many_requests(fault.retry_after)
             raise ApiError(fault.status, STATUS_TEXT.get(fault.status, "Internal Server Error"))
         if fault is not None:
             self.injected["timeout"] += 1

@@ -34,6 +34,9 @@ BAD_VALUES = [
     ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE: "),
     ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL: expected an http(s) URL"),
     ("WEBHOOK_PORT", "70000", "WEBHOOK_PORT: "),
+    ("HEALTH_PORT", "0", "HEALTH_PORT: "),
+    ("HEALTH_PORT", "metrics", "HEALTH_PORT: "),
+    ("HEALTH_LISTEN", "http://0.0.0.0:9100", "HEALTH_LISTEN: expected an IP address to listen on"),
     ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN: expected the token from @BotFather"),
 ]
 
@@ -41,7 +44,7 @@ BAD_VALUES = [
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "MANAGER_", "ADMIN_", "WEBHOOK_", "DATABASE_")):
+        if name.startswith(("TELEGRAM_", "MANAGER_", "ADMIN_", "WEBHOOK_", "DATABASE_", "HEALTH_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no developer's .env leaks in
 
@@ -218,3 +221,26 @@ def test_database_url_chooses_postgresql_and_never_shows_its_password(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "s3cret" not in str(caught.value)
+
+
+def test_health_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.health_port is None  # no health server unless asked
+    assert settings.health_listen == "127.0.0.1"  # and then on loopback
+    monkeypatch.setenv("HEALTH_PORT", "9100")
+    monkeypatch.setenv("HEALTH_LISTEN", "0.0.0.0")
+    settings = load_settings()
+    assert (settings.health_port, settings.health_listen) == (9100, "0.0.0.0")
+    # In webhook mode the two servers cannot share a port.
+    for name, value in [
+        ("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN-VALUE"),
+        ("MANAGER_CHAT_ID", "-1001"),
+        ("ADMIN_IDS", "9001"),
+        ("WEBHOOK_URL", "https://bot.example.com/telegram"),
+        ("WEBHOOK_SECRET", "s3cret"),
+        ("WEBHOOK_PORT", "9100"),
+    ]:
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="^HEALTH_PORT: 9100 is also WEBHOOK_PORT"):
+        require_for_run(load_settings(), webhook=True)
+    require_for_run(load_settings(), webhook=False)
