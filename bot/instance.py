@@ -22,13 +22,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 
-from bot import webhook
+from bot import metrics, webhook
 from bot.config import Settings
+from bot.health import HealthServer
 from bot.leadership import Leadership
 from services.clock import Clock, SystemClock
 from storage import instances
@@ -83,7 +83,6 @@ class Instance:
         me: Identity | None = None,
         clock: Clock | None = None,
         leadership: Leadership | None = None,
-        on_role: Callable[[bool], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.build = build
@@ -91,7 +90,6 @@ class Instance:
         self.me = me or identity()
         self.clock = clock or SystemClock()
         self.leadership = leadership or Leadership(leader_lock(settings.database, self.me.id))
-        self.on_role = on_role
         self.registry = open_database(settings.database, application_name=f"loanbot {self.me.id}")
         self.stop = asyncio.Event()
         self.application: Application | None = None
@@ -103,13 +101,23 @@ class Instance:
     async def run(self) -> None:
         """Until `stop` is set (SIGTERM, SIGINT): stand by, act while active, repeat."""
         await self.registry.open()
-        server = None
+        server = health = None
         try:
             await migrate(self.registry.conn)  # once per start, under the migration lock
             async with self.registry.transaction() as conn:
                 now = self.clock.now()
                 await instances.forget_stale(conn, now - FORGET_AFTER)
                 await instances.register(conn, self.me.id, self.me.host, self.me.pid, now)
+            if self.settings.health_port is not None:
+                health = HealthServer(
+                    self.registry,
+                    self.is_active,
+                    listen=self.settings.health_listen,
+                    port=self.settings.health_port,
+                    clock=self.clock,
+                    timezone=self.settings.tz,
+                )
+                await health.start()
             if self.webhook_options is not None:
                 server = webhook.make_server(self.door, self.webhook_options.secret)
                 server.listen(self.webhook_options.port, address=self.webhook_options.listen)
@@ -125,6 +133,8 @@ class Instance:
             if server is not None:
                 server.stop()
                 await server.close_all_connections()
+            if health is not None:
+                await health.stop()
             await self.leadership.release()
             await self._set_role(instances.STOPPED)
             await self.registry.close()
@@ -192,8 +202,7 @@ class Instance:
         await application.start()
 
     def _role_changed(self, active: bool) -> None:
-        if self.on_role is not None:
-            self.on_role(active)
+        metrics.set_active(active)
 
     async def _set_role(self, role: str) -> None:
         """Describe the change in the registry; the lock, not this row, decides."""
