@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from bot.sandbox.world import SandboxWorld
+from tests.processes import database_env
 
 # CI replays the same examples every run, so a red build always means a change broke
 # something; on a developer's machine hypothesis explores new examples each time.
@@ -31,6 +32,17 @@ def database(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
     if request.param == "sqlite":
         return db_path
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def database_setting(database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    """The `database`, named in this process's environment as a deployment names it, for
+    commands run here through `bot.cli.main.main`."""
+    for name in ("DATABASE_URL", "DATABASE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in database_env(database).items():
+        monkeypatch.setenv(name, value)
+    return database
 
 
 @pytest.fixture

@@ -41,6 +41,14 @@ def bot_env(
     }
 
 
+def database_env(database: Path | str) -> dict[str, str]:
+    """How a deployment names the `database` fixture's value: DATABASE_URL for a PostgreSQL
+    schema's URL, DATABASE_PATH for a SQLite file."""
+    if isinstance(database, Path):
+        return {"DATABASE_PATH": str(database)}
+    return {"DATABASE_URL": database}
+
+
 def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     """`python -m *args`, its stdout and stderr together in one text pipe."""
     return subprocess.Popen(

@@ -99,10 +99,10 @@ async def test_a_text_that_grows_when_escaped_arrives_whole_in_valid_parts(world
     assert owner.last_text() == "✓ Sent to the buyer."
 
 
-async def test_sent_is_said_only_once_the_message_went(db_path):
+async def test_sent_is_said_only_once_the_message_went(database):
     from bot.sandbox.world import SandboxWorld
 
-    async with SandboxWorld.create(db_path, raise_errors=False) as world:
+    async with SandboxWorld.create(database, raise_errors=False) as world:
         owner, buyer, lead_id = await owned_lead_with_a_waiting_buyer(world)
         world.core.faults.fail_next("sendMessage", 1, status=502)
         buyer.send("Is the price negotiable?")
