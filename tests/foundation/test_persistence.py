@@ -34,6 +34,14 @@ async def test_conversations_and_user_data_round_trip(database: Path | str) -> N
     await db.close()
 
 
+async def test_a_nul_character_in_user_data_is_dropped_on_both(database: Path | str) -> None:
+    """PostgreSQL's jsonb refuses a NUL character; it means nothing in what was typed."""
+    db, store = await persistence(database)
+    await store.update_user_data(1002, {"answers": {"full_name": "Li\x00Wei"}, "\x00": 1})
+    assert await store.get_user_data() == {1002: {"answers": {"full_name": "LiWei"}, "": 1}}
+    await db.close()
+
+
 async def test_only_json_is_stored(database: Path | str) -> None:
     from decimal import Decimal
 
