@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,14 +80,17 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL to an empty PostgreSQL schema of this test's own."""
+def _pg_or_skip() -> None:
     reason = _pg_reason()
     if reason:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{reason}; REQUIRE_POSTGRES=1 needs one", pytrace=False)
         pytest.skip(reason)
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL schema, dropped at the end."""
     import psycopg
 
     schema = f"test_{uuid.uuid4().hex[:16]}"
@@ -96,6 +101,34 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def fresh_database(like: Path | str) -> Iterator[Path | str]:
+    """A new, empty database of the kind `like` is (a `database` fixture value): for a
+    test that needs several, such as one per hypothesis example."""
+    if isinstance(like, Path):
+        with tempfile.TemporaryDirectory() as folder:
+            yield Path(folder) / like.name
+    else:
+        with pg_schema() as url:
+            yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema of this test's own."""
+    _pg_or_skip()
+    with pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_url() -> Iterator[str]:
+    """`pg_url` shared by a module's tests (those that keep one bot for many examples)."""
+    _pg_or_skip()
+    with pg_schema() as url:
+        yield url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
