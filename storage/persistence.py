@@ -14,7 +14,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from storage.db import Database
-from storage.values import from_json
+from storage.values import from_json, to_json
 
 JsonDict = dict[str, Any]
 
@@ -127,7 +127,7 @@ class SqlitePersistence(BasePersistence[JsonDict, JsonDict, JsonDict]):
         if not data:
             sql, params, payload = f"DELETE FROM {table} WHERE {key_column} = ?", (key,), None
         else:
-            payload = json.dumps(data, ensure_ascii=False, default=_refuse)
+            payload = to_json(data, default=_refuse)
             sql = (
                 f"INSERT INTO {table} ({key_column}, data) VALUES (?, ?) "
                 f"ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data"

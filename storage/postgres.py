@@ -71,7 +71,12 @@ def translate(sql: str) -> str:
 def _params(params: Sequence[Any]) -> tuple[Any, ...]:
     # Flags are integer columns on both databases (written 1/0, compared `= 1`); psycopg
     # would send a Python bool as boolean, which PostgreSQL does not put in an integer.
-    return tuple(int(p) if isinstance(p, bool) else p for p in params)
+    # PostgreSQL's text cannot hold a NUL character (SQLite's can): one in a name or a
+    # reason someone typed is dropped, not a failed write. (JSON has none: to_json.)
+    return tuple(
+        int(p) if isinstance(p, bool) else p.replace("\x00", "") if isinstance(p, str) else p
+        for p in params
+    )
 
 
 @asynccontextmanager

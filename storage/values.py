@@ -49,9 +49,26 @@ def from_json(value: str | bytes | dict | list | None) -> Any:
     return json.loads(value)
 
 
-def to_json(value: Any) -> str:
-    """JSON text for a parameter: readable Chinese, the same text on both databases."""
-    return json.dumps(value, ensure_ascii=False)
+def to_json(value: Any, **dumps: Any) -> str:
+    """JSON text for a parameter: readable Chinese, the same text on both databases.
+
+    Without NUL characters: PostgreSQL's jsonb refuses one (a "\\u0000" escape), and a NUL
+    in what someone typed into a chat means nothing, so it is dropped on both databases."""
+    text = json.dumps(value, ensure_ascii=False, **dumps)
+    if "\\u0000" in text:  # rare: only then walk the value
+        text = json.dumps(without_nul(value), ensure_ascii=False, **dumps)
+    return text
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character taken out of its strings (keys too)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
 
 
 _money = money  # `converted` takes a parameter of that name

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from bot.sandbox.world import SandboxWorld
+from tests.processes import database_env
 
 # CI replays the same examples every run, so a red build always means a change broke
 # something; on a developer's machine hypothesis explores new examples each time.
@@ -31,6 +34,17 @@ def database(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
     if request.param == "sqlite":
         return db_path
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def database_setting(database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    """The `database`, named in this process's environment as a deployment names it, for
+    commands run here through `bot.cli.main.main`."""
+    for name in ("DATABASE_URL", "DATABASE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in database_env(database).items():
+        monkeypatch.setenv(name, value)
+    return database
 
 
 @pytest.fixture
@@ -66,14 +80,17 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL to an empty PostgreSQL schema of this test's own."""
+def _pg_or_skip() -> None:
     reason = _pg_reason()
     if reason:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{reason}; REQUIRE_POSTGRES=1 needs one", pytrace=False)
         pytest.skip(reason)
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL schema, dropped at the end."""
     import psycopg
 
     schema = f"test_{uuid.uuid4().hex[:16]}"
@@ -84,6 +101,34 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def fresh_database(like: Path | str) -> Iterator[Path | str]:
+    """A new, empty database of the kind `like` is (a `database` fixture value): for a
+    test that needs several, such as one per hypothesis example."""
+    if isinstance(like, Path):
+        with tempfile.TemporaryDirectory() as folder:
+            yield Path(folder) / like.name
+    else:
+        with pg_schema() as url:
+            yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema of this test's own."""
+    _pg_or_skip()
+    with pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_url() -> Iterator[str]:
+    """`pg_url` shared by a module's tests (those that keep one bot for many examples)."""
+    _pg_or_skip()
+    with pg_schema() as url:
+        yield url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -25,10 +25,24 @@ def base_env() -> dict[str, str]:
     return {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
 
 
+def database_env(database: Path | str) -> dict[str, str]:
+    """How a deployment names the `database` fixture's value: DATABASE_URL for a PostgreSQL
+    schema's URL, DATABASE_PATH for a SQLite file."""
+    if isinstance(database, Path):
+        return {"DATABASE_PATH": str(database)}
+    return {"DATABASE_URL": database}
+
+
 def bot_env(
-    home: Path, base_url: str, database: Path, *, token: str = "123456:END-TO-END", **extra: str
+    home: Path,
+    base_url: str,
+    database: Path | str,
+    *,
+    token: str = "123456:END-TO-END",
+    **extra: str,
 ) -> dict[str, str]:
-    """The environment for `python -m bot run` against the sandbox at `base_url`."""
+    """The environment for `python -m bot run` against the sandbox at `base_url`, on a
+    SQLite file or a PostgreSQL URL (`database_env`)."""
     return {
         **base_env(),
         "HOME": str(home),
@@ -36,7 +50,7 @@ def bot_env(
         "TELEGRAM_API_BASE_URL": base_url,
         "MANAGER_CHAT_ID": MANAGER_CHAT_ID,
         "MANAGER_IDS": "7001",
-        "DATABASE_PATH": str(database),
+        **database_env(database),
         **extra,
     }
 

@@ -7,6 +7,10 @@ rest grouped, several to an interpreter (tests/cli/case_runner.py calls the same
 since starting Python costs seconds each on a busy machine. The cases share one folder and
 one database holding a booked loan (`L1`), a recorded payment (`P1`) and a source
 (`show`), so "already booked" and "taken" are real; no case may write to them.
+
+The table runs on SQLite (its DATABASE_PATH cases are about the file); a bad DATABASE_URL
+has cases of its own, and the refusals that read the database ("already booked", "taken")
+run on both databases in tests/loans/test_loans_import.py and tests/desk/test_source_links.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The README's set-up step: `cp .env.example .env` and the commands work as copied."""
+"""The README's set-up step: `cp .env.example .env` and the commands work as copied
+(SQLite: the file as copied names DATABASE_PATH, the embedded default, and no URL)."""
 
 from __future__ import annotations
 

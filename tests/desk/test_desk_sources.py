@@ -98,8 +98,7 @@ async def test_weird_payloads_are_unknown_never_errors(world) -> None:
     assert sources.qr_png("https://t.me/x?start=y").startswith(b"\x89PNG")
 
 
-def test_cli_sources_add(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+def test_cli_sources_add(tmp_path, database_setting, monkeypatch, capsys) -> None:
     monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
     qr = tmp_path / "qr.png"
     add = ["sources", "add", "Beijing Expo", "--bot", "autoloan_bot"]

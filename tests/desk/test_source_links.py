@@ -5,7 +5,6 @@ saved unless everything is right."""
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from PIL import Image
 
 from bot.cli.main import main
 from services.leads import sources
+from tests.databases import rows
 
 
 @pytest.mark.parametrize(
@@ -71,19 +71,20 @@ def test_the_qr_code_is_big_enough_to_print() -> None:
     assert b"<svg" in sources.qr_svg(link)
 
 
-def source_rows(database: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT code, name FROM sources ORDER BY code").fetchall()
+def source_rows(database: Path | str) -> list[tuple[str, str]]:
+    return [tuple(row) for row in rows(database, "SELECT code, name FROM sources ORDER BY code")]
 
 
-def test_nothing_is_saved_unless_everything_is_right(tmp_path, monkeypatch, capsys) -> None:
-    database = tmp_path / "bot.sqlite3"
-    monkeypatch.setenv("DATABASE_PATH", str(database))
+def test_nothing_is_saved_unless_everything_is_right(
+    tmp_path, database_setting, monkeypatch, capsys
+) -> None:
+    database = database_setting
     monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
     assert main(["migrate"]) == 0
     add = ["sources", "add", "上海车展 2026", "--bot", "AutoLoanBot"]
     assert main([*add, "--qr", str(tmp_path / "no" / "qr.png")]) == 2
-    assert main([*add, "--qr", str(database)]) == 2
+    if isinstance(database, Path):  # the SQLite file itself is no picture to replace
+        assert main([*add, "--qr", str(database)]) == 2
     (tmp_path / "mine.png").write_text("my holiday picture, honestly")
     assert main([*add, "--qr", str(tmp_path / "mine.png")]) == 2
     assert "--force" in capsys.readouterr().err

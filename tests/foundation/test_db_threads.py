@@ -2,7 +2,10 @@
 few small statements, every write transaction); on a read-only connection with a thread
 of its own for `offloaded()` reads, which chats do not wait behind; on the main
 connection's worker while another process holds the write lock (the bot waits for it
-without freezing) and behind such a wait (order is kept)."""
+without freezing) and behind such a wait (order is kept).
+
+SQLite's own (storage/db.py): PostgreSQL's calls wait for the server asynchronously on
+pooled connections, with no thread or file lock of ours to test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Migrations apply from empty, re-run as a no-op, and refuse a database from the future."""
+"""Migrations apply from empty, re-run as a no-op, and refuse a database from the future.
+
+SQLite's own (sqlite_master, PRAGMA user_version, its pragmas); PostgreSQL's counterparts
+are in test_postgres_migrations.py. The `migrate` command runs on both."""
 
 from __future__ import annotations
 
@@ -59,10 +62,11 @@ async def test_a_failing_migration_leaves_nothing_behind(
         assert await db.fetchval("SELECT name FROM sqlite_master WHERE name = 'half'") is None
 
 
-def test_migrate_command(db_path: Path, tmp_path: Path) -> None:
+def test_migrate_command(database: Path | str, tmp_path: Path) -> None:
     from tests.foundation.test_settings import run_cli
+    from tests.processes import database_env
 
-    first = run_cli("migrate", env={"DATABASE_PATH": str(db_path)}, cwd=tmp_path)
+    first = run_cli("migrate", env=database_env(database), cwd=tmp_path)
     assert first.returncode == 0 and "0001_initial.sql" in first.stdout
-    again = run_cli("migrate", env={"DATABASE_PATH": str(db_path)}, cwd=tmp_path)
+    again = run_cli("migrate", env=database_env(database), cwd=tmp_path)
     assert again.returncode == 0 and "up to date" in again.stdout

@@ -6,24 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from storage.connect import open_database
 from storage.db import Database
 from storage.migrations import migrate
 from storage.persistence import SqlitePersistence
 
 
-async def persistence(db_path: Path) -> tuple[Database, SqlitePersistence]:
-    db = await Database(db_path).open()
+async def persistence(database: Path | str) -> tuple[Database, SqlitePersistence]:
+    db = await open_database(database).open()
     await migrate(db.conn)
     return db, SqlitePersistence(db)
 
 
-async def test_conversations_and_user_data_round_trip(db_path: Path) -> None:
-    db, store = await persistence(db_path)
+async def test_conversations_and_user_data_round_trip(database: Path | str) -> None:
+    db, store = await persistence(database)
     await store.update_conversation("prequalify", (1001, 1001), "PRICE")
     await store.update_user_data(1001, {"locale": "zh", "answers": {"price": "200000"}})
     await db.close()
 
-    db, store = await persistence(db_path)
+    db, store = await persistence(database)
     assert await store.get_conversations("prequalify") == {(1001, 1001): "PRICE"}
     assert await store.get_user_data() == {1001: {"locale": "zh", "answers": {"price": "200000"}}}
     await store.update_conversation("prequalify", (1001, 1001), None)
@@ -33,10 +34,18 @@ async def test_conversations_and_user_data_round_trip(db_path: Path) -> None:
     await db.close()
 
 
-async def test_only_json_is_stored(db_path: Path) -> None:
+async def test_a_nul_character_in_user_data_is_dropped_on_both(database: Path | str) -> None:
+    """PostgreSQL's jsonb refuses a NUL character; it means nothing in what was typed."""
+    db, store = await persistence(database)
+    await store.update_user_data(1002, {"answers": {"full_name": "Li\x00Wei"}, "\x00": 1})
+    assert await store.get_user_data() == {1002: {"answers": {"full_name": "LiWei"}, "": 1}}
+    await db.close()
+
+
+async def test_only_json_is_stored(database: Path | str) -> None:
     from decimal import Decimal
 
-    db, store = await persistence(db_path)
+    db, store = await persistence(database)
     with pytest.raises(TypeError, match="JSON only"):
         await store.update_user_data(1, {"price": Decimal("1.5")})
     stored = await db.fetchval("SELECT data FROM ptb_user_data WHERE user_id = 1")

@@ -100,9 +100,7 @@ async def test_payments_import_checks_parts_together_and_writes_nothing_on_overp
     ]
 
 
-def test_the_command_line_reports_each_bad_row_and_exits_2(tmp_path, monkeypatch, capsys):
-    db = tmp_path / "bot.sqlite3"
-    monkeypatch.setenv("DATABASE_PATH", str(db))
+def test_the_command_line_reports_each_bad_row_and_exits_2(tmp_path, database_setting, capsys):
     assert main(["migrate"]) == 0
     csv = tmp_path / "loans.csv"
     csv.write_text(
@@ -121,9 +119,7 @@ def test_the_command_line_reports_each_bad_row_and_exits_2(tmp_path, monkeypatch
     assert "line 1: unknown column 'amout'" in capsys.readouterr().err
 
 
-def test_the_command_line_imports_a_good_file(tmp_path: Path, monkeypatch, capsys):
-    db = tmp_path / "bot.sqlite3"
-    monkeypatch.setenv("DATABASE_PATH", str(db))
+def test_the_command_line_imports_a_good_file(tmp_path: Path, database_setting, capsys):
     assert main(["migrate"]) == 0
     from datetime import date, timedelta
 

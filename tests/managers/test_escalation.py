@@ -49,9 +49,9 @@ async def test_escalation_due_while_the_bot_was_down_fires_at_the_first_tick(wor
     assert len(_escalations(world)) == 1
 
 
-async def test_a_lead_at_night_escalates_fifteen_working_minutes_after_opening(tmp_path):
+async def test_a_lead_at_night_escalates_fifteen_working_minutes_after_opening(database):
     night = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai; office opens 09:00
-    async with SandboxWorld.create(tmp_path / "night.db", start=night) as world:
+    async with SandboxWorld.create(database, start=night) as world:
         await open_test_lead(world, 1001)
         await world.settle()
         await world.travel_to(datetime(2026, 3, 4, 1, 14, tzinfo=UTC))  # 09:14 next day

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.connect import open_database
 from storage.db import Database
 from storage.leads import cards, pipeline, queue, relay, reports
 from storage.migrations import migrate
@@ -19,16 +20,16 @@ BUYER = 51001
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database(db_path).open()
-    await migrate(database.conn)
-    await database.execute_write(
+async def db(database: Path | str) -> AsyncIterator[Database]:
+    opened = await open_database(database).open()
+    await migrate(opened.conn)
+    await opened.execute_write(
         "INSERT INTO users (user_id, locale, first_name, created_at, updated_at)"
         " VALUES (?, 'zh', 'Li', ?, ?)",
         (BUYER, AT.isoformat(), AT.isoformat()),
     )
-    yield database
-    await database.close()
+    yield opened
+    await opened.close()
 
 
 async def new_lead(db: Database) -> int:
@@ -150,4 +151,4 @@ async def test_a_digest_leaves_at_an_aware_datetime(db):
         unsent = await cards.latest_unsent_digest(conn, -100500)
     assert unsent is not None and unsent["send_at"] == leaves
     stored = await db.fetchval("SELECT send_at FROM lead_digests")
-    assert stored == "2026-03-02T09:30:10+00:00"
+    assert stored == ("2026-03-02T09:30:10+00:00" if db.dialect == "sqlite" else leaves)

@@ -76,3 +76,16 @@ async def test_unreachable_since_reads_back_as_an_aware_datetime(world: SandboxW
     assert stored == (
         sqlite_text if db.dialect == "sqlite" else datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     )
+
+
+async def test_a_name_with_a_nul_character_is_stored_without_it_on_postgresql(
+    world: SandboxWorld,
+) -> None:
+    """PostgreSQL's text cannot hold a NUL character (SQLite's can): a Telegram name or a
+    typed reason with one is stored without it there, not a failed write."""
+    db = world.runtime.db
+    async with db.transaction() as conn:
+        await people.note_user_name(conn, 5101, first_name="Li\x00Wei", locale="en", now=NOW)
+    assert await people.manager_names(db.conn, [5101]) == {
+        5101: "Li\x00Wei" if db.dialect == "sqlite" else "LiWei"
+    }

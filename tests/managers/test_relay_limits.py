@@ -99,10 +99,10 @@ async def test_a_text_that_grows_when_escaped_arrives_whole_in_valid_parts(world
     assert owner.last_text() == "✓ Sent to the buyer."
 
 
-async def test_sent_is_said_only_once_the_message_went(db_path):
+async def test_sent_is_said_only_once_the_message_went(database):
     from bot.sandbox.world import SandboxWorld
 
-    async with SandboxWorld.create(db_path, raise_errors=False) as world:
+    async with SandboxWorld.create(database, raise_errors=False) as world:
         owner, buyer, lead_id = await owned_lead_with_a_waiting_buyer(world)
         world.core.faults.fail_next("sendMessage", 1, status=502)
         buyer.send("Is the price negotiable?")
@@ -125,3 +125,13 @@ def test_split_pieces_rejoin_and_each_fits_once_escaped(text, budget):
         assert piece or text == ""
         escaped = str(markupsafe.escape(piece))
         assert len(escaped.encode("utf-16-le")) // 2 <= budget
+
+
+async def test_a_nul_character_typed_to_the_manager_is_dropped_not_a_failed_send(world):
+    """PostgreSQL's jsonb cannot hold a NUL (the outbox payload is jsonb); a NUL means
+    nothing in a chat, so the message goes without it, on both databases."""
+    owner, buyer, _ = await owned_lead_with_a_waiting_buyer(world)
+    buyer.send("When\x00 can I come in?")
+    await world.settle()
+    assert "Li Wei writes:\nWhen can I come in?\n\n" in owner.last_text()
+    assert buyer.last_text() == SENT_TO_MANAGER

@@ -143,6 +143,8 @@ async def test_export_csv_opens_with_the_csv_module_and_holds_every_lead(
 
 
 def test_cli_export_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
+    # SQLite's setting only: a DATABASE_PATH naming no file (a DATABASE_URL that answers
+    # nowhere is tests/cli/test_cli_bad_input.py's).
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "missing.db"))
     assert cli_main(["leads", "export", "--out", str(tmp_path / "nope" / "x.csv")]) == 2
     assert capsys.readouterr().err.strip() == f"--out: directory {tmp_path / 'nope'} does not exist"

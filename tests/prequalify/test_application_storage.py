@@ -84,7 +84,9 @@ async def test_reads_hand_back_datetimes_decimals_and_dicts(world: SandboxWorld)
     assert await store.last_abandoned_at(db, 502) is None
 
 
-# SQLite only: PostgreSQL's jsonb and numeric columns refuse such damaged values outright.
+# SQLite only: no user or file reaches these values (answers are JSON the bot made,
+# payments Decimals it computed); only a hand outside the bot writes them into SQLite's
+# untyped columns, and PostgreSQL's jsonb and numeric columns refuse them at that write.
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_the_what_if_rows_keep_a_damaged_value_to_their_own_row(world: SandboxWorld) -> None:
     db = world.runtime.db

@@ -30,8 +30,8 @@ async def at_summary(world: SandboxWorld, user_id: int) -> ScriptedUser:
     return buyer
 
 
-async def test_a_failed_send_at_confirm_still_delivers_one_result(db_path):
-    async with SandboxWorld.create(db_path, raise_errors=False) as world:
+async def test_a_failed_send_at_confirm_still_delivers_one_result(database):
+    async with SandboxWorld.create(database, raise_errors=False) as world:
         buyer = await at_summary(world, 2301)
         summary = buyer.last_message()
         confirm_data = next(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.control import SandboxClient
+from tests.databases import rows
 from tests.prequalify.journey import GOOD, NAME, choice, keys_for, label
 from tests.processes import bot_env, sandbox_server, start_bot, stop
 
@@ -20,9 +20,8 @@ def server(tmp_path: Path) -> Iterator[tuple[SandboxClient, str]]:
         yield running
 
 
-def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path) -> None:
+def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path, database) -> None:
     client, base_url = server
-    database = tmp_path / "bot.sqlite3"
     bot = start_bot(bot_env(tmp_path, base_url, database), tmp_path)
     buyer = 3101
 
@@ -60,9 +59,8 @@ def test_a_buyer_prequalifies_over_long_polling(server, tmp_path: Path) -> None:
         output = stop(bot)
     texts = [m["text"] for m in messages if m["from_bot"]]
     assert any("您已通过预审" in t and NAME in t for t in texts), (texts[-3:], output)
-    with sqlite3.connect(database) as conn:
-        [(status, full_name)] = conn.execute("SELECT status, full_name FROM applications")
-        [(lead_status,)] = conn.execute("SELECT status FROM leads")
-        cards = conn.execute("SELECT status FROM outbox WHERE chat_id = -1001000000001").fetchall()
+    [(status, full_name)] = rows(database, "SELECT status, full_name FROM applications")
+    [(lead_status,)] = rows(database, "SELECT status FROM leads")
+    cards = rows(database, "SELECT status FROM outbox WHERE chat_id = -1001000000001")
     assert (status, full_name, lead_status) == ("submitted", NAME, "new")
     assert cards == [("sent",)]

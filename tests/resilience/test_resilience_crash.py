@@ -205,17 +205,15 @@ def _next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | No
 
 def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path, database):
     client, base_url = sandbox
-    db_path = database if isinstance(database, Path) else tmp_path / "unused.sqlite3"
-    url = {} if isinstance(database, Path) else {"DATABASE_URL": database}
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY, encoding="utf-8")
     zone = _zone()
     env = bot_env(
-        tmp_path, base_url, db_path, token="123456:CRASH-TEST", LOG_LEVEL="WARNING",
+        tmp_path, base_url, database, token="123456:CRASH-TEST", LOG_LEVEL="WARNING",
         POLICY_PATH=str(policy), TIMEZONE=zone,
         # Scripted people answer every few tenths of a second, faster than the flood
         # limit lets anyone go on for long (bot/flood.py): it is not what this tests.
-        FLOOD_MAX_UPDATES="0", **url,
+        FLOOD_MAX_UPDATES="0",
     )  # fmt: skip
     rng = random.Random(SEED)
     keys = keys_for(GOOD)

@@ -27,6 +27,7 @@ from bot.sandbox.world import SandboxWorld
 from bot.updates import ChatOrderedProcessor
 from handlers.common import on_error
 from services.rendering import Renderer
+from tests.conftest import fresh_database
 from tests.prequalify.journey import DECLINED, GOOD, REVIEW, choice, keys_for, label, stored
 
 RENDERER = Renderer()
@@ -58,9 +59,9 @@ async def until(condition: Callable[[], bool], turns: int = 10_000) -> None:
     raise AssertionError("the condition never held")
 
 
-def interleaving(db_path: Path) -> SandboxWorld:
+def interleaving(database: Path | str) -> SandboxWorld:
     """A world whose every Bot API call suspends its handler, so updates interleave."""
-    world = SandboxWorld.create(db_path)
+    world = SandboxWorld.create(database)
     world.core.faults.latency(LATENCY)
     return world
 
@@ -200,8 +201,8 @@ def _comparable(user: ScriptedUser, rows: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _journeys(db_path: Path, *, interleaved: bool) -> dict[int, Any]:
-    async with interleaving(db_path) as world:
+async def _journeys(database: Path | str, *, interleaved: bool) -> dict[int, Any]:
+    async with interleaving(database) as world:
         users = {uid: world.user(uid, f"Buyer{uid}", locale) for uid, locale, _ in PROSPECTS}
         plans = {uid: _steps(locale, answers) for uid, locale, answers in PROSPECTS}
         if interleaved:
@@ -224,9 +225,12 @@ async def _journeys(db_path: Path, *, interleaved: bool) -> dict[int, Any]:
         return {uid: _comparable(users[uid], await stored(world, uid)) for uid in users}
 
 
-async def test_interleaved_prospects_see_and_store_what_they_would_alone(tmp_path: Path) -> None:
-    alone = await _journeys(tmp_path / "alone.sqlite3", interleaved=False)
-    together = await _journeys(tmp_path / "together.sqlite3", interleaved=True)
+async def test_interleaved_prospects_see_and_store_what_they_would_alone(
+    database: Path | str,
+) -> None:
+    alone = await _journeys(database, interleaved=False)
+    with fresh_database(database) as other:
+        together = await _journeys(other, interleaved=True)
     leads = {5101: 1, 5102: 1, 5103: 0}  # pre-qualified and review make a lead; declined not
     for uid, _, _ in PROSPECTS:
         assert together[uid] == alone[uid], uid
@@ -239,9 +243,9 @@ async def test_interleaved_prospects_see_and_store_what_they_would_alone(tmp_pat
 
 
 async def test_a_flooder_gets_one_notice_and_is_dropped_while_prospects_are_answered(
-    db_path: Path,
+    database: Path | str,
 ) -> None:
-    async with interleaving(db_path) as world:
+    async with interleaving(database) as world:
         flooder = world.user(5201, "Flooder")
         prospects = [world.user(5202 + n, f"Buyer{n}") for n in range(3)]
         for user in (flooder, *prospects):
@@ -283,8 +287,8 @@ async def test_a_flooder_gets_one_notice_and_is_dropped_while_prospects_are_answ
         assert world.app.update_processor.waiting_lines == 0
 
 
-async def test_a_manager_working_the_group_is_not_throttled(db_path: Path) -> None:
-    world = SandboxWorld.create(db_path)
+async def test_a_manager_working_the_group_is_not_throttled(database: Path | str) -> None:
+    world = SandboxWorld.create(database)
     async with world:
         manager = world.manager(0)
         for _ in range(40):  # 40 commands in an instant: twice a buyer's limit
@@ -294,9 +298,9 @@ async def test_a_manager_working_the_group_is_not_throttled(db_path: Path) -> No
 
 
 async def test_a_button_pressed_again_and_again_has_one_effect_and_one_answer(
-    db_path: Path,
+    database: Path | str,
 ) -> None:
-    async with interleaving(db_path) as world:
+    async with interleaving(database) as world:
         buyer = world.user(5301, "Buyer")
         buyer.command("/start")
         await world.settle(concurrently=True)
@@ -318,9 +322,9 @@ async def test_a_button_pressed_again_and_again_has_one_effect_and_one_answer(
 # --- waits for Telegram hold only their own chat -----------------------------------------
 
 
-async def test_a_429_for_one_chat_does_not_delay_another_chat(db_path: Path) -> None:
+async def test_a_429_for_one_chat_does_not_delay_another_chat(database: Path | str) -> None:
     sleeper = Sleeper()
-    world = SandboxWorld.create(db_path)
+    world = SandboxWorld.create(database)
     world.rate_limiter = limiter(world.clock.now, sleeper.sleep)
     # Telegram lets each private chat have one message, then answers 429 for a second.
     world.core.faults.flood_limits(private_burst=1, private_per_second=1 / 30)
@@ -340,10 +344,10 @@ async def test_a_429_for_one_chat_does_not_delay_another_chat(db_path: Path) -> 
         assert len(private_texts(held)) == 2
 
 
-async def test_a_reply_failing_with_502_is_retried_until_it_goes(db_path: Path) -> None:
+async def test_a_reply_failing_with_502_is_retried_until_it_goes(database: Path | str) -> None:
     sleeper = Sleeper()
     sleeper.released.set()  # backoff waits pass at once
-    world = SandboxWorld.create(db_path)
+    world = SandboxWorld.create(database)
     world.rate_limiter = limiter(world.clock.now, sleeper.sleep)
     world.core.faults.fail_next("sendMessage", 2, status=502)
     async with world:
@@ -357,11 +361,11 @@ async def test_a_reply_failing_with_502_is_retried_until_it_goes(db_path: Path) 
 
 
 async def test_a_reply_that_keeps_failing_ends_in_an_apology_that_arrives(
-    db_path: Path, caplog: pytest.LogCaptureFixture
+    database: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sleeper = Sleeper()
     sleeper.released.set()
-    world = SandboxWorld.create(db_path, raise_errors=False)
+    world = SandboxWorld.create(database, raise_errors=False)
     world.rate_limiter = limiter(world.clock.now, sleeper.sleep)
     world.core.faults.fail_next("sendMessage", 4, status=502)  # every try of the reply
     async with world:
@@ -379,10 +383,10 @@ async def test_a_reply_that_keeps_failing_ends_in_an_apology_that_arrives(
 
 
 async def test_a_stop_with_a_chat_waiting_on_telegram_finishes_and_keeps_the_rest(
-    db_path: Path,
+    database: Path | str,
 ) -> None:
     sleeper = Sleeper()  # never released: only the stop can end the wait
-    world = SandboxWorld.create(db_path)
+    world = SandboxWorld.create(database)
     world.rate_limiter = limiter(world.clock.now, sleeper.sleep)
     world.core.faults.flood_limits(private_burst=1, private_per_second=1 / 60)
     async with world:

@@ -1,5 +1,8 @@
 """The database under concurrent writers: a lock held elsewhere makes the bot wait, not
-fail; `python -m bot backup FILE` copies the live database consistently."""
+fail; `python -m bot backup FILE` copies the live database consistently.
+
+SQLite's own but the restart test: its file's write lock, its backup of a live file, a
+DATABASE_PATH naming no file. PostgreSQL's backup is pg_dump's (tests/cli/test_cli_postgres.py)."""
 
 from __future__ import annotations
 

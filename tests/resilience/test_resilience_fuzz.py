@@ -54,7 +54,7 @@ class World:
     """One bot for all examples (a bot per example would take minutes); each example is a
     new user, so examples do not disturb one another."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.loop = asyncio.new_event_loop()
         self.world = SandboxWorld.create(path)
         self.loop.run_until_complete(self.world.start())
@@ -68,10 +68,14 @@ class World:
         self.loop.close()
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[World]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared(request: pytest.FixtureRequest) -> Iterator[World]:
+    """The bot on a SQLite file, then on a PostgreSQL schema (kept for the module)."""
     with tempfile.TemporaryDirectory() as folder:
-        world = World(Path(folder) / "fuzz.sqlite3")
+        if request.param == "sqlite":
+            world = World(Path(folder) / "fuzz.sqlite3")
+        else:
+            world = World(request.getfixturevalue("module_pg_url"))
         yield world
         world.close()
 

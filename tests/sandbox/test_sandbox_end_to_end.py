@@ -17,9 +17,9 @@ def server(tmp_path: Path) -> Iterator[tuple[SandboxClient, str]]:
         yield running
 
 
-def test_the_bot_process_answers_start_in_both_languages(server, tmp_path):
+def test_the_bot_process_answers_start_in_both_languages(server, tmp_path, database):
     client, base_url = server
-    bot = start_bot(bot_env(tmp_path, base_url, tmp_path / "bot.sqlite3"), tmp_path)
+    bot = start_bot(bot_env(tmp_path, base_url, database), tmp_path)
     try:
         client.user(1001, "Li", "en")
         client.user(1002, "王芳", "zh-hans")

@@ -179,7 +179,9 @@ async def sqlite_world(db_path) -> AsyncIterator[SandboxWorld]:
         yield started
 
 
-# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
+# SQLite only: text that is not JSON in a JSON column gets there only by a hand outside
+# the bot (the bot writes JSON it made, storage/values.to_json); PostgreSQL's jsonb
+# column refuses it at that hand's write, so there is nothing to export there.
 async def test_json_named_columns_that_are_not_json_stay_text(sqlite_world: SandboxWorld):
     world = sqlite_world
     await _person(world, answers="{not json")
@@ -191,19 +193,19 @@ async def test_json_named_columns_that_are_not_json_stay_text(sqlite_world: Sand
     }
 
 
-# SQLite only: answers that are not JSON cannot be stored in PostgreSQL's jsonb column.
-async def test_application_answers_come_parsed_or_none(sqlite_world: SandboxWorld):
-    world = sqlite_world
+async def test_application_answers_come_parsed_or_none(world: SandboxWorld):
     parsed = await _person(world)
     async with world.runtime.db.transaction() as conn:
+        assert await forget.application_answers(conn, parsed) == {
+            "answers": {"name": "王伟", "price": "150000.00"}
+        }
+        if conn.dialect != "sqlite":
+            return  # jsonb holds JSON only; damaged text is SQLite's alone (see above)
         unreadable = await conn.fetchval(
             "INSERT INTO applications (user_id, status, answers, created_at)"
             " VALUES (?, 'draft', '{not json', ?) RETURNING id",
             (PERSON, AT),
         )
-        assert await forget.application_answers(conn, parsed) == {
-            "answers": {"name": "王伟", "price": "150000.00"}
-        }
         assert await forget.application_answers(conn, unreadable) == {"answers": None}
 
 
