@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bench_postgres import PG_URL, scratch_schema, unavailable
+from bench.bench_postgres import scratch_schema, unavailable
 from bench.common import percentile
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.server import SandboxServer
@@ -52,7 +52,7 @@ SETTLE_SECONDS = 1.0  # after the standby is back, before the next kill
 _HOLDER = (
     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
     " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objsubid = 2"
-    " AND l.objid = CAST(CAST(hashtext(%s) AS BIGINT) & 4294967295 AS OID)"
+    " AND l.objid = CAST(CAST(hashtext(current_schema()) AS BIGINT) & 4294967295 AS OID)"
 )
 
 
@@ -108,14 +108,14 @@ def scrape_metrics(bot: BotProcess) -> dict[str, Any] | None:
     return None
 
 
-def _holder(schema: str, bots: list[BotProcess]) -> BotProcess | None:
+def _holder(database: str, bots: list[BotProcess]) -> BotProcess | None:
     """The process whose session holds the active lock now, by the server's lock table."""
     import psycopg
 
     from storage.leadership import _ACTIVE_LOCK
 
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        names = [row[0] for row in conn.execute(_HOLDER, (_ACTIVE_LOCK, schema)).fetchall()]
+    with psycopg.connect(database, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute(_HOLDER, (_ACTIVE_LOCK,)).fetchall()]
     for bot in bots:
         if bot.process.poll() is None and any(f":{bot.process.pid}:" in n for n in names):
             return bot
@@ -175,66 +175,69 @@ async def _until(predicate: Any, within: float) -> bool:
     return True
 
 
-async def measure(kills: int = 5, processes: int = 3) -> dict[str, Any]:
+async def measure(
+    kills: int = 5, processes: int = 3, database: str | None = None
+) -> dict[str, Any]:
+    """`database`: a URL to an empty PostgreSQL schema (default: a scratch schema at
+    BENCH_PG_URL, dropped afterwards)."""
+    if database is None:
+        with scratch_schema() as url:
+            return await measure(kills, processes, url)
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
     core = SandboxCore()
     failovers: list[float | None] = []
     scrapes: list[dict[str, Any] | None] = []
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as folder_name:
         folder = Path(folder_name)
-        with scratch_schema() as database:
-            schema = database.rsplit("%3D", 1)[-1]
-            async with SandboxServer(core) as server:
-                spawned = 0
+        async with SandboxServer(core) as server:
+            spawned = 0
 
-                def spawn() -> BotProcess:
-                    nonlocal spawned
-                    spawned += 1
-                    return _spawn(spawned, folder, server.base_url, database)
+            def spawn() -> BotProcess:
+                nonlocal spawned
+                spawned += 1
+                return _spawn(spawned, folder, server.base_url, database)
 
-                bots = [spawn() for _ in range(processes)]
-                everyone = list(bots)
-                users = Users(core)
-                sending = asyncio.create_task(users.keep_sending())
-                watching = asyncio.create_task(users.watch())
-                try:
-                    if not await _until(lambda: users.answered_at is not None, START_TIMEOUT):
-                        raise RuntimeError("no process answered within a minute of starting")
-                    for kill in range(kills):
-                        await _until(lambda: any(b.standing_by() for b in bots), START_TIMEOUT)
-                        active = await asyncio.to_thread(_holder, schema, bots)
-                        if active is None:
-                            raise RuntimeError("no running process holds the active lock")
-                        active.process.send_signal(signal.SIGKILL)
-                        killed_at = time.perf_counter()
-                        users.switch()
-                        active.process.wait()
-                        bots.remove(active)
-                        answered = await _until(
-                            lambda: users.answered_at is not None, ANSWER_TIMEOUT
-                        )
-                        failovers.append(users.answered_at - killed_at if answered else None)
-                        if not answered:
-                            break
-                        new_active = await asyncio.to_thread(_holder, schema, bots)
-                        scrapes.append(scrape_metrics(new_active) if new_active else None)
-                        if kill + 1 < kills:
-                            restarted = spawn()
-                            bots.append(restarted)
-                            everyone.append(restarted)
-                            await _until(restarted.standing_by, START_TIMEOUT)
-                            await asyncio.sleep(SETTLE_SECONDS)
-                finally:
-                    sending.cancel()
-                    watching.cancel()
-                    for bot in bots:
-                        bot.process.terminate()
-                    for bot in bots:
-                        await _until(lambda b=bot: b.process.poll() is not None, 15)
-                        if bot.process.poll() is None:
-                            bot.process.kill()
-                            bot.process.wait()
-                logs = [bot.log() for bot in everyone]
+            bots = [spawn() for _ in range(processes)]
+            everyone = list(bots)
+            users = Users(core)
+            sending = asyncio.create_task(users.keep_sending())
+            watching = asyncio.create_task(users.watch())
+            try:
+                if not await _until(lambda: users.answered_at is not None, START_TIMEOUT):
+                    raise RuntimeError("no process answered within a minute of starting")
+                for kill in range(kills):
+                    await _until(lambda: any(b.standing_by() for b in bots), START_TIMEOUT)
+                    active = await asyncio.to_thread(_holder, database, bots)
+                    if active is None:
+                        raise RuntimeError("no running process holds the active lock")
+                    active.process.send_signal(signal.SIGKILL)
+                    killed_at = time.perf_counter()
+                    users.switch()
+                    active.process.wait()
+                    bots.remove(active)
+                    answered = await _until(lambda: users.answered_at is not None, ANSWER_TIMEOUT)
+                    failovers.append(users.answered_at - killed_at if answered else None)
+                    if not answered:
+                        break
+                    new_active = await asyncio.to_thread(_holder, database, bots)
+                    scrapes.append(scrape_metrics(new_active) if new_active else None)
+                    if kill + 1 < kills:
+                        restarted = spawn()
+                        bots.append(restarted)
+                        everyone.append(restarted)
+                        await _until(restarted.standing_by, START_TIMEOUT)
+                        await asyncio.sleep(SETTLE_SECONDS)
+            finally:
+                sending.cancel()
+                watching.cancel()
+                for bot in bots:
+                    bot.process.terminate()
+                for bot in bots:
+                    await _until(lambda b=bot: b.process.poll() is not None, 15)
+                    if bot.process.poll() is None:
+                        bot.process.kill()
+                        bot.process.wait()
+            logs = [bot.log() for bot in everyone]
     measured = [seconds for seconds in failovers if seconds is not None]
     return {
         "processes": processes,

@@ -125,10 +125,9 @@ async def test_the_conversation_and_http_figures_run_on_postgresql(pg_url: str) 
 
 
 async def test_a_failover_is_measured_over_real_processes(pg_url: str) -> None:
-    # pg_url: PostgreSQL is there (or the test skips); the benchmark makes its own schema.
     from bench import bench_failover
 
-    result = await bench_failover.measure(kills=1, processes=2)
+    result = await bench_failover.measure(kills=1, processes=2, database=pg_url)
     assert result["kills"] == 1 and result["missed"] == 0
     assert result["failover_seconds"][0] is not None and result["failover_seconds"][0] > 0
     assert result["p50_seconds"] == result["max_seconds"] == result["failover_seconds"][0]
