@@ -8,6 +8,8 @@ sending, a 2.5 s grace before a taker acts."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 from typing import Any
 
 import pytest
@@ -247,3 +249,33 @@ def test_a_fenced_call_counts_as_not_sent():
     from telegram.error import NetworkError
 
     assert isinstance(NotActive(), NetworkError)
+
+
+async def test_a_fenced_call_nobody_awaited_is_one_line_not_a_traceback(caplog):
+    # PTB's updater can stop while the fence throws a long poll's answer away: that poll's
+    # task ends with NotActive, never retrieved, and asyncio reports it as it goes.
+    caplog.set_level(logging.INFO)
+
+    async def poll() -> None:
+        raise NotActive()
+
+    task = asyncio.get_running_loop().create_task(poll())
+    await asyncio.sleep(0)
+    del task
+    gc.collect()
+    reported = [r for r in caplog.records if r.name == "asyncio"]
+    assert len(reported) == 1
+    assert reported[0].levelno == logging.INFO and reported[0].exc_info is None
+    assert "fence" in reported[0].getMessage()
+
+
+async def test_other_exceptions_nobody_awaited_still_come_with_their_traceback(caplog):
+    async def broken() -> None:
+        raise ValueError("a real bug")
+
+    task = asyncio.get_running_loop().create_task(broken())
+    await asyncio.sleep(0)
+    del task
+    gc.collect()
+    [reported] = [r for r in caplog.records if r.name == "asyncio"]
+    assert reported.levelno == logging.ERROR and reported.exc_info is not None
