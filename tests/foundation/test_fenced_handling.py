@@ -5,17 +5,21 @@ them, and handling them here too would apply each twice (a conversation step, a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 from telegram import Update
 
 from bot.app import build_application
+from bot.leadership import NotActive
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.request import SandboxRequest
 from bot.sandbox.world import sandbox_settings
 from bot.updates import ChatOrderedProcessor
+from handlers.common import on_error
 
 
 class Lease:
@@ -105,3 +109,16 @@ async def test_the_bot_off_its_lease_leaves_a_start_untouched(tmp_path: Path) ->
         assert db.execute("SELECT count(*) FROM users").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
     assert not [m for m in core.chat_messages(1001) if m.from_bot]
+
+
+async def test_an_error_off_the_lease_is_one_line_and_no_apology(caplog) -> None:
+    # The update's reply was fenced: the active process gets the update and answers it;
+    # an apology from here would be a second answer (or a traceback for nothing).
+    caplog.set_level(logging.INFO, logger="handlers.common")
+    update = message_from(1001, 7)
+    fenced = SimpleNamespace(
+        error=NotActive(), bot_data={"runtime": SimpleNamespace(is_active=lambda: False)}
+    )
+    await on_error(update, fenced)  # type: ignore[arg-type]
+    logged = [(r.levelname, r.exc_info is not None, r.getMessage()) for r in caplog.records]
+    assert logged == [("INFO", False, "an update was left to the active instance: NotActive")]
