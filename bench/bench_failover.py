@@ -5,7 +5,7 @@ PostgreSQL (BENCH_PG_URL, or the tests' local server; an empty schema of this ru
 the sandbox's HTTP door (in this process) and two or three `python -m bot run` processes
 on it, as deployed. Users keep sending /help, one message every SEND_EVERY seconds (each
 user of a group of USERS in turn, so neither flood control nor the per-chat send limit
-slows the answers). Then, KILLS times: the process that holds the active lock (the
+slows the answers). Then, five times (three with --quick): the process that holds the active lock (the
 server's own lock table says which) gets SIGKILL; the users from then on are new ones,
 and the failover time is from the kill to the first answer in one of their chats. The
 killed process is started again and the next kill waits until it stands by, so there is
@@ -14,6 +14,10 @@ always a standby to take over.
 Only answers to messages sent after the kill count, so the figure is never flattered by
 an answer the killed process had on its way; it may be late by up to one send interval
 (the new process answers the backlog from before the kill first).
+
+Where the time goes: a standby tries the lock every second, then waits out the grace
+(bot/leadership.py: 2.5 s, longer than the dead process's lease) before it builds its
+Application, asks getMe and starts polling.
 
     python -m bench.bench_failover [--quick] [--json]
 """
