@@ -41,6 +41,7 @@ SECTIONS = (
     "lending",
     "reminders",
     "postgresql",
+    "failover",
     "profile",
 )
 
@@ -403,6 +404,52 @@ def postgresql_section(report: Report) -> None:
     )
 
 
+def failover_section(report: Report) -> None:
+    from bench import bench_failover, bench_postgres
+
+    reason = bench_postgres.unavailable()
+    if reason:
+        report.add(Figure("Failover: not measured", None, "", met=False, note=reason))
+        return
+    result = bench_failover.run(report.quick)
+    report.raw["failover"] = result
+    for figure in failover_figures(result):
+        report.add(figure)
+
+
+def failover_figures(result: dict[str, Any]) -> list[Figure]:
+    """p50 and max of kill → first update answered by the new active process."""
+    target = result["target_seconds"]
+    missed = result["missed"]
+    each = ", ".join("missed" if s is None else f"{s:.1f}" for s in result["failover_seconds"])
+    note = (
+        f"{result['kills']} SIGKILLs of the active process among {result['processes']} on "
+        f"PostgreSQL; each: {each} s"
+    )
+    if result["bot_errors"]:
+        note += f"; {result['bot_errors']} tracebacks in the bots' logs"
+    return [
+        Figure(
+            "Failover: kill → first answer by the new active process, p50",
+            result["p50_seconds"],
+            "s",
+            f"≤ {target:g} s",
+            at_most(result["p50_seconds"], target) and not missed,
+            note,
+        ),
+        Figure(
+            "  max",
+            result["max_seconds"],
+            "s",
+            f"≤ {target:g} s",
+            at_most(result["max_seconds"], target) and not missed,
+            f"{missed} not answered within {result['answer_timeout_seconds']:g} s"
+            if missed
+            else "",
+        ),
+    ]
+
+
 RUNNERS: dict[str, Callable[[Report], None]] = {
     "floor": floor_section,
     "conversation": conversation_section,
@@ -412,6 +459,7 @@ RUNNERS: dict[str, Callable[[Report], None]] = {
     "lending": lending_section,
     "reminders": reminders_section,
     "postgresql": postgresql_section,
+    "failover": failover_section,
     "profile": profile_section,
 }
 

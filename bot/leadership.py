@@ -49,18 +49,31 @@ class NotActive(NetworkError):
 
 
 class _QuietWhenFenced(logging.Filter):
-    """PTB logs a traceback when the getUpdates that confirms the last updates fails on
+    """The fence refusing a call is expected, not an error: one line instead of a traceback.
+
+    PTB logs a traceback when the getUpdates that confirms the last updates fails on
     stopping; after a loss that call is fenced on purpose (the updates are the next active
-    process's): one line instead."""
+    process's). And when the updater stops while the fence throws away a long poll's answer,
+    that poll's task ends with NotActive and nobody retrieves it: asyncio logs that as an
+    error with a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], NotActive):
-            record.msg, record.args, record.exc_info = "polling stopped by the fence", (), None
+            record.msg, record.args, record.exc_info = self.message, (), None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 
 
-logging.getLogger("telegram.ext.Updater").addFilter(_QuietWhenFenced())
+logging.getLogger("telegram.ext.Updater").addFilter(
+    _QuietWhenFenced("polling stopped by the fence")
+)
+logging.getLogger("asyncio").addFilter(
+    _QuietWhenFenced("a Bot API call was refused by the fence: this process is not the active one")
+)
 
 
 class Leadership:

@@ -29,6 +29,11 @@ running: nothing is kept per chat once it is quiet.
 The flood gate (bot/flood.py) looks at each update first, on arrival: what it drops is never
 parsed by a handler, and a user who trips the flood limit loses the updates of theirs that
 are still waiting in line too (they came in the same burst).
+
+With several processes on one database (bot/instance.py), an update runs only while this
+process is the active one (`is_active`, its lease): one that lost the lock does not handle
+what it had fetched and not yet started, since Telegram was never told those updates were
+handled and gives them to the next active process, which would handle them a second time.
 """
 
 from __future__ import annotations
@@ -95,9 +100,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         *,
         max_running: int = MAX_RUNNING,
         max_admitted: int = MAX_ADMITTED,
+        is_active: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(max_admitted)
         self.gate = gate
+        self.is_active = is_active
         self.max_running = max_running
         self.on_flood: FloodNotice | None = None
         self._running = asyncio.Semaphore(max_running)
@@ -136,6 +143,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     self.gate.count_dropped("flood")
                 return
             async with self._running:
+                if self.is_active is not None and not self.is_active():
+                    _close(coroutine)  # the lock was lost: the update is the next process's
+                    return
                 await coroutine
         finally:
             _close(coroutine)  # cancelled before its turn: never started, nothing to undo

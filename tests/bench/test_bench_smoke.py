@@ -122,3 +122,25 @@ async def test_the_conversation_and_http_figures_run_on_postgresql(pg_url: str) 
     assert result["completed"] == 3 and result["due_unsent"] == 0
     over_http = await bench_http.measure(2, (0.0, 0.0), database=pg_url)
     assert over_http["unanswered"] == 0 and over_http["bot_errors"] == 0
+
+
+async def test_a_failover_is_measured_over_real_processes(pg_url: str) -> None:
+    from bench import bench_failover
+
+    result = await bench_failover.measure(kills=1, processes=2, database=pg_url)
+    assert result["kills"] == 1 and result["missed"] == 0
+    assert result["failover_seconds"][0] is not None and result["failover_seconds"][0] > 0
+    assert result["p50_seconds"] == result["max_seconds"] == result["failover_seconds"][0]
+    assert result["bot_errors"] == 0
+    assert result["messages_sent"] > 0
+
+
+def test_a_missed_takeover_misses_the_failover_target() -> None:
+    figures = run.failover_figures(
+        {"kills": 2, "processes": 3, "missed": 1, "failover_seconds": [3.2, None],
+         "p50_seconds": 3.2, "max_seconds": 3.2, "target_seconds": 10.0,
+         "answer_timeout_seconds": 30.0, "bot_errors": 0}
+    )  # fmt: skip
+    assert [f.met for f in figures] == [False, False]
+    assert "3.2, missed" in figures[0].note
+    assert "1 not answered within 30 s" in figures[1].note

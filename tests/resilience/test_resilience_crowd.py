@@ -415,7 +415,7 @@ async def test_a_stop_with_a_chat_waiting_on_telegram_finishes_and_keeps_the_res
 async def test_a_refused_reply_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
     # A 400 is a NetworkError to python-telegram-bot, but a mistake of ours (bad HTML, a
     # message too long): unlike network trouble, its traceback is logged.
-    active = {"runtime": SimpleNamespace(is_active=lambda: True)}
+    active = {"runtime": SimpleNamespace(is_active=lambda: True)}  # the only process
     for error in (BadRequest("Can't parse entities"), NetworkError("Bad Gateway")):
         await on_error(None, SimpleNamespace(error=error, bot_data=active))  # type: ignore[arg-type]
     logged = [(r.levelname, r.exc_info is not None) for r in caplog.records]
