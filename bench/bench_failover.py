@@ -52,6 +52,9 @@ FIRST_USER_ID = 700_000
 ANSWER_TIMEOUT = 30.0  # a takeover that has not answered by then is reported as missed
 START_TIMEOUT = 60.0
 SETTLE_SECONDS = 1.0  # after the standby is back, before the next kill
+# The /metrics check at the end: this many messages while the users are otherwise quiet.
+AGREEMENT_MESSAGES = 10
+QUIET_SECONDS = 1.5
 # Identifies the active lock's session (storage/leadership.py: the keys and the name).
 _HOLDER = (
     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
@@ -95,7 +98,7 @@ def _spawn(number: int, folder: Path, base_url: str, database: str) -> BotProces
         "MANAGER_CHAT_ID": "-1001000000001",
         "MANAGER_IDS": "7001",
         "DATABASE_URL": database,
-        "HEALTH_PORT": str(port),  # ignored until the health endpoint exists
+        "HEALTH_PORT": str(port),
     }
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
@@ -105,11 +108,58 @@ def _spawn(number: int, folder: Path, base_url: str, database: str) -> BotProces
     return BotProcess(number, log_path, port, process)
 
 
-def scrape_metrics(bot: BotProcess) -> dict[str, Any] | None:
-    """The new active process's `/metrics` (on its HEALTH_PORT) after a takeover, parsed,
-    to set beside this benchmark's own counts. None until the endpoint exists: this is the
-    place its scrape goes (prometheus_client.parser.text_string_to_metric_families)."""
-    return None
+def scrape_metrics(bot: BotProcess) -> dict[str, float]:
+    """The process's `/metrics` (on its HEALTH_PORT), parsed with prometheus-client's own
+    parser: {'name{label="value",...}': value}."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(f"http://127.0.0.1:{bot.health_port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    figures = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            figures[f"{sample.name}{{{labels}}}"] = sample.value
+    return figures
+
+
+async def check_metrics(users: Users, bot: BotProcess, bots: list[BotProcess]) -> dict[str, Any]:
+    """The active process's /metrics beside this benchmark's own counts: with the users
+    quiet, AGREEMENT_MESSAGES more /help from new users; the active process's counters
+    must grow by exactly that many handled messages and sendMessage calls, its outbox
+    gauges must say nothing is waiting, and only it may report itself active."""
+    users.quiet = True
+    await asyncio.sleep(QUIET_SECONDS)
+    before = await asyncio.to_thread(scrape_metrics, bot)
+    users.switch()
+    for view in users.views[:AGREEMENT_MESSAGES]:
+        view.command("/help")
+    answered = await _until(lambda: users.answers() >= AGREEMENT_MESSAGES, ANSWER_TIMEOUT)
+    await asyncio.sleep(QUIET_SECONDS)
+    after = await asyncio.to_thread(scrape_metrics, bot)
+    others = [await asyncio.to_thread(scrape_metrics, b) for b in bots if b is not bot]
+    handled = 'autoloan_updates_handled_total{kind="message",outcome="handled"}'
+    sent = 'autoloan_bot_api_calls_total{method="sendMessage"}'
+    report = {
+        "messages": AGREEMENT_MESSAGES,
+        "answered": users.answers(),
+        "handled_delta": after.get(handled, 0) - before.get(handled, 0),
+        "send_message_delta": after.get(sent, 0) - before.get(sent, 0),
+        "outbox_pending": after.get("autoloan_outbox_pending{}"),
+        "active": after.get("autoloan_active{}"),
+        "standbys_active": [o.get("autoloan_active{}") for o in others],
+    }
+    report["agrees"] = bool(
+        answered
+        and report["handled_delta"] == AGREEMENT_MESSAGES
+        and report["send_message_delta"] == AGREEMENT_MESSAGES
+        and report["outbox_pending"] == 0
+        and report["active"] == 1
+        and all(value == 0 for value in report["standbys_active"])
+    )
+    return report
 
 
 def _holder(database: str, bots: list[BotProcess]) -> BotProcess | None:
@@ -135,31 +185,37 @@ class Users:
         self.group = 0
         self.sent = 0
         self.answered_at: float | None = None
+        self.quiet = False
         self._next_id = FIRST_USER_ID
         self._ids: list[int] = []
-        self._views: list[Any] = []
+        self.views: list[Any] = []
         self.switch()
 
     def switch(self) -> None:
         self.group += 1
         self._ids = [self._next_id + n for n in range(USERS)]
         self._next_id += USERS
-        self._views = [
+        self.views = [
             self.core.user(id=user_id, name=f"User {user_id}", language="en")
             for user_id in self._ids
         ]
         self.answered_at = None
 
+    def answers(self) -> int:
+        """The bot's messages in the current group's chats."""
+        return sum(m.from_bot for user_id in self._ids for m in self.core.chat_messages(user_id))
+
     def _answered(self) -> bool:
-        return any(m.from_bot for user_id in self._ids for m in self.core.chat_messages(user_id))
+        return self.answers() > 0
 
     async def keep_sending(self) -> None:
         turn = 0
         while True:
-            views = self._views
-            views[turn % len(views)].command("/help")
-            self.sent += 1
-            turn += 1
+            if not self.quiet:
+                views = self.views
+                views[turn % len(views)].command("/help")
+                self.sent += 1
+                turn += 1
             await asyncio.sleep(SEND_EVERY)
 
     async def watch(self) -> None:
@@ -190,7 +246,7 @@ async def measure(
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
     core = SandboxCore()
     failovers: list[float | None] = []
-    scrapes: list[dict[str, Any] | None] = []
+    agreement: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as folder_name:
         folder = Path(folder_name)
         async with SandboxServer(core) as server:
@@ -223,14 +279,16 @@ async def measure(
                     failovers.append(users.answered_at - killed_at if answered else None)
                     if not answered:
                         break
-                    new_active = await asyncio.to_thread(_holder, database, bots)
-                    scrapes.append(scrape_metrics(new_active) if new_active else None)
                     if kill + 1 < kills:
                         restarted = spawn()
                         bots.append(restarted)
                         everyone.append(restarted)
                         await _until(restarted.standing_by, START_TIMEOUT)
                         await asyncio.sleep(SETTLE_SECONDS)
+                if failovers and failovers[-1] is not None:
+                    new_active = await asyncio.to_thread(_holder, database, bots)
+                    if new_active is not None:
+                        agreement = await check_metrics(users, new_active, bots)
             finally:
                 sending.cancel()
                 watching.cancel()
@@ -254,7 +312,7 @@ async def measure(
         "answer_timeout_seconds": ANSWER_TIMEOUT,
         "messages_sent": users.sent,
         "bot_errors": sum(log.count("Traceback") for log in logs),
-        "metrics": scrapes,
+        "metrics": agreement,
     }
 
 
@@ -284,6 +342,15 @@ def main(argv: list[str] | None = None) -> int:
         f"(target ≤ {TARGET_SECONDS:g} s); {result['missed']} missed; "
         f"each {result['failover_seconds']}; {result['bot_errors']} tracebacks"
     )
+    agreement = result["metrics"]
+    if agreement is not None:
+        print(
+            f"/metrics of the active process after {agreement['messages']} more messages:"
+            f" handled +{agreement['handled_delta']:g}, sendMessage"
+            f" +{agreement['send_message_delta']:g}, outbox pending"
+            f" {agreement['outbox_pending']}, active {agreement['active']}, standbys"
+            f" {agreement['standbys_active']}: {'agrees' if agreement['agrees'] else 'DISAGREES'}"
+        )
     return 0
 
 

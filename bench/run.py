@@ -447,6 +447,25 @@ def failover_figures(result: dict[str, Any]) -> list[Figure]:
             if missed
             else "",
         ),
+        *_metrics_agreement(result.get("metrics")),
+    ]
+
+
+def _metrics_agreement(agreement: dict[str, Any] | None) -> list[Figure]:
+    """The new active process's /metrics beside the benchmark's own count of messages."""
+    if agreement is None:
+        return []
+    return [
+        Figure(
+            "  /metrics agree with the benchmark's counts",
+            agreement["handled_delta"],
+            "handled",
+            f"= {agreement['messages']}",
+            agreement["agrees"],
+            f"sendMessage +{agreement['send_message_delta']:g}, outbox pending "
+            f"{agreement['outbox_pending']}, active {agreement['active']}, standbys "
+            f"{agreement['standbys_active']} (parsed with prometheus-client's parser)",
+        )
     ]
 
 

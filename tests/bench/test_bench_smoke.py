@@ -133,6 +133,11 @@ async def test_a_failover_is_measured_over_real_processes(pg_url: str) -> None:
     assert result["p50_seconds"] == result["max_seconds"] == result["failover_seconds"][0]
     assert result["bot_errors"] == 0
     assert result["messages_sent"] > 0
+    # The new active process's /metrics, read with prometheus-client's parser, counted
+    # exactly the messages the benchmark sent it afterwards.
+    agreement = result["metrics"]
+    assert agreement["handled_delta"] == agreement["send_message_delta"] == 10, agreement
+    assert agreement["agrees"] and agreement["active"] == 1 and agreement["standbys_active"] == []
 
 
 def test_a_missed_takeover_misses_the_failover_target() -> None:
