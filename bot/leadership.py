@@ -90,7 +90,8 @@ class Leadership:
         self.lock = lock
         self._monotonic = monotonic
         self._lease = lease
-        self._grace = grace
+        # No grace where the lock frees only with its holder (a SQLite file's flock).
+        self._grace = grace if lock.outlives_holder else 0.0
         self._confirm_every = confirm_every
         self._try_every = try_every
         self._confirmed_at: float | None = None

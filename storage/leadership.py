@@ -35,6 +35,11 @@ class LockLost(Exception):
 
 
 class LeaderLock(Protocol):
+    # Whether the holder can lose the lock while it lives (its connection cut). If not, a
+    # lock found free means its last holder is gone, and the taker need not wait out a
+    # lease that cannot still be running.
+    outlives_holder: bool
+
     async def try_acquire(self) -> bool: ...
 
     async def confirm(self) -> None: ...
@@ -45,6 +50,8 @@ class LeaderLock(Protocol):
 
 
 class PostgresLeaderLock:
+    outlives_holder = True
+
     def __init__(self, url: str, application_name: str) -> None:
         self.url = url
         self.application_name = application_name
@@ -112,7 +119,10 @@ class PostgresLeaderLock:
 
 
 class FileLeaderLock:
-    """`flock` on `<database>.lock`; the file says who holds it (host and pid)."""
+    """`flock` on `<database>.lock`; the file says who holds it (host and pid). Only the
+    holder's death (or its own release) frees it."""
+
+    outlives_holder = False
 
     def __init__(self, path: Path, owner: str) -> None:
         self.path = path

@@ -34,6 +34,8 @@ class ScriptedLock:
     False), `confirms` for confirm (seconds it takes, or LockLost); each call is written
     down with the clock's time."""
 
+    outlives_holder = True  # as PostgreSQL's: a live holder can lose it
+
     def __init__(self, clock: Clock, takes: list[bool], confirms: list[Any]) -> None:
         self.clock = clock
         self.takes = list(takes)
@@ -122,6 +124,16 @@ async def test_a_taker_waits_the_grace_then_confirms_before_it_acts(clock):
     assert lock.calls[0][0] == "take" and lock.calls[1][0] == "confirm"
     assert confirmed - taken == 2.5
     assert chosen.is_active()
+
+
+async def test_a_lock_that_frees_only_with_its_holder_needs_no_grace(clock):
+    """A SQLite file's flock: found free, its holder is dead, so no lease can be running."""
+    lock = ScriptedLock(clock, takes=[True], confirms=[0.0])
+    lock.outlives_holder = False
+    chosen = leader(lock, clock)
+    assert await chosen.wait_until_active(asyncio.Event())
+    (_, taken), (_, confirmed) = lock.calls
+    assert confirmed == taken
 
 
 def test_the_grace_outlasts_a_lease_and_a_confirmation_on_its_way():
