@@ -185,7 +185,7 @@ def build_application(
         policy=policy,
         application_name=f"loanbot {instance_id}" if instance_id else None,
     )
-    processor = ChatOrderedProcessor(_flood_gate(settings, runtime))
+    processor = ChatOrderedProcessor(_flood_gate(settings, runtime), is_active=fence)
     token = (
         settings.telegram_bot_token.get_secret_value()
         if settings.telegram_bot_token

@@ -29,6 +29,11 @@ running: nothing is kept per chat once it is quiet.
 The flood gate (bot/flood.py) looks at each update first, on arrival: what it drops is never
 parsed by a handler, and a user who trips the flood limit loses the updates of theirs that
 are still waiting in line too (they came in the same burst).
+
+Several processes on one database (bot/instance.py): an update whose turn comes after this
+process stopped being the active one is not run. PTB's stop runs every update it fetched,
+and a handler would write to the database for seconds after another process took over;
+its replies could not go out anyway (the fence refuses them).
 """
 
 from __future__ import annotations
@@ -95,9 +100,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         *,
         max_running: int = MAX_RUNNING,
         max_admitted: int = MAX_ADMITTED,
+        is_active: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(max_admitted)
         self.gate = gate
+        self.is_active = is_active
         self.max_running = max_running
         self.on_flood: FloodNotice | None = None
         self._running = asyncio.Semaphore(max_running)
@@ -136,6 +143,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     self.gate.count_dropped("flood")
                 return
             async with self._running:
+                if self.is_active is not None and not self.is_active():
+                    log.info("an update was not run: this process is no longer the active one")
+                    return
                 await coroutine
         finally:
             _close(coroutine)  # cancelled before its turn: never started, nothing to undo

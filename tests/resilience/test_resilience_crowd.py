@@ -224,6 +224,30 @@ async def _journeys(db_path: Path, *, interleaved: bool) -> dict[int, Any]:
         return {uid: _comparable(users[uid], await stored(world, uid)) for uid in users}
 
 
+async def test_an_update_whose_turn_comes_after_the_fence_is_not_run() -> None:
+    """A process that stopped being the active one (bot/instance.py) runs nothing more of
+    what it fetched: not the update waiting behind a running one, not one arriving late."""
+    active = True
+    processor = ChatOrderedProcessor(is_active=lambda: active)
+    ran: list[str] = []
+    release = asyncio.Event()
+
+    async def work(name: str) -> None:
+        ran.append(name)
+        if name == "running":
+            await release.wait()
+
+    running = asyncio.create_task(processor.process_update(_update(1, 11, 11), work("running")))
+    waiting = asyncio.create_task(processor.process_update(_update(2, 11, 11), work("waiting")))
+    await until(lambda: ran == ["running"])
+    active = False  # the lease runs out while the first is running: it finishes
+    release.set()
+    await asyncio.gather(running, waiting)
+    await processor.process_update(_update(3, 12, 12), work("late"))
+    assert ran == ["running"]
+    assert processor.waiting_lines == 0
+
+
 async def test_interleaved_prospects_see_and_store_what_they_would_alone(tmp_path: Path) -> None:
     alone = await _journeys(tmp_path / "alone.sqlite3", interleaved=False)
     together = await _journeys(tmp_path / "together.sqlite3", interleaved=True)
