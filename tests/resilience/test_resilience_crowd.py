@@ -27,6 +27,7 @@ from bot.sandbox.world import SandboxWorld
 from bot.updates import ChatOrderedProcessor
 from handlers.common import on_error
 from services.rendering import Renderer
+from storage.connect import open_database
 from tests.prequalify.journey import DECLINED, GOOD, REVIEW, choice, keys_for, label, stored
 
 RENDERER = Renderer()
@@ -435,7 +436,56 @@ async def test_a_stop_with_a_chat_waiting_on_telegram_finishes_and_keeps_the_res
 async def test_a_refused_reply_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
     # A 400 is a NetworkError to python-telegram-bot, but a mistake of ours (bad HTML, a
     # message too long): unlike network trouble, its traceback is logged.
+    active = {"runtime": SimpleNamespace(is_active=lambda: True)}
     for error in (BadRequest("Can't parse entities"), NetworkError("Bad Gateway")):
-        await on_error(None, SimpleNamespace(error=error))  # type: ignore[arg-type]
+        await on_error(None, SimpleNamespace(error=error, bot_data=active))  # type: ignore[arg-type]
     logged = [(r.levelname, r.exc_info is not None) for r in caplog.records]
     assert logged == [("ERROR", True), ("WARNING", False)]
+
+
+async def test_a_fenced_process_writes_no_conversation_state(world) -> None:
+    """Once this process is no longer the active one, what its handlers still change is
+    not written: another process has read the state and writes it now."""
+    database = world.settings.database
+
+    async def stored() -> list:
+        async with open_database(database) as db:
+            users = await db.conn.fetchall("SELECT user_id, data FROM ptb_user_data")
+            talks = await db.conn.fetchall("SELECT * FROM ptb_conversations")
+        return [sorted(str(sorted(dict(row).items())) for row in rows) for rows in (users, talks)]
+
+    li = world.user(5001, "Li")
+    li.command("/start")
+    await world.settle()
+    before = await stored()
+    active = False
+    world.runtime.is_active = lambda: active
+    li.press(li.buttons()[0].text)
+    await world.settle()
+    assert await stored() == before
+    active = True  # what the step changed, written by an active process
+    await world.app.update_persistence()
+    assert await stored() != before
+
+
+async def test_state_writes_stop_at_the_fence_between_two_writes(world) -> None:
+    """Each write waits for the database: the fence is looked at before each one, so a
+    process fenced meanwhile writes none of the rest."""
+    from bot.state_writes import write_changed_state
+
+    async def rows() -> int:
+        async with open_database(world.settings.database) as db:
+            users = await db.conn.fetchval("SELECT count(*) FROM ptb_user_data")
+            talks = await db.conn.fetchval("SELECT count(*) FROM ptb_conversations")
+        return int(users) + int(talks)
+
+    world.runtime.is_active = lambda: False  # the handlers run; nothing is written yet
+    for user_id in (5001, 5002):
+        world.user(user_id, f"U{user_id}").command("/start")
+    await world.settle()
+    before = await rows()
+    answers = iter([True])  # the first write passes the fence, then it is down
+    await write_changed_state(world.app, allowed=lambda: next(answers, False))
+    assert await rows() == before + 1
+    await write_changed_state(world.app)  # the rest were dropped, not kept for later
+    assert await rows() == before + 1
