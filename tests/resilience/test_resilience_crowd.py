@@ -249,6 +249,30 @@ async def test_an_update_whose_turn_comes_after_the_fence_is_not_run() -> None:
     assert processor.waiting_lines == 0
 
 
+async def test_a_process_that_learns_it_lost_the_lock_cuts_its_running_updates_short() -> None:
+    """cancel_running (bot/instance.py calls it on losing the lock): a handler still running
+    is cancelled where it stands, PTB's task for it ends normally, the rest never run."""
+    processor = ChatOrderedProcessor(is_active=lambda: True)
+    ran: list[str] = []
+    cut_short: list[str] = []
+
+    async def work(name: str) -> None:
+        ran.append(name)
+        try:
+            await asyncio.Event().wait()  # a database or Telegram that takes its time
+        except asyncio.CancelledError:
+            cut_short.append(name)
+            raise
+
+    running = asyncio.create_task(processor.process_update(_update(1, 11, 11), work("running")))
+    waiting = asyncio.create_task(processor.process_update(_update(2, 11, 11), work("waiting")))
+    await until(lambda: ran == ["running"])
+    processor.cancel_running()
+    await asyncio.wait_for(asyncio.gather(running, waiting), 1)  # neither raises
+    assert ran == ["running"] and cut_short == ["running"]
+    assert processor.waiting_lines == 0
+
+
 async def test_interleaved_prospects_see_and_store_what_they_would_alone(tmp_path: Path) -> None:
     alone = await _journeys(tmp_path / "alone.sqlite3", interleaved=False)
     together = await _journeys(tmp_path / "together.sqlite3", interleaved=True)
