@@ -233,7 +233,7 @@ def test_the_active_process_killed_or_cut_off_another_takes_over(sandbox, tmp_pa
             losses.append(loss)
             active = _receiving(client, since=loss.at, lost=loss.victim)
             client.wait_quiet(quiet=0.2, within=20)
-        settle(pg_url)
+        settle(pg_url, within=1)  # digests may wait longer: check_journeys allows for it
         audit = client.audit()
         status = cli(env, tmp_path, "status")
         running = {bot.name for bot in bots.values() if bot.process.poll() is None}
