@@ -7,11 +7,18 @@ is replaced, so three keep running.
 
 Afterwards, as after the crash test: every conversation reached exactly one result, one
 lead per application, every reminder delivered once plus one copy per send in flight at a
-loss (counted at each), no reminder planned twice. And who acted when, from an oracle
-outside the bot: every process calls the sandbox under a name of its own
-(TELEGRAM_API_BASE_URL .../p1/bot), and the sandbox's audit of answered calls shows the
-calls that receive updates or change what people see as one unbroken run per activation,
-runs never interleaving, each switch of process after a kill or a cut, within 10 s of it.
+kill (counted at each; the cut strikes once the reminders are out), no reminder planned
+twice. And who acted when, from two oracles outside the bot:
+
+- Telegram's view: every process calls the sandbox under a name of its own
+  (TELEGRAM_API_BASE_URL .../p1/bot); in the sandbox's audit of answered calls, those
+  that hand updates over or change what people see form one unbroken run per
+  activation, runs never interleave, each switch of process follows a kill or a cut, and
+  the next process receives updates within 10 s of it (the issue's bound);
+- the database's view: a statement trigger on every table records the writing session's
+  name (`loanbot <instance id>`) and time; every write by a bot process falls within its
+  own activation, from its `active` event to the next one's.
+
 The registry agrees (one `active` event per activation, in that order), and
 `python -m bot status` names the active process and the standbys at the end.
 """
