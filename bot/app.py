@@ -172,16 +172,22 @@ class AutoloanApplication(Application):
 
     async def update_persistence(self) -> None:
         """PTB's write of changed state, without its copies and tasks (bot/state_writes.py).
-        One run at a time, as PTB's: a scheduled run and an update's may overlap."""
+        One run at a time, as PTB's: a scheduled run and an update's may overlap.
+
+        Only while this process is the active one (bot/instance.py): the process that
+        takes over reads the state when the last lease has run out, and from then on it
+        writes it. A fenced process's handlers still finishing (their replies refused)
+        and its stop's last write would put state it alone holds over the new one's."""
         persistence = self.persistence
-        if persistence is None:
+        active = self.runtime.is_active
+        if persistence is None or not active():
             return
         stored = persistence.store_data
         if stored.chat_data or stored.bot_data or stored.callback_data:
             await super().update_persistence()  # kinds of data write_changed_state leaves out
             return
         async with self._state_lock:
-            await write_changed_state(self)
+            await write_changed_state(self, allowed=active)
 
 
 def build_runtime(

@@ -30,6 +30,7 @@ from bot import metrics, webhook
 from bot.config import Settings
 from bot.health import HealthServer
 from bot.leadership import Leadership
+from bot.updates import ChatOrderedProcessor
 from services.clock import Clock, SystemClock
 from storage import instances
 from storage.connect import open_database
@@ -169,6 +170,12 @@ class Instance:
         finally:
             self.door.application = None
             self._role_changed(False)
+            if self.leadership.lost.is_set():
+                # Another process may be taking over: what is still running here stops
+                # now, not after the stop's wait for it.
+                processor = application.update_processor
+                if isinstance(processor, ChatOrderedProcessor):
+                    processor.cancel_running()
             # The lease is kept through a stop's wind-down, so the outbox's last sends
             # and the updates in hand still go out; after a loss it is gone already.
             try:

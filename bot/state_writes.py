@@ -14,6 +14,7 @@ to 22.x in pyproject.toml); tests of restarts and of persistence fail if they ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import Application
@@ -21,10 +22,16 @@ from telegram.ext._handlers.conversationhandler import PendingState
 from telegram.ext._utils.trackingdict import TrackingDict
 
 
-async def write_changed_state(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def write_changed_state(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    allowed: Callable[[], bool] = lambda: True,
+) -> None:
     """Write every user's data marked since the last run, and every changed conversation
     state (the kinds SqlitePersistence stores). A failed write goes to the error handlers,
-    as PTB does; the others are still written."""
+    as PTB does; the others are still written. Each write waits its turn (the database
+    may be slow to answer): once `allowed()` says no (this process is no longer the
+    active one), the rest are not written."""
     persistence = application.persistence
     if persistence is None:
         return
@@ -54,6 +61,8 @@ async def write_changed_state(application: Application[Any, Any, Any, Any, Any, 
             stored = None if state is TrackingDict.DELETED else state
             writes.append((persistence.update_conversation, name, key, stored))
     for write, *args in writes:
+        if not allowed():
+            return
         try:
             await write(*args)
         except Exception as error:  # handed to the error handlers, as PTB does

@@ -30,10 +30,11 @@ The flood gate (bot/flood.py) looks at each update first, on arrival: what it dr
 parsed by a handler, and a user who trips the flood limit loses the updates of theirs that
 are still waiting in line too (they came in the same burst).
 
-With several processes on one database (bot/instance.py), an update runs only while this
-process is the active one (`is_active`, its lease): one that lost the lock does not handle
-what it had fetched and not yet started, since Telegram was never told those updates were
-handled and gives them to the next active process, which would handle them a second time.
+Several processes on one database (bot/instance.py): an update whose turn comes after this
+process stopped being the active one is not run, and `cancel_running()` (called when the
+process learns it lost the active lock) cancels those running. PTB's stop runs every
+update it fetched to its end, and a handler would write to the database for seconds after
+another process took over; its replies could not go out anyway (the fence refuses them).
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.on_flood: FloodNotice | None = None
         self._running = asyncio.Semaphore(max_running)
         self._lines: dict[int, deque[_Ticket]] = {}
+        self._handling: set[asyncio.Future[Any]] = set()
+        self._cancelled = False
 
     @property
     def waiting_lines(self) -> int:
@@ -143,13 +146,37 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     self.gate.count_dropped("flood")
                 return
             async with self._running:
-                if self.is_active is not None and not self.is_active():
-                    _close(coroutine)  # the lock was lost: the update is the next process's
+                if self.is_active is None:  # one process alone: nothing to fence
+                    await coroutine
                     return
-                await coroutine
+                if self._cancelled or not self.is_active():
+                    log.info("an update was not run: this process is no longer the active one")
+                    return
+                await self._handle_until_cancelled(coroutine)
         finally:
             _close(coroutine)  # cancelled before its turn: never started, nothing to undo
             self._leave(ticket)
+
+    async def _handle_until_cancelled(self, coroutine: Awaitable[Any]) -> None:
+        # A task of its own, so cancel_running cuts the handler short and PTB's task for
+        # the update still ends normally.
+        handling = asyncio.ensure_future(coroutine)
+        self._handling.add(handling)
+        try:
+            await handling
+        except asyncio.CancelledError:
+            if not (self._cancelled and handling.cancelled()):
+                raise  # cancelled from outside, not by cancel_running
+            log.info("an update was cut short: this process is no longer the active one")
+        finally:
+            self._handling.discard(handling)
+
+    def cancel_running(self) -> None:
+        """This process lost the active lock: cancel the updates running (their database
+        transactions roll back) and run none of those still waiting."""
+        self._cancelled = True
+        for handling in list(self._handling):
+            handling.cancel()
 
     async def _notice(self, update: object) -> None:
         if self.on_flood is not None and isinstance(update, Update):

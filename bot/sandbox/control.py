@@ -78,6 +78,9 @@ async def handle_control(core: SandboxCore, name: str, body: dict[str, Any]) -> 
     if name == "block":
         core.faults.block(int(body["user_id"]))
         return {"ok": True}
+    if name == "audit":
+        # [caller, method, at, updates] from entry `since` on (see core.ApiCall).
+        return {"ok": True, "calls": [list(c) for c in core.audit[int(body.get("since", 0)) :]]}
     if name == "state":
         return {"ok": True, "calls": len(core.calls), "pending_updates": len(core.pending_updates)}
     raise SandboxScriptError(f"unknown control endpoint {name!r}")
@@ -118,6 +121,11 @@ class SandboxClient:
 
     def wait_quiet(self, quiet: float = 0.2, within: float = 10) -> None:
         self.call("wait_quiet", quiet=quiet, within=within)
+
+    def audit(self, since: int = 0) -> list[tuple[str, str, float, int]]:
+        """The Bot API calls answered so far, from the `since`-th on: (caller, method,
+        monotonic time, updates handed over)."""
+        return [tuple(call) for call in self.call("audit", since=since)["calls"]]  # type: ignore[misc]
 
     def transcript(self) -> str:
         return self.call("transcript")["text"]

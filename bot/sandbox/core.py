@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.sandbox.bot_methods import BotApiMethods
 from bot.sandbox.errors import ApiError, SandboxTimeout, bad_request
@@ -49,6 +49,18 @@ UPDATE_TYPES_BY_DEFAULT = {
 UploadedFiles = dict[str, tuple[str | None, bytes, str | None]]
 
 
+class ApiCall(NamedTuple):
+    """One Bot API call the sandbox answered (or carried out without answering): who made
+    it (the path prefix before /bot<token>/, "" without one), the method, when
+    (`time.monotonic()` as it was answered) and, for getUpdates, how many updates it
+    handed over. The audit tells which of several bot processes talked to Telegram when."""
+
+    caller: str
+    method: str
+    at: float
+    updates: int
+
+
 class SandboxCore(BotApiMethods):
     """Users, chats, messages, files, callback queries, the update queue and a clock."""
 
@@ -81,6 +93,7 @@ class SandboxCore(BotApiMethods):
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.events: list[SandboxEvent] = []
         self.calls: list[str] = []  # method names, in order of arrival
+        self.audit: list[ApiCall] = []  # in order of answer
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.allowed_updates: set[str] = set(UPDATE_TYPES_BY_DEFAULT)
@@ -109,11 +122,14 @@ class SandboxCore(BotApiMethods):
         files: UploadedFiles | None = None,
         *,
         token: str | None = None,
+        caller: str = "",
     ) -> tuple[int, dict[str, Any]]:
-        """Answer one Bot API call with Telegram's HTTP status and JSON envelope.
+        """Answer one Bot API call with Telegram's HTTP status and JSON envelope, and
+        record it in `audit` under `caller`.
 
         Raises `SandboxTimeout` when the fault plan says the call never gets an answer;
-        each door turns that into its own kind of timeout.
+        each door turns that into its own kind of timeout. A long poll cancelled before it
+        answered (its client hung up) is not recorded: it handed nothing over.
         """
         self.calls.append(method)
         if method.lower() != "getupdates":
@@ -133,9 +149,12 @@ class SandboxCore(BotApiMethods):
             result = handler(normalized, files or {})
             if asyncio.iscoroutine(result):
                 result = await result
+            updates = len(result) if method.lower() == "getupdates" else 0
+            self.audit.append(ApiCall(caller, method, time.monotonic(), updates))
             if plan.timeout:
                 raise SandboxTimeout(executed=True)
         except ApiError as error:
+            self.audit.append(ApiCall(caller, method, time.monotonic(), 0))
             return error.status, error.envelope()
         finally:
             self._notify()

@@ -4,14 +4,18 @@
         bot = Bot("123:TEST", base_url=server.base_url, base_file_url=server.file_base_url)
 
 Serves `/bot<token>/<method>` (JSON, form and multipart bodies, GET or POST),
-`/file/bot<token>/<path>` downloads, and the control API under `/_sandbox/<name>`.
+`/file/bot<token>/<path>` downloads, and the control API under `/_sandbox/<name>`. Either
+Bot API path may start with a name, `/<caller>/bot<token>/<method>`: several bot
+processes given base URLs `.../p1/bot`, `.../p2/bot` are told apart in the core's audit
+of who called what and when (`/_sandbox/audit`).
 Standalone, for a bot running as a subprocess:
 
     python -m bot.sandbox.server --port 8081
     TELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot python -m bot run
 
 A call the fault plan times out is dropped without an answer (the client sees the
-connection close, or its own read timeout).
+connection close, or its own read timeout). A long poll whose client hangs up is
+abandoned: the updates stay for the next getUpdates, as on Telegram.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from bot.sandbox.core import SandboxCore, UploadedFiles
 from bot.sandbox.errors import SandboxScriptError, SandboxTimeout
 from services.clock import ManualClock
 
+# A caller's name before /bot<token>/ (not "file", which is the downloads' own path).
+CALLER = r"(?!file/)[A-Za-z0-9_-]+"
+
 
 class _SandboxHandler(RequestHandler):
     def initialize(self, core: SandboxCore) -> None:  # tornado's per-request set-up hook
@@ -47,18 +54,39 @@ class _SandboxHandler(RequestHandler):
 
 
 class BotApiHandler(_SandboxHandler):
-    async def get(self, token: str, method: str) -> None:
-        await self.post(token, method)
+    _long_poll: asyncio.Future[tuple[int, dict[str, Any]]] | None = None
+    _hung_up = False
 
-    async def post(self, token: str, method: str) -> None:
+    async def get(self, token: str, method: str, caller: str = "") -> None:
+        await self.post(token, method, caller)
+
+    async def post(self, token: str, method: str, caller: str = "") -> None:
         params, files = self._read_body()
+        call = asyncio.ensure_future(
+            self.core.call(method, params, files, token=token, caller=caller)
+        )
+        if method.lower() == "getupdates":
+            self._long_poll = call
         try:
-            status, body = await self.core.call(method, params, files, token=token)
+            status, body = await call
         except SandboxTimeout:
             self.request.connection.close()  # type: ignore[union-attr]
             self._finished = True
             return
+        except asyncio.CancelledError:
+            if not self._hung_up:
+                raise
+            self._finished = True  # nobody is left to answer
+            return
         self._send_json(status, body)
+
+    def on_connection_close(self) -> None:
+        # A bot process killed (or a poll it cancelled) mid long poll: were the poll left
+        # waiting, it would take the next updates for a reader that is gone.
+        self._hung_up = True
+        if self._long_poll is not None and not self._long_poll.done():
+            self._long_poll.cancel()
+        super().on_connection_close()
 
     def _read_body(self) -> tuple[dict[str, Any], UploadedFiles]:
         params: dict[str, Any] = {
@@ -81,7 +109,7 @@ class BotApiHandler(_SandboxHandler):
 
 
 class FileHandler(_SandboxHandler):
-    def get(self, token: str, path: str) -> None:
+    def get(self, token: str, path: str, caller: str = "") -> None:
         content = self.core.download(path)
         if content is None:
             self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -136,8 +164,18 @@ class SandboxServer:
 
     async def start(self) -> SandboxServer:
         routes = [
-            (r"/file/bot([^/]+)/(.+)", FileHandler, {"core": self.core}),
-            (r"/bot([^/]+)/([A-Za-z]+)/?", BotApiHandler, {"core": self.core}),
+            (r"/file/bot(?P<token>[^/]+)/(?P<path>.+)", FileHandler, {"core": self.core}),
+            (r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)/?", BotApiHandler, {"core": self.core}),
+            (
+                rf"/(?P<caller>{CALLER})/file/bot(?P<token>[^/]+)/(?P<path>.+)",
+                FileHandler,
+                {"core": self.core},
+            ),
+            (
+                rf"/(?P<caller>{CALLER})/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)/?",
+                BotApiHandler,
+                {"core": self.core},
+            ),
             (r"/_sandbox/([a-z_]+)", ControlHandler, {"core": self.core}),
         ]
         application = Application(

@@ -27,6 +27,7 @@ from bot.sandbox.world import SandboxWorld
 from bot.updates import ChatOrderedProcessor
 from handlers.common import on_error
 from services.rendering import Renderer
+from storage.connect import open_database
 from tests.conftest import fresh_database
 from tests.prequalify.journey import DECLINED, GOOD, REVIEW, choice, keys_for, label, stored
 
@@ -223,6 +224,54 @@ async def _journeys(database: Path | str, *, interleaved: bool) -> dict[int, Any
                     world.clock.advance(timedelta(seconds=3))
                     await world.settle()
         return {uid: _comparable(users[uid], await stored(world, uid)) for uid in users}
+
+
+async def test_an_update_whose_turn_comes_after_the_fence_is_not_run() -> None:
+    """A process that stopped being the active one (bot/instance.py) runs nothing more of
+    what it fetched: not the update waiting behind a running one, not one arriving late."""
+    active = True
+    processor = ChatOrderedProcessor(is_active=lambda: active)
+    ran: list[str] = []
+    release = asyncio.Event()
+
+    async def work(name: str) -> None:
+        ran.append(name)
+        if name == "running":
+            await release.wait()
+
+    running = asyncio.create_task(processor.process_update(_update(1, 11, 11), work("running")))
+    waiting = asyncio.create_task(processor.process_update(_update(2, 11, 11), work("waiting")))
+    await until(lambda: ran == ["running"])
+    active = False  # the lease runs out while the first is running: it finishes
+    release.set()
+    await asyncio.gather(running, waiting)
+    await processor.process_update(_update(3, 12, 12), work("late"))
+    assert ran == ["running"]
+    assert processor.waiting_lines == 0
+
+
+async def test_a_process_that_learns_it_lost_the_lock_cuts_its_running_updates_short() -> None:
+    """cancel_running (bot/instance.py calls it on losing the lock): a handler still running
+    is cancelled where it stands, PTB's task for it ends normally, the rest never run."""
+    processor = ChatOrderedProcessor(is_active=lambda: True)
+    ran: list[str] = []
+    cut_short: list[str] = []
+
+    async def work(name: str) -> None:
+        ran.append(name)
+        try:
+            await asyncio.Event().wait()  # a database or Telegram that takes its time
+        except asyncio.CancelledError:
+            cut_short.append(name)
+            raise
+
+    running = asyncio.create_task(processor.process_update(_update(1, 11, 11), work("running")))
+    waiting = asyncio.create_task(processor.process_update(_update(2, 11, 11), work("waiting")))
+    await until(lambda: ran == ["running"])
+    processor.cancel_running()
+    await asyncio.wait_for(asyncio.gather(running, waiting), 1)  # neither raises
+    assert ran == ["running"] and cut_short == ["running"]
+    assert processor.waiting_lines == 0
 
 
 async def test_interleaved_prospects_see_and_store_what_they_would_alone(
@@ -448,3 +497,51 @@ async def test_a_process_that_lost_the_active_lock_leaves_the_update_alone(world
     await on_error(update, context)  # type: ignore[arg-type]
     queued = await world.runtime.db.fetchval("SELECT COUNT(*) FROM outbox")
     assert queued == 0
+
+
+async def test_a_fenced_process_writes_no_conversation_state(world) -> None:
+    """Once this process is no longer the active one, what its handlers still change is
+    not written: another process has read the state and writes it now."""
+    database = world.settings.database
+
+    async def stored() -> list:
+        async with open_database(database) as db:
+            users = await db.conn.fetchall("SELECT user_id, data FROM ptb_user_data")
+            talks = await db.conn.fetchall("SELECT * FROM ptb_conversations")
+        return [sorted(str(sorted(dict(row).items())) for row in rows) for rows in (users, talks)]
+
+    li = world.user(5001, "Li")
+    li.command("/start")
+    await world.settle()
+    before = await stored()
+    active = False
+    world.runtime.is_active = lambda: active
+    li.press(li.buttons()[0].text)
+    await world.settle()
+    assert await stored() == before
+    active = True  # what the step changed, written by an active process
+    await world.app.update_persistence()
+    assert await stored() != before
+
+
+async def test_state_writes_stop_at_the_fence_between_two_writes(world) -> None:
+    """Each write waits for the database: the fence is looked at before each one, so a
+    process fenced meanwhile writes none of the rest."""
+    from bot.state_writes import write_changed_state
+
+    async def rows() -> int:
+        async with open_database(world.settings.database) as db:
+            users = await db.conn.fetchval("SELECT count(*) FROM ptb_user_data")
+            talks = await db.conn.fetchval("SELECT count(*) FROM ptb_conversations")
+        return int(users) + int(talks)
+
+    world.runtime.is_active = lambda: False  # the handlers run; nothing is written yet
+    for user_id in (5001, 5002):
+        world.user(user_id, f"U{user_id}").command("/start")
+    await world.settle()
+    before = await rows()
+    answers = iter([True])  # the first write passes the fence, then it is down
+    await write_changed_state(world.app, allowed=lambda: next(answers, False))
+    assert await rows() == before + 1
+    await write_changed_state(world.app)  # the rest were dropped, not kept for later
+    assert await rows() == before + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -55,7 +56,6 @@ async def test_long_poll_wakes_as_soon_as_an_update_arrives(served):
     async with http_bot(server, read_timeout=15) as bot:
         started = time.monotonic()
         poll = bot.get_updates(timeout=10)
-        import asyncio
 
         task = asyncio.create_task(poll)
         await asyncio.sleep(0.1)  # let the poll reach the server
@@ -123,3 +123,63 @@ async def test_the_same_script_gives_the_same_transcript_through_both_doors():
 
     assert first == second
     assert "Li presses [No]" in first and "[contact +8613800001001]" in first
+
+
+def _bot_named(server: SandboxServer, caller: str, read_timeout: float = 5.0) -> Bot:
+    return Bot(
+        "123:TEST",
+        base_url=f"{server.root_url}/{caller}/bot",
+        base_file_url=f"{server.root_url}/{caller}/file/bot",
+        request=HTTPXRequest(read_timeout=read_timeout),
+    )
+
+
+async def test_the_audit_tells_who_called_what_and_when(served):
+    core, server = served
+    li = core.user(id=1001, name="Li", started=True)
+    li.send("hi")
+    before = time.monotonic()
+    async with _bot_named(server, "p1") as first, _bot_named(server, "p-2") as second:
+        updates = await first.get_updates(timeout=0)
+        await second.send_message(1001, "hello")
+        await first.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    async with http_bot(server) as unnamed:
+        await unnamed.send_message(1001, "again")
+    calls = core.audit
+    assert [(c.caller, c.method, c.updates) for c in calls] == [
+        ("p1", "getMe", 0),
+        ("p-2", "getMe", 0),
+        ("p1", "getUpdates", 1),
+        ("p-2", "sendMessage", 0),
+        ("p1", "getUpdates", 0),
+        ("", "getMe", 0),
+        ("", "sendMessage", 0),
+    ]
+    times = [c.at for c in calls]
+    assert times == sorted(times) and before <= times[0] <= times[-1] <= time.monotonic()
+    # The control API hands it over as it stands, from any entry on (the client is
+    # synchronous: off the loop that serves it).
+    from bot.sandbox.control import SandboxClient
+
+    client = SandboxClient(server.root_url)
+    audit = await asyncio.to_thread(client.audit, 5)
+    assert [(c[0], c[1]) for c in audit] == [("", "getMe"), ("", "sendMessage")]
+
+
+async def test_a_long_poll_whose_client_hangs_up_hands_nothing_over(served):
+    core, server = served
+    li = core.user(id=1001, name="Li")
+    async with _bot_named(server, "gone", read_timeout=15) as gone:
+        poll = asyncio.create_task(gone.get_updates(timeout=10))
+        await core.wait_until(lambda: "getUpdates" in core.calls)
+        poll.cancel()  # closes its connection, as a killed process's does
+        with pytest.raises(asyncio.CancelledError):
+            await poll
+    await asyncio.sleep(0.2)  # let the server notice the closed connection
+    li.send("hi")
+    async with _bot_named(server, "next") as taker:
+        updates = await taker.get_updates(timeout=0)
+    assert [u.message.text for u in updates] == ["hi"]
+    assert [(c.caller, c.method, c.updates) for c in core.audit if c.method == "getUpdates"] == [
+        ("next", "getUpdates", 1)
+    ]
