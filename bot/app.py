@@ -356,3 +356,6 @@ async def _on_start(application: Application) -> None:
 async def _on_stop(application: Application) -> None:
     app: AutoloanApplication = application  # type: ignore[assignment]
     await app.outbox.stop(grace=OUTBOX_STOP_GRACE)
+    # What _on_start froze can be collected again: a process that lost the active lock
+    # builds a new Application when it next becomes active, and this one must not stay.
+    gc.unfreeze()
