@@ -69,8 +69,9 @@ async def on_error(update: object, context: Context) -> None:
     """
     error = context.error
     if not runtime_of(context).is_active():
-        # This process lost the active lock mid-update: nothing it sends goes out, and
-        # the active process gets the update (Telegram was never told it was handled).
+        # This process lost the active lock mid-update: nothing it sends goes out, an
+        # apology included. The update is the active process's if Telegram never heard
+        # it was fetched; else, as after a crash, the person sends it again.
         log.info("an update was left to the active instance: %s", type(error).__name__)
         return
     if isinstance(error, TELEGRAM_TROUBLE) and not isinstance(error, BadRequest):
