@@ -229,6 +229,17 @@ def play_round(client: SandboxClient) -> int:
     return len(steps)
 
 
+def wait_active(database: Path | str, pid: int, within: float = 30) -> None:
+    """Until the bot process `pid` is the active one (it took the lock and waited out the
+    grace): the people's next round then meets a bot that answers, not one standing by,
+    which they would take for one that ignored them."""
+    until = time.monotonic() + within
+    sql = "SELECT count(*) FROM instances WHERE pid = ? AND role = 'active'"
+    while not query(database, sql, (pid,))[0][0]:
+        assert time.monotonic() < until, f"bot process {pid} not active within {within} s"
+        time.sleep(0.05)
+
+
 def settle(database: Path | str, within: float = 5) -> None:
     """Digests of cards wait for the group's flood budget (seconds, not minutes): give the
     last ones a moment; whatever is still queued is checked by `check_journeys`."""
