@@ -71,7 +71,7 @@ def _pg_reason() -> str | None:
             _pg_unavailable.append("")
         except psycopg.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            _pg_unavailable.append(f"no PostgreSQL server at PG_TEST_URL ({first})")
+            _pg_unavailable.append(f"{_NO_SERVER} ({first})")
     return _pg_unavailable[0] or None
 
 
@@ -131,6 +131,17 @@ def module_pg_url() -> Iterator[str]:
         yield url
 
 
+_NO_SERVER = "no PostgreSQL server at PG_TEST_URL"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _pg_unavailable and _pg_unavailable[0]:
-        terminalreporter.write_line(f"PostgreSQL tests skipped: {_pg_unavailable[0]}")
+    """The one line about skipped PostgreSQL tests. Run in parallel (pytest-xdist), the
+    tests ran in worker processes: the reason is read from their skip reports."""
+    reason = _pg_unavailable[0] if _pg_unavailable else ""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        said = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        if not reason and _NO_SERVER in str(said):
+            reason = str(said).removeprefix("Skipped: ")
+    if reason:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {reason}")
