@@ -11,20 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.db import Connection
+from storage.leads import STATUSES
 from storage.values import instant
 
-# The leads table's CHECK list (storage/sql/*/0001_initial.sql): every status is reported,
-# 0 included, so a status that empties reads 0 instead of vanishing.
-LEAD_STATUSES = (
-    "new",
-    "claimed",
-    "contacted",
-    "documents",
-    "submitted",
-    "approved",
-    "disbursed",
-    "lost",
-)
+# Every status is reported, 0 included, so a status that empties reads 0 instead of
+# vanishing.
+LEAD_STATUSES = STATUSES
 
 
 @dataclass(frozen=True)

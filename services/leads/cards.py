@@ -26,6 +26,7 @@ from services.rendering import TEXT_LIMIT
 from services.runtime import Runtime
 from storage import outbox
 from storage.db import Connection
+from storage.leads import STATUSES as lead_statuses
 from storage.leads import cards as card_rows
 
 log = logging.getLogger(__name__)
@@ -37,16 +38,7 @@ DIGEST_MAX_LEADS = 24  # keeps a digest well inside 4096 characters and 100 butt
 JOIN_MARGIN = timedelta(seconds=2)  # never touch a digest about to be sent
 DIGEST_RENDERER = "lead_digest"  # the outbox renderer that makes a digest's message
 
-STATUSES = (
-    "new",
-    "claimed",
-    "contacted",
-    "documents",
-    "submitted",
-    "approved",
-    "disbursed",
-    "lost",
-)
+STATUSES = lead_statuses
 
 
 @dataclass

@@ -18,7 +18,7 @@ import pytest
 from bot.sandbox.control import SandboxClient
 from storage.leadership import LockLost, PostgresLeaderLock, lock_is_held
 from storage.postgres import PostgresDatabase
-from tests.conftest import PG_TEST_URL, with_search_path
+from tests.conftest import PG_TEST_URL, pg_schema
 from tests.processes import bot_env, sandbox_server, start_bot, stop
 
 
@@ -38,14 +38,8 @@ def backend_of(lock: PostgresLeaderLock) -> int:
 
 @pytest.fixture
 def other_schema() -> Iterator[str]:
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield with_search_path(PG_TEST_URL, schema)
-    finally:
-        with psycopg.connect(PG_TEST_URL, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with pg_schema() as url:
+        yield url
 
 
 async def eventually(check, within: float = 10) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,6 @@ from bot.health import HealthServer
 from bot.metrics import exposition
 from services.clock import ManualClock
 from storage import outbox
-from storage.connect import open_database
-from storage.migrations import migrate
 from tests.operations.scrape import delta, fetch, parse
 
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
@@ -32,15 +29,6 @@ class Switch:
 
     def __call__(self) -> bool:
         return self.active
-
-
-@pytest.fixture
-async def db(database: Path | str) -> AsyncIterator[Any]:
-    opened = open_database(database)
-    await opened.open()
-    await migrate(opened.conn)
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ their change across what it did."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from services.clock import ManualClock
 from services.leads import queue as leads
 from services.rendering import Renderer
 from storage import outbox
-from storage.connect import open_database
-from storage.migrations import migrate
 from tests.loans.helpers import SHANGHAI, book, borrower, local, terms
 from tests.managers.conftest import open_test_lead
 from tests.operations.scrape import Samples, delta, fetch, parse, value
@@ -36,15 +33,6 @@ RENDERER = Renderer()
 
 def current() -> Samples:
     return parse(metrics.exposition().decode())
-
-
-@pytest.fixture
-async def db(database: Path | str) -> AsyncIterator[Any]:
-    opened = open_database(database)
-    await opened.open()
-    await migrate(opened.conn)
-    yield opened
-    await opened.close()
 
 
 async def scrape(server: HealthServer) -> Samples:
