@@ -99,7 +99,11 @@ class Leadership:
 
     def is_active(self) -> bool:
         confirmed = self._confirmed_at
-        return confirmed is not None and self._monotonic() - confirmed < self._lease
+        if confirmed is None:
+            return False
+        # A lock only death frees (SQLite's flock) needs no lease: a stalled event loop
+        # must not make the only process refuse its own work.
+        return not self.lock.outlives_holder or self._monotonic() - confirmed < self._lease
 
     async def wait_until_active(self, stop: asyncio.Event) -> bool:
         """Take the lock (trying every second or so), wait out the grace, confirm the lock

@@ -136,6 +136,17 @@ async def test_a_lock_that_frees_only_with_its_holder_needs_no_grace(clock):
     assert confirmed == taken
 
 
+async def test_a_lock_that_frees_only_with_its_holder_has_no_lease(clock):
+    """On SQLite's flock a stalled event loop (no confirmation for longer than a lease)
+    must not make the only process refuse its own updates and sends."""
+    lock = ScriptedLock(clock, takes=[True], confirms=[0.0])
+    lock.outlives_holder = False
+    chosen = leader(lock, clock)
+    assert await chosen.wait_until_active(asyncio.Event())
+    clock.now += 60
+    assert chosen.is_active()
+
+
 def test_the_grace_outlasts_a_lease_and_a_confirmation_on_its_way():
     # What makes two never act at once: the old holder's lease (from its last send) is
     # over before the taker's grace is, even with a request in flight when it ran out.

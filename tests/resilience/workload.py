@@ -258,7 +258,16 @@ def check_journeys(client: SandboxClient, database: Path | str, output: str) -> 
         results[user_id] = sum(
             1 for m in messages if any(word in m["text"] for word in RESULT_WORDS)
         )
-    assert all(n == 1 for n in results.values()), {k: v for k, v in results.items() if v != 1}
+    wrong = {k: v for k, v in results.items() if v != 1}
+    # What each of them last saw and did, to tell a lost update from a bot that misread.
+    screens = {
+        k: [
+            ("bot: " if m["from_bot"] else "user: ") + m["text"][:80].replace("\n", " ")
+            for m in client.chat(k)["messages"][-8:]
+        ]
+        for k in wrong
+    }
+    assert not wrong, (wrong, screens, output[-3000:])
 
     apps = query(
         database,
