@@ -14,6 +14,10 @@ import pytest
 from bench import bench_conversation, bench_flood, bench_floor, bench_http, bench_memory, run
 from bench.common import Figure, percentile
 
+# Real bot processes: these run one after another on one worker (`-n auto --dist
+# loadgroup`), not beside each other, so each keeps the machine it was written for.
+pytestmark = pytest.mark.xdist_group("bot-processes")
+
 
 def test_percentile_is_nearest_rank() -> None:
     samples = [float(n) for n in range(1, 101)]

@@ -46,6 +46,10 @@ from tests.resilience.workload import (
     zone,
 )
 
+# Real bot processes: these run one after another on one worker (`-n auto --dist
+# loadgroup`), not beside each other, so each keeps the machine it was written for.
+pytestmark = pytest.mark.xdist_group("bot-processes")
+
 KILLS = 4
 # The first kills wait until reminders are reaching chats, so they land mid-sending.
 REMINDER_KILLS = 2

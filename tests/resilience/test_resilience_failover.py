@@ -56,6 +56,10 @@ from tests.resilience.workload import (
     zone,
 )
 
+# Real bot processes: these run one after another on one worker (`-n auto --dist
+# loadgroup`), not beside each other, so each keeps the machine it was written for.
+pytestmark = pytest.mark.xdist_group("bot-processes")
+
 PROCESSES = 3
 SEED = 21
 # The requirement: another process answers within 10 s of a kill or a cut.
