@@ -200,6 +200,11 @@ def next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | Non
         return "press", [label("en", "apply_confirm")]
     if label("en", "apply_agree") in buttons and not STEP.search(bot[-1]["text"]):
         return "press", [label("en", "apply_agree")]
+    back = label("en", "apply_back")
+    if len(bot) >= 2 and bot[-1]["text"] == bot[-2]["text"] and back in bot[-1]["buttons"]:
+        # The same complaint twice: an answer lost at a kill let a later one land on an
+        # earlier question (a down payment taken for the price, say). A person goes back.
+        return "press", [back]
     step = next((s for s in (STEP.search(m["text"]) for m in reversed(bot[-3:])) if s), None)
     if step is None:
         return "command", ["/start"]
