@@ -188,8 +188,11 @@ def caught_in_flight(
     return queued, [chat for chat in queued if chat in shown]
 
 
-def next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | None:
-    """What the person does next, judged from their screen; None when they have a result."""
+def next_action(
+    keys: list[str], messages: list[dict], keyboard: list[str] | tuple[str, ...] = ()
+) -> tuple[str, list] | None:
+    """What the person does next, judged from their screen (the messages and the reply
+    keyboard under them); None when they have a result."""
     bot = [m for m in messages if m["from_bot"]]
     if any(word in m["text"] for m in bot for word in RESULT_WORDS):
         return None
@@ -201,7 +204,7 @@ def next_action(keys: list[str], messages: list[dict]) -> tuple[str, list] | Non
     if label("en", "apply_agree") in buttons and not STEP.search(bot[-1]["text"]):
         return "press", [label("en", "apply_agree")]
     back = label("en", "apply_back")
-    if len(bot) >= 2 and bot[-1]["text"] == bot[-2]["text"] and back in bot[-1]["buttons"]:
+    if len(bot) >= 2 and bot[-1]["text"] == bot[-2]["text"] and back in keyboard:
         # The same complaint twice: an answer lost at a kill let a later one land on an
         # earlier question (a down payment taken for the price, say). A person goes back.
         return "press", [back]
@@ -223,7 +226,8 @@ def play_round(client: SandboxClient) -> int:
     """Every prospect without a result takes their next step; how many did."""
     steps = []
     for user_id in PROSPECT_IDS:
-        action = next_action(KEYS, client.chat(user_id)["messages"])
+        chat = client.chat(user_id)
+        action = next_action(KEYS, chat["messages"], chat["buttons"])
         if action is not None:
             steps.append((user_id, action))
     for user_id, (verb, args) in steps:
