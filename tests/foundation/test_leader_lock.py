@@ -94,6 +94,21 @@ async def test_a_terminated_holder_loses_the_lock_to_the_other(pg_url: str) -> N
         await second.release()
 
 
+async def test_a_holder_that_falls_silent_loses_the_lock_within_seconds(pg_url: str) -> None:
+    """A frozen or cut-off process says nothing more on its lock's session: the server ends
+    that session after idle_session_timeout (5 s), and the lock goes to a standby."""
+    first, second = pg_lock(pg_url, "first"), pg_lock(pg_url, "second")
+    try:
+        assert await first.try_acquire()
+        assert not await second.try_acquire()
+        assert await eventually(second.try_acquire, within=9), "a silent holder kept the lock"
+        with pytest.raises(LockLost):  # the holder, waking, finds it gone
+            await first.confirm()
+    finally:
+        await first.release()
+        await second.release()
+
+
 async def test_deployments_in_separate_schemas_each_have_their_own_lock(
     pg_url: str, other_schema: str
 ) -> None:
