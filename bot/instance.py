@@ -27,7 +27,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics, webhook
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.health import HealthServer
 from bot.leadership import Leadership
 from bot.updates import ChatOrderedProcessor
@@ -120,8 +120,15 @@ class Instance:
                 )
                 await health.start()
             if self.webhook_options is not None:
-                server = webhook.make_server(self.door, self.webhook_options.secret)
-                server.listen(self.webhook_options.port, address=self.webhook_options.listen)
+                options = self.webhook_options
+                server = webhook.make_server(self.door, options.secret)
+                try:
+                    server.listen(options.port, address=options.listen)
+                except OSError as error:  # in use, or an address this machine does not have
+                    raise ConfigError(
+                        f"WEBHOOK_PORT: cannot listen on {options.listen}:{options.port}"
+                        f" ({error.strerror})"
+                    ) from None
             heartbeat = asyncio.create_task(self._heartbeat(), name="instance-heartbeat")
             try:
                 while await self.leadership.wait_until_active(self.stop):

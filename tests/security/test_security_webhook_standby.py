@@ -5,10 +5,15 @@ reaches any Application of its own."""
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
+import pytest
 
 from bot import webhook
+from bot.config import ConfigError
+from bot.instance import Instance, WebhookOptions
+from bot.sandbox.world import sandbox_settings
 from tests.security.test_security_webhook import SECRET, _free_port, _update, _with_secret
 
 
@@ -64,3 +69,23 @@ async def test_an_update_arriving_as_the_process_stands_down_gets_503(world):
     assert door.looks >= 2  # looked at again once the body was in
     assert answer.status_code == 503
     assert world.app.update_queue.empty()
+
+
+async def test_a_webhook_port_in_use_is_one_line_naming_the_setting(tmp_path) -> None:
+    """`bot run --webhook` on a port another program holds: WEBHOOK_PORT in one line (the
+    command line prints it and exits 2), not an OSError's traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = WebhookOptions("127.0.0.1", port, "https://bot.example.com/telegram", SECRET)
+        instance = Instance(
+            sandbox_settings(tmp_path / "bot.sqlite3"),
+            lambda fence, name: None,  # never built: the door cannot open
+            webhook_options=options,
+        )
+        with pytest.raises(ConfigError) as refused:
+            await instance.run()
+    assert str(refused.value) == (
+        f"WEBHOOK_PORT: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    )
