@@ -53,6 +53,12 @@ Row = sqlite3.Row
 log = logging.getLogger(__name__)
 
 _offloaded: ContextVar[bool] = ContextVar("db_offloaded", default=False)
+# Files this process has a Database open on, and how many. Reading a file's header with a
+# plain open() and close() while SQLite has it open in the same process drops every POSIX
+# lock the process holds on it (SQLite's "how to corrupt" list, 2.2): a running bot opens
+# the registry's Database and then the Application's on one file, and the second header
+# check made the checkpoints fail with "disk I/O error". The first open checks the file.
+_open_files: dict[str, int] = {}
 
 
 @contextmanager
@@ -190,6 +196,7 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._file_key = self.path if self.path == ":memory:" else str(Path(path).resolve())
         self._conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._main_view: Connection | None = None
@@ -220,8 +227,10 @@ class Database:
 
     async def open(self) -> Database:
         if self._conn is None:
-            check_database_file(self.path)
+            if not _open_files.get(self._file_key):
+                check_database_file(self.path)
             self._conn = await connect(self.path)
+            _open_files[self._file_key] = _open_files.get(self._file_key, 0) + 1
             self._main_view = Connection(self._conn)
             # An in-memory database has no file: another connection would see another
             # database, and there is no WAL to checkpoint.
@@ -249,6 +258,11 @@ class Database:
             self._main_view = None
             await self._conn.close()  # the last connection to close checkpoints the rest
             self._conn = None
+            left = _open_files.get(self._file_key, 1) - 1
+            if left > 0:
+                _open_files[self._file_key] = left
+            else:
+                _open_files.pop(self._file_key, None)
 
     async def checkpoint(self) -> None:
         """Copy what the WAL holds into the database file, on a thread with a connection

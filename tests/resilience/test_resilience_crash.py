@@ -40,8 +40,8 @@ from tests.resilience.workload import (
     play_round,
     seed_borrowers,
     settle,
-    wait_active,
     wait_for_reminder,
+    wait_polling,
     workload_env,
     zone,
 )
@@ -72,7 +72,6 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path, database):
     expected = seed_borrowers(client, env, tmp_path, database, today, random.Random(SEED + 1))
     borrowers = sorted(expected)  # the order reminders are queued (and sent) in
     bot = start_bot(env, tmp_path)
-    wait_active(database, bot.pid)
     # Rounds 0 and 1: killed once a seeded borrower's reminder shows, with the rest still
     # going out (the first start's tick queues them all; each restart sends what is left).
     watch: int | None = borrowers[rng.randrange(4, 14)]
@@ -101,8 +100,9 @@ def test_sigkill_mid_conversations_loses_nothing(sandbox, tmp_path, database):
                 # The next reminder kill watches one of those still to go out.
                 unseen = [chat for chat in queued if chat not in on_screen]
                 watch = unseen[rng.randrange(max(1, len(unseen) // 2))] if unseen else None
+                started = time.monotonic()
                 bot = start_bot(env, tmp_path)
-                wait_active(database, bot.pid)
+                wait_polling(client, started)
             client.wait_quiet(quiet=0.2, within=20)
         settle(database)
     finally:

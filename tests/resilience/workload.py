@@ -238,14 +238,16 @@ def play_round(client: SandboxClient) -> int:
     return len(steps)
 
 
-def wait_active(database: Path | str, pid: int, within: float = 30) -> None:
-    """Until the bot process `pid` is the active one (it took the lock and waited out the
-    grace): the people's next round then meets a bot that answers, not one standing by,
-    which they would take for one that ignored them."""
+def wait_polling(client: SandboxClient, since: float, within: float = 30) -> None:
+    """Until a bot process polls for updates after `since` (time.monotonic(), shared by the
+    processes of this machine): the restarted bot is active (it took the lock and waited
+    out the takeover grace), so the people's next round meets a bot that answers, not one
+    standing by, which they would take for one that ignored them. Asked of the sandbox,
+    not of the database: a reader opening a SQLite file just after a kill, before the new
+    process has, makes itself its last user and removes its WAL from under that process."""
     until = time.monotonic() + within
-    sql = "SELECT count(*) FROM instances WHERE pid = ? AND role = 'active'"
-    while not query(database, sql, (pid,))[0][0]:
-        assert time.monotonic() < until, f"bot process {pid} not active within {within} s"
+    while not any(c[1] == "getUpdates" and c[2] > since for c in client.audit()):
+        assert time.monotonic() < until, f"no bot process polled within {within} s"
         time.sleep(0.05)
 
 
