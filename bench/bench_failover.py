@@ -43,6 +43,8 @@ from bench.bench_postgres import scratch_schema, unavailable
 from bench.common import percentile
 from bot.sandbox.core import SandboxCore
 from bot.sandbox.server import SandboxServer
+from storage.leadership import active_lock_holders
+from storage.postgres import PostgresDatabase
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 10.0
@@ -55,12 +57,6 @@ SETTLE_SECONDS = 1.0  # after the standby is back, before the next kill
 # The /metrics check at the end: this many messages while the users are otherwise quiet.
 AGREEMENT_MESSAGES = 10
 QUIET_SECONDS = 1.5
-# Identifies the active lock's session (storage/leadership.py: the keys and the name).
-_HOLDER = (
-    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-    " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objsubid = 2"
-    " AND l.objid = CAST(CAST(hashtext(current_schema()) AS BIGINT) & 4294967295 AS OID)"
-)
 
 
 @dataclass
@@ -162,14 +158,10 @@ async def check_metrics(users: Users, bot: BotProcess, bots: list[BotProcess]) -
     return report
 
 
-def _holder(database: str, bots: list[BotProcess]) -> BotProcess | None:
+async def _holder(database: str, bots: list[BotProcess]) -> BotProcess | None:
     """The process whose session holds the active lock now, by the server's lock table."""
-    import psycopg
-
-    from storage.leadership import _ACTIVE_LOCK
-
-    with psycopg.connect(database, autocommit=True) as conn:
-        names = [row[0] for row in conn.execute(_HOLDER, (_ACTIVE_LOCK,)).fetchall()]
+    async with PostgresDatabase(database, min_size=1, max_size=1) as db:
+        names = await active_lock_holders(db.conn)
     for bot in bots:
         if bot.process.poll() is None and any(f":{bot.process.pid}:" in n for n in names):
             return bot
@@ -267,7 +259,7 @@ async def measure(
                     raise RuntimeError("no process answered within a minute of starting")
                 for kill in range(kills):
                     await _until(lambda: any(b.standing_by() for b in bots), START_TIMEOUT)
-                    active = await asyncio.to_thread(_holder, database, bots)
+                    active = await _holder(database, bots)
                     if active is None:
                         raise RuntimeError("no running process holds the active lock")
                     active.process.send_signal(signal.SIGKILL)
@@ -286,7 +278,7 @@ async def measure(
                         await _until(restarted.standing_by, START_TIMEOUT)
                         await asyncio.sleep(SETTLE_SECONDS)
                 if failovers and failovers[-1] is not None:
-                    new_active = await asyncio.to_thread(_holder, database, bots)
+                    new_active = await _holder(database, bots)
                     if new_active is not None:
                         agreement = await check_metrics(users, new_active, bots)
             finally:

@@ -169,20 +169,25 @@ def leader_lock(database: str | Path, owner: str) -> LeaderLock:
     return FileLeaderLock(Path(f"{database}.lock"), owner)
 
 
+async def active_lock_holders(conn: Any) -> list[str]:
+    """PostgreSQL: the application names of the sessions holding the active lock now (one,
+    or none), by the server's own lock table."""
+    rows = await conn.fetchall(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? AND l.objsubid = 2"
+        " AND l.objid = CAST(CAST(hashtext(current_schema()) AS BIGINT) & 4294967295 AS OID)",
+        (_ACTIVE_LOCK,),
+    )
+    return [row["application_name"] for row in rows]
+
+
 async def lock_is_held(database: str | Path, conn: Any) -> bool:
     """Whether some process holds the active lock now (for `status`); `conn` is a
     connection to the same database."""
     from storage.connect import is_postgres_url
 
     if is_postgres_url(database):
-        return bool(
-            await conn.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = ? AND objid = CAST(CAST(hashtext(current_schema()) AS BIGINT)"
-                " & 4294967295 AS OID) AND objsubid = 2",
-                (_ACTIVE_LOCK,),
-            )
-        )
+        return bool(await active_lock_holders(conn))
     try:
         fd = os.open(f"{database}.lock", os.O_RDONLY)
     except FileNotFoundError:
