@@ -93,7 +93,6 @@ class Instance:
         self.leadership = leadership or Leadership(leader_lock(settings.database, self.me.id))
         self.registry = open_database(settings.database, application_name=f"loanbot {self.me.id}")
         self.stop = asyncio.Event()
-        self.application: Application | None = None
         self.door = webhook.Door()
 
     def is_active(self) -> bool:
@@ -150,7 +149,7 @@ class Instance:
     async def _act(self) -> None:
         """Work while active; return once stopped or fenced."""
         log.info("active: receiving updates, sending, running the scheduled work")
-        self._role_changed(True)
+        metrics.set_active(True)
         await self._set_role(instances.ACTIVE)
         keeper = asyncio.create_task(self.leadership.keep(), name="active-lock")
         try:
@@ -158,7 +157,6 @@ class Instance:
         except BaseException:
             keeper.cancel()
             raise
-        self.application = application
         try:
             started = asyncio.create_task(self._start(application))
             ended = asyncio.create_task(_first(self.stop, self.leadership.lost))
@@ -176,7 +174,7 @@ class Instance:
                 await ended
         finally:
             self.door.application = None
-            self._role_changed(False)
+            metrics.set_active(False)
             if self.leadership.lost.is_set():
                 # Another process may be taking over: what is still running here stops
                 # now, not after the stop's wait for it.
@@ -192,7 +190,6 @@ class Instance:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            self.application = None
             if not self.stop.is_set():
                 await self.leadership.release()
                 await self._set_role(instances.STANDBY)
@@ -214,9 +211,6 @@ class Instance:
             allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT_SECONDS
         )
         await application.start()
-
-    def _role_changed(self, active: bool) -> None:
-        metrics.set_active(active)
 
     async def _set_role(self, role: str) -> None:
         """Describe the change in the registry; the lock, not this row, decides."""

@@ -91,14 +91,6 @@ async def listed(conn: Connection) -> list[Instance]:
     ]
 
 
-async def events(conn: Connection) -> list[tuple[str, str, datetime]]:
-    """(instance id, event, when), oldest first."""
-    rows = await conn.fetchall("SELECT instance_id, event, at FROM instance_events ORDER BY id")
-    return [
-        (row["instance_id"], row["event"], converted(row, instants=("at",))["at"]) for row in rows
-    ]
-
-
 async def record_run(
     conn: Connection, name: str, instance_id: str, now: datetime, queued: int
 ) -> None:
